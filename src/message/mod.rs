@@ -1,0 +1,120 @@
+//! Pure parsing: raw RFC 5322 bytes → [`Submission`]. No I/O lives here, so
+//! everything in this module is unit- and golden-tested without servers.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+/// Bounds that turn a pathological message into a quarantined record instead
+/// of unbounded work.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    /// More MIME parts than this is treated as hostile.
+    pub max_parts: usize,
+    /// Deeper multipart / message/rfc822 nesting than this is treated as hostile.
+    pub max_depth: usize,
+    /// Addresses of the submissions mailbox itself (lower-case), so mail we
+    /// sent is classified `own_address`.
+    pub own_addresses: Vec<String>,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        Self { max_parts: 256, max_depth: 12, own_addresses: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub name: Option<String>,
+    /// Lower-cased as received; empty for the null sender `<>`.
+    pub address: String,
+}
+
+/// How the message relates to a human contributor. Serialized in snake_case:
+/// `normal | auto_reply | bounce | list | own_address`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Classification {
+    Normal,
+    AutoReply,
+    Bounce,
+    List,
+    OwnAddress,
+}
+
+impl Classification {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classification::Normal => "normal",
+            Classification::AutoReply => "auto_reply",
+            Classification::Bounce => "bounce",
+            Classification::List => "list",
+            Classification::OwnAddress => "own_address",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    Inline,
+    Attachment,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Position among the message's attachments (0-based, stable for the same
+    /// raw bytes); `attachment_content(raw, index)` serves its bytes.
+    pub index: u32,
+    pub filename: Option<String>,
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: u64,
+    /// Hex sha256 of the decoded content.
+    pub sha256: String,
+    pub disposition: Disposition,
+    pub content_id: Option<String>,
+}
+
+/// A message/rfc822 part (a forwarded submission), summarised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forwarded {
+    pub message_id: Option<String>,
+    pub from: Option<Address>,
+    pub subject: Option<String>,
+    pub date: Option<DateTime<FixedOffset>>,
+    pub body_text: String,
+}
+
+/// Everything derived from one raw message. Rebuildable at any time from the
+/// bytes (see `reparse`), so nothing here is the record of truth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub from: Option<Address>,
+    pub reply_to: Option<Address>,
+    pub to: Vec<Address>,
+    pub date: Option<DateTime<FixedOffset>>,
+    pub subject: Option<String>,
+    /// Subject with reply/forward/submission prefixes removed.
+    pub title: String,
+    /// LF line endings; from text/plain, else text extracted from HTML.
+    pub body_text: String,
+    /// Sanitized (ammonia) HTML body when the message has one.
+    pub body_html: Option<String>,
+    pub attachments: Vec<Attachment>,
+    pub forwarded: Vec<Forwarded>,
+    pub classification: Classification,
+    /// Problems found while parsing that did not prevent it (e.g.
+    /// `"undecodable charset in subject"`).
+    pub defects: Vec<String>,
+}
+
+/// The outcome of parsing. A quarantined message still carries whatever could
+/// be read from it (often just headers) so editors can see what it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub submission: Submission,
+    pub quarantine: Option<String>,
+}
