@@ -1,4 +1,12 @@
 //! slushpile: a submissions mailbox turned into an editors' draft queue.
 //! See ARCHITECTURE.md for the module map and the invariants.
 
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod draft;
+pub mod ingest;
+pub mod mailbox;
+pub mod maildir;
 pub mod message;
+pub mod store;

@@ -118,3 +118,43 @@ pub struct Parsed {
     pub submission: Submission,
     pub quarantine: Option<String>,
 }
+
+// TEMPORARY stand-in until the parsing module lands.
+pub fn parse(raw: &[u8], _opts: &ParseOptions) -> Parsed {
+    let parsed = mail_parser::MessageParser::default().parse(raw);
+    let empty = Submission {
+        message_id: None,
+        from: None,
+        reply_to: None,
+        to: vec![],
+        date: None,
+        subject: None,
+        title: String::new(),
+        body_text: String::new(),
+        body_html: None,
+        attachments: vec![],
+        forwarded: vec![],
+        classification: Classification::Normal,
+        defects: vec![],
+    };
+    match parsed {
+        None => Parsed { submission: empty, quarantine: Some("unparseable: no header".into()) },
+        Some(m) => Parsed {
+            submission: Submission {
+                message_id: m.message_id().map(str::to_string),
+                from: m.from().and_then(|a| a.first()).map(|a| Address {
+                    name: a.name().map(str::to_string),
+                    address: a.address().unwrap_or_default().to_lowercase(),
+                }),
+                subject: m.subject().map(str::to_string),
+                title: m.subject().unwrap_or_default().to_string(),
+                body_text: m.body_text(0).unwrap_or_default().to_string(),
+                ..empty
+            },
+            quarantine: None,
+        },
+    }
+}
+pub fn attachment_content(_raw: &[u8], _index: u32) -> Option<(Attachment, Vec<u8>)> {
+    None
+}

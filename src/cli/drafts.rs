@@ -1,0 +1,103 @@
+//! `slushpile drafts …`: the queue at a terminal, or as JSON for scripts.
+
+use std::io::Write;
+
+use anyhow::{Context, anyhow};
+
+use super::DraftsCommand;
+use crate::config::Config;
+use crate::draft::DraftView;
+use crate::message;
+use crate::store::{DraftFilter, DraftKey, Store};
+
+pub async fn run(config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
+    let store = crate::daemon::open_store(config).await?;
+    let result = dispatch(&store, command).await;
+    store.close().await;
+    result
+}
+
+async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        DraftsCommand::List { status, mailbox, limit, json } => {
+            let drafts = store.list_drafts(&DraftFilter { status, mailbox, limit }).await?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &drafts)?;
+                writeln!(out)?;
+            } else {
+                for d in &drafts {
+                    writeln!(out, "{}", summary_line(d))?;
+                }
+            }
+        }
+        DraftsCommand::Show { id, json } => {
+            let draft = find(store, &id).await?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &draft)?;
+                writeln!(out)?;
+            } else {
+                write_detail(&mut out, &draft)?;
+                for event in store.events(draft.id).await? {
+                    writeln!(out, "  {}  {:<12} {}  {}", event.at.to_rfc3339(), event.kind, event.actor, event.detail)?;
+                }
+            }
+        }
+        DraftsCommand::Raw { id } => {
+            let draft = find(store, &id).await?;
+            let raw = store.raw(draft.id).await?.ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
+            out.write_all(&raw)?;
+        }
+        DraftsCommand::Attachment { id, index, output } => {
+            let draft = find(store, &id).await?;
+            let raw = store.raw(draft.id).await?.ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
+            let (_, bytes) = message::attachment_content(&raw, index)
+                .ok_or_else(|| anyhow!("draft {id} has no attachment {index} (see `drafts show {id}`)"))?;
+            match output {
+                Some(path) => std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?,
+                None => out.write_all(&bytes)?,
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn find(store: &Store, key: &DraftKey) -> anyhow::Result<DraftView> {
+    store.draft(key).await?.ok_or_else(|| anyhow!("no draft {key}"))
+}
+
+fn summary_line(d: &DraftView) -> String {
+    let from = d.from.as_ref().map_or("", |a| a.address.as_str());
+    let title = if d.title.is_empty() { "(no subject)" } else { d.title.as_str() };
+    format!("{}  {:<11}  {}  {:<30}  {}", d.reference, d.status.as_str(), d.received_at.format("%Y-%m-%d %H:%M"), from, title)
+}
+
+fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
+    writeln!(out, "reference:      {} (id {})", d.reference, d.id)?;
+    writeln!(out, "status:         {}", d.status.as_str())?;
+    if let Some(reason) = &d.quarantine_reason {
+        writeln!(out, "quarantined:    {reason}")?;
+    }
+    writeln!(out, "mailbox:        {}", d.mailbox)?;
+    if let Some(from) = &d.from {
+        writeln!(out, "from:           {} <{}>", from.name.as_deref().unwrap_or(""), from.address)?;
+    }
+    writeln!(out, "subject:        {}", d.subject.as_deref().unwrap_or(""))?;
+    writeln!(out, "title:          {}", d.title)?;
+    writeln!(out, "received:       {}", d.received_at.to_rfc3339())?;
+    writeln!(out, "message-id:     {}", d.message_id.as_deref().unwrap_or(""))?;
+    writeln!(out, "classification: {}", d.classification.as_str())?;
+    for a in &d.attachments {
+        writeln!(
+            out,
+            "attachment {}:   {} ({}, {} bytes)",
+            a.index,
+            a.filename.as_deref().unwrap_or("(unnamed)"),
+            a.content_type,
+            a.size
+        )?;
+    }
+    writeln!(out, "\n{}\n", d.body_text)?;
+    writeln!(out, "history:")
+}

@@ -1,0 +1,170 @@
+//! Command line: parses arguments, loads the config, dispatches. Exit codes
+//! follow sysexits(3); see README.md for the table.
+
+mod drafts;
+mod ingest;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config};
+use crate::store::DraftKey;
+
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 64;
+    pub const NOINPUT: u8 = 66;
+    pub const SOFTWARE: u8 = 70;
+    pub const TEMPFAIL: u8 = 75;
+    pub const CONFIG: u8 = 78;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "slushpile", version, about = "Turns a submissions mailbox into an editors' draft queue")]
+pub struct Cli {
+    /// Config file [default: $SLUSHPILE_CONFIG, else /etc/slushpile/slushpile.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon: watch every configured source until SIGTERM.
+    Run {
+        /// Sync every source once, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Store .eml files, or one message from stdin (for an MTA pipe).
+    Ingest {
+        /// Files to read; none (or `-`) reads one message from stdin.
+        files: Vec<PathBuf>,
+        /// Source name recorded on the drafts.
+        #[arg(long, default_value = "ingest")]
+        mailbox: String,
+    },
+    /// Create or upgrade the store schema (`run` does this too).
+    Migrate,
+    /// Look at the draft queue.
+    #[command(subcommand)]
+    Drafts(DraftsCommand),
+    /// Rebuild every derived field from the stored raw messages.
+    Reparse,
+}
+
+#[derive(Debug, Subcommand)]
+enum DraftsCommand {
+    /// List drafts, oldest first.
+    List {
+        #[arg(long)]
+        status: Option<crate::draft::DraftStatus>,
+        #[arg(long)]
+        mailbox: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Print one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one draft (by id or reference) with its history.
+    Show {
+        id: DraftKey,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the exact raw message to stdout.
+    Raw { id: DraftKey },
+    /// Write attachment N (see `drafts show`) to a file or stdout.
+    Attachment {
+        id: DraftKey,
+        index: u32,
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("slushpile: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::SOFTWARE);
+        }
+    };
+    ExitCode::from(runtime.block_on(dispatch(cli)))
+}
+
+async fn dispatch(cli: Cli) -> u8 {
+    let path = config::locate(cli.config.as_deref());
+    if let Command::Ingest { files, mailbox } = &cli.command {
+        return ingest::run(&path, files, mailbox).await;
+    }
+    let config = match Config::load(&path) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("slushpile: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let daemon = matches!(cli.command, Command::Run { .. });
+    init_logging(&config, daemon);
+    let result = match cli.command {
+        Command::Run { once: false } => crate::daemon::run(&config).await,
+        Command::Run { once: true } => crate::daemon::run_once(&config).await,
+        Command::Migrate => migrate(&config).await,
+        Command::Reparse => reparse(&config).await,
+        Command::Drafts(command) => drafts::run(&config, command).await,
+        Command::Ingest { .. } => unreachable!("handled above"),
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("slushpile: error: {e:#}");
+            exit::FAILURE
+        }
+    }
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let store = crate::daemon::open_store(config).await?;
+    store.close().await;
+    println!("store {} is up to date", config.store.url);
+    Ok(())
+}
+
+async fn reparse(config: &Config) -> anyhow::Result<()> {
+    let store = crate::daemon::open_store(config).await?;
+    let ingestor = crate::ingest::Ingestor::new(store.clone(), config);
+    let report = store.reparse(&ingestor.options).await?;
+    store.close().await;
+    println!(
+        "reparsed {} messages; {} released from quarantine; {} without raw bytes skipped",
+        report.reparsed, report.released, report.skipped
+    );
+    Ok(())
+}
+
+/// Logs go to stderr; the daemon logs at the configured level, one-shot
+/// commands only warnings so their stdout stays clean for scripts.
+pub(crate) fn init_logging(config: &Config, daemon: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = if daemon { config.log.level.as_str() } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        config::LogFormat::Json => builder.json().try_init(),
+        config::LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,364 @@
+//! Configuration: one TOML file, `SLUSHPILE_<SECTION>__<KEY>` environment
+//! overrides, secrets read from files, environment or systemd credentials.
+//! Every error names the file, the key and what was expected.
+
+pub mod duration;
+mod env_override;
+mod secret;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use secret::Secret;
+
+/// Where the config is looked for when `--config` is not given.
+pub const DEFAULT_PATH: &str = "/etc/slushpile/slushpile.toml";
+pub const ENV_PATH: &str = "SLUSHPILE_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {file}: {source}")]
+    Read { file: PathBuf, source: std::io::Error },
+    #[error("config file {file}: {message}")]
+    Syntax { file: PathBuf, message: String },
+    #[error("config file {file}: key `{key}`: {message}")]
+    Key { file: PathBuf, key: String, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(skip)]
+    pub file: PathBuf,
+    #[serde(default)]
+    pub general: General,
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default, rename = "mailbox")]
+    pub mailboxes: Vec<MailboxConfig>,
+    #[serde(default, rename = "maildir")]
+    pub maildirs: Vec<MaildirConfig>,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct General {
+    /// IANA zone used for references (`SP-YYYYMMDD-NNNN`) and displayed times.
+    pub time_zone: String,
+    /// The publication's own addresses: mail from them is classified
+    /// `own_address` (never a submission to acknowledge).
+    pub own_addresses: Vec<String>,
+    /// Names this process in logs and events.
+    pub instance: Option<String>,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        Self { time_zone: "Asia/Shanghai".into(), own_addresses: Vec::new(), instance: None }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://relative/or/absolute.db`; relative paths are relative to the config file.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Larger messages are not downloaded: they become quarantined records
+    /// holding headers and size only.
+    pub max_message_bytes: u64,
+    pub max_parts: usize,
+    pub max_depth: usize,
+    /// One transaction commits at most this many messages …
+    pub batch_messages: usize,
+    /// … or this many bytes, whichever comes first.
+    pub batch_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 25 * 1024 * 1024,
+            max_parts: 256,
+            max_depth: 12,
+            batch_messages: 500,
+            batch_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    Implicit,
+    Starttls,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AfterIngest {
+    Move,
+    Seen,
+    Delete,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    pub name: String,
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub tls: Tls,
+    pub ca_file: Option<PathBuf>,
+    pub username: String,
+    pub password_file: Option<PathBuf>,
+    pub password_env: Option<String>,
+    pub password_credential: Option<String>,
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    #[serde(default = "default_after_ingest")]
+    pub after_ingest: AfterIngest,
+    #[serde(default = "default_move_to")]
+    pub move_to: String,
+    #[serde(default = "default_reject_to")]
+    pub reject_to: String,
+    #[serde(default = "default_true")]
+    pub idle: bool,
+    #[serde(default = "default_poll_interval", deserialize_with = "duration::deserialize")]
+    pub poll_interval: Duration,
+    /// How long to wait for one IMAP response before treating the
+    /// connection as dead.
+    #[serde(default = "default_io_timeout", deserialize_with = "duration::deserialize")]
+    pub io_timeout: Duration,
+    /// Resolved at load time from one of the `password_*` keys.
+    #[serde(skip)]
+    pub password: Option<Secret>,
+}
+
+impl MailboxConfig {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            Tls::Implicit => 993,
+            Tls::Starttls | Tls::None => 143,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaildirConfig {
+    pub name: String,
+    pub path: PathBuf,
+    /// Maildir that committed messages are moved into; default `<path>/.Ingested`.
+    pub processed: Option<PathBuf>,
+    #[serde(default = "default_poll_interval", deserialize_with = "duration::deserialize")]
+    pub poll_interval: Duration,
+}
+
+impl MaildirConfig {
+    pub fn processed_dir(&self) -> PathBuf {
+        self.processed.clone().unwrap_or_else(|| self.path.join(".Ingested"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `slushpile=debug`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+fn default_tls() -> Tls {
+    Tls::Implicit
+}
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_after_ingest() -> AfterIngest {
+    AfterIngest::Move
+}
+fn default_move_to() -> String {
+    "Ingested".into()
+}
+fn default_reject_to() -> String {
+    "Rejected".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_poll_interval() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_io_timeout() -> Duration {
+    Duration::from_secs(120)
+}
+
+/// The config file to use: `--config`, else `$SLUSHPILE_CONFIG`, else the default.
+pub fn locate(explicit: Option<&Path>) -> PathBuf {
+    if let Some(path) = explicit {
+        return path.to_path_buf();
+    }
+    match std::env::var_os(ENV_PATH) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(DEFAULT_PATH),
+    }
+}
+
+impl Config {
+    /// Reads, overrides from the process environment, validates and resolves secrets.
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|source| ConfigError::Read { file: file.to_path_buf(), source })?;
+        Self::from_toml(file, &text, std::env::vars())
+    }
+
+    /// The pure part of [`Config::load`], for tests: `file` is only used to
+    /// resolve relative paths and in error messages.
+    pub fn from_toml(
+        file: &Path,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let syntax =
+            |message: String| ConfigError::Syntax { file: file.to_path_buf(), message };
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| syntax(e.to_string()))?;
+        env_override::apply(&mut value, env).map_err(|(key, message)| ConfigError::Key {
+            file: file.to_path_buf(),
+            key,
+            message,
+        })?;
+        let mut config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
+            ConfigError::Key {
+                file: file.to_path_buf(),
+                key: e.path().to_string(),
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        config.file = file.to_path_buf();
+        config.resolve_paths();
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn base_dir(&self) -> PathBuf {
+        self.file.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    fn resolve_paths(&mut self) {
+        let base = self.base_dir();
+        let absolute = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        };
+        for mailbox in &mut self.mailboxes {
+            mailbox.ca_file.as_mut().map(absolute);
+            mailbox.password_file.as_mut().map(absolute);
+        }
+        for maildir in &mut self.maildirs {
+            absolute(&mut maildir.path);
+            maildir.processed.as_mut().map(absolute);
+        }
+        if let Some(rest) = self.store.url.strip_prefix("sqlite://")
+            && !rest.starts_with('/')
+            && !rest.starts_with(':')
+        {
+            self.store.url = format!("sqlite://{}", base.join(rest).display());
+        }
+    }
+
+    fn key_error(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Key { file: self.file.clone(), key: key.into(), message: message.into() }
+    }
+
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        if self.general.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(self.key_error(
+                "general.time_zone",
+                format!("`{}` is not an IANA time zone such as \"Asia/Shanghai\"", self.general.time_zone),
+            ));
+        }
+        for address in &mut self.general.own_addresses {
+            *address = address.trim().to_lowercase();
+        }
+        if !self.store.url.starts_with("sqlite:") {
+            return Err(self.key_error("store.url", "expected a URL starting with \"sqlite://\""));
+        }
+        let mut names = std::collections::HashSet::new();
+        let sources = self.mailboxes.iter().map(|m| m.name.as_str());
+        for (i, name) in sources.chain(self.maildirs.iter().map(|m| m.name.as_str())).enumerate() {
+            if name.is_empty() || !names.insert(name.to_string()) {
+                return Err(self.key_error(
+                    format!("source #{i} name"),
+                    format!("`{name}` must be non-empty and unique among [[mailbox]] and [[maildir]]"),
+                ));
+            }
+        }
+        for i in 0..self.mailboxes.len() {
+            let mailbox = &self.mailboxes[i];
+            let key = |k: &str| format!("mailbox[{i}].{k}");
+            if mailbox.tls == Tls::None && !is_loopback(&mailbox.host) {
+                return Err(self.key_error(
+                    key("tls"),
+                    format!(
+                        "\"none\" sends the password in clear text and is refused for `{}`; \
+                         it is allowed only for a loopback host: use \"implicit\" or \"starttls\"",
+                        mailbox.host
+                    ),
+                ));
+            }
+            if mailbox.after_ingest == AfterIngest::Move && mailbox.move_to == mailbox.folder {
+                return Err(self.key_error(key("move_to"), "must differ from `folder`"));
+            }
+            let password = secret::resolve(mailbox)
+                .map_err(|(k, message)| self.key_error(key(k), message))?;
+            self.mailboxes[i].password = Some(password);
+        }
+        if self.limits.batch_messages == 0 {
+            return Err(self.key_error("limits.batch_messages", "expected at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        // validate() proved it parses.
+        self.general.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+}
+
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,101 @@
+use super::*;
+
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    Config::from_toml(Path::new("/etc/slushpile/test.toml"), text, env)
+}
+
+const MINIMAL: &str = r#"
+[store]
+url = "sqlite://data/slushpile.db"
+
+[[maildir]]
+name = "local"
+path = "maildir"
+"#;
+
+#[test]
+fn relative_paths_are_relative_to_the_config_file() {
+    let config = load(MINIMAL, &[]).unwrap();
+    assert_eq!(config.store.url, "sqlite:///etc/slushpile/data/slushpile.db");
+    assert_eq!(config.maildirs[0].path, Path::new("/etc/slushpile/maildir"));
+    assert_eq!(config.maildirs[0].processed_dir(), Path::new("/etc/slushpile/maildir/.Ingested"));
+    assert_eq!(config.general.time_zone, "Asia/Shanghai");
+}
+
+#[test]
+fn bad_value_names_file_key_and_expectation() {
+    let text = format!(
+        "{MINIMAL}\n[[mailbox]]\nname='m'\nhost='imap.example.org'\ntls='bogus'\nusername='u'\npassword_env='X'\n"
+    );
+    let message = load(&text, &[]).unwrap_err().to_string();
+    assert!(message.contains("/etc/slushpile/test.toml"), "{message}");
+    assert!(message.contains("mailbox[0].tls"), "{message}");
+    assert!(message.contains("implicit"), "{message}");
+}
+
+#[test]
+fn bad_duration_names_the_key() {
+    let text = format!("{MINIMAL}poll_interval = \"10 parsecs\"\n");
+    let message = load(&text, &[]).unwrap_err().to_string();
+    assert!(message.contains("maildir[0].poll_interval"), "{message}");
+}
+
+#[test]
+fn unknown_key_is_refused() {
+    let text = MINIMAL.replace("[store]", "[store]\nurll = 'x'");
+    let message = load(&text, &[]).unwrap_err().to_string();
+    assert!(message.contains("urll"), "{message}");
+}
+
+#[test]
+fn plaintext_refused_for_remote_host_and_allowed_for_loopback() {
+    let mailbox = |host: &str| {
+        format!(
+            "{MINIMAL}\n[[mailbox]]\nname='m'\nhost='{host}'\ntls='none'\nusername='u'\npassword_env='PATH'\n"
+        )
+    };
+    let message = load(&mailbox("imap.126.com"), &[]).unwrap_err().to_string();
+    assert!(message.contains("mailbox[0].tls") && message.contains("imap.126.com"), "{message}");
+    assert!(load(&mailbox("127.0.0.1"), &[]).is_ok());
+    assert!(load(&mailbox("localhost"), &[]).is_ok());
+}
+
+#[test]
+fn environment_overrides_scalars_by_section_and_by_mailbox_name() {
+    let text = format!(
+        "{MINIMAL}\n[[mailbox]]\nname='submissions'\nhost='imap.example.org'\nusername='u'\npassword_env='PATH'\n"
+    );
+    let config = load(
+        &text,
+        &[
+            ("SLUSHPILE_STORE__URL", "sqlite:///var/lib/slushpile/db.sqlite"),
+            ("SLUSHPILE_MAILBOX__SUBMISSIONS__PORT", "1993"),
+            ("SLUSHPILE_LIMITS__MAX_PARTS", "9"),
+            ("SLUSHPILE_CONFIG", "/ignored.toml"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.store.url, "sqlite:///var/lib/slushpile/db.sqlite");
+    assert_eq!(config.mailboxes[0].port(), 1993);
+    assert_eq!(config.limits.max_parts, 9);
+}
+
+#[test]
+fn password_never_shows_and_missing_source_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "s3cret-value\n").unwrap();
+    let text = format!(
+        "{MINIMAL}\n[[mailbox]]\nname='m'\nhost='imap.example.org'\nusername='u'\npassword_file='{}'\n",
+        file.display()
+    );
+    let config = load(&text, &[]).unwrap();
+    let password = config.mailboxes[0].password.as_ref().unwrap();
+    assert_eq!(password.expose(), "s3cret-value");
+    assert!(!format!("{config:?}").contains("s3cret"));
+
+    let text = format!("{MINIMAL}\n[[mailbox]]\nname='m'\nhost='imap.example.org'\nusername='u'\n");
+    let message = load(&text, &[]).unwrap_err().to_string();
+    assert!(message.contains("mailbox[0].password_file"), "{message}");
+}

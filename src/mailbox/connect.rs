@@ -1,0 +1,184 @@
+//! Opening an authenticated IMAP session: TCP, TLS (implicit or STARTTLS),
+//! greeting, LOGIN, then the RFC 2971 `ID` command some providers require.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_imap::{Client, Session};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+use super::MailboxError;
+use crate::config::{MailboxConfig, Tls};
+
+/// TLS or (loopback-only) plain TCP behind one type, as async-imap needs one.
+#[derive(Debug)]
+pub enum ImapStream {
+    Tls(Box<TlsStream<TcpStream>>),
+    Plain(TcpStream),
+}
+
+impl AsyncRead for ImapStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            ImapStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            ImapStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ImapStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            ImapStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            ImapStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            ImapStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            ImapStream::Plain(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            ImapStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            ImapStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+pub type ImapSession = Session<ImapStream>;
+
+/// What the server told us about itself after login.
+#[derive(Debug, Clone, Default)]
+pub struct ServerInfo {
+    pub idle: bool,
+    pub move_ext: bool,
+    pub uidplus: bool,
+    pub id: bool,
+}
+
+pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), MailboxError> {
+    let server = format!("{}:{}", config.host, config.port());
+    let timeout = config.io_timeout;
+    let connect_error = |reason: String| MailboxError::Connect { server: server.clone(), reason };
+
+    let tcp = within(timeout, TcpStream::connect((config.host.as_str(), config.port())))
+        .await
+        .map_err(&connect_error)?
+        .map_err(|e| connect_error(e.to_string()))?;
+    tcp.set_nodelay(true).ok();
+
+    let stream = match config.tls {
+        Tls::None => ImapStream::Plain(tcp),
+        Tls::Implicit => ImapStream::Tls(Box::new(handshake(config, &server, tcp).await?)),
+        Tls::Starttls => {
+            let tcp = starttls(tcp, timeout).await.map_err(&connect_error)?;
+            ImapStream::Tls(Box::new(handshake(config, &server, tcp).await?))
+        }
+    };
+    let mut client = Client::new(stream);
+    if config.tls != Tls::Starttls {
+        // After STARTTLS there is no second greeting.
+        within(timeout, client.read_response())
+            .await
+            .map_err(&connect_error)?
+            .map_err(|e| connect_error(format!("no greeting: {e}")))?
+            .ok_or_else(|| connect_error("connection closed before the greeting".into()))?;
+    }
+
+    let login = within(timeout, client.login(&config.username, config.password.as_ref().map_or("", |p| p.expose())))
+        .await
+        .map_err(&connect_error)?;
+    let mut session = match login {
+        Ok(session) => session,
+        Err((e, _)) => {
+            return Err(MailboxError::Login {
+                server,
+                username: config.username.clone(),
+                reason: describe_login_failure(&e),
+            });
+        }
+    };
+
+    let caps = within(timeout, session.capabilities())
+        .await
+        .map_err(&connect_error)?
+        .map_err(|e| MailboxError::protocol(&server, "CAPABILITY", e))?;
+    let info = ServerInfo {
+        idle: caps.has_str("IDLE"),
+        move_ext: caps.has_str("MOVE"),
+        uidplus: caps.has_str("UIDPLUS"),
+        id: caps.has_str("ID"),
+    };
+    if info.id {
+        // 126.com/163.com answer SELECT with "Unsafe Login" until the client identifies itself.
+        let identity = [("name", Some("slushpile")), ("version", Some(env!("CARGO_PKG_VERSION")))];
+        within(timeout, session.id(identity))
+            .await
+            .map_err(&connect_error)?
+            .map_err(|e| MailboxError::protocol(&server, "ID", e))?;
+    }
+    Ok((session, info))
+}
+
+async fn handshake(config: &MailboxConfig, server: &str, tcp: TcpStream) -> Result<TlsStream<TcpStream>, MailboxError> {
+    let tls_error = |reason: String| MailboxError::Tls { server: server.to_string(), reason };
+    let tls_config = super::tls::client_config(config.ca_file.as_deref()).map_err(tls_error)?;
+    let name = ServerName::try_from(config.host.clone()).map_err(|e| tls_error(format!("bad host name: {e}")))?;
+    within(config.io_timeout, TlsConnector::from(tls_config).connect(name, tcp))
+        .await
+        .map_err(tls_error)?
+        .map_err(|e| tls_error(e.to_string()))
+}
+
+/// RFC 3501 STARTTLS by hand: async-imap has no helper for it.
+async fn starttls(tcp: TcpStream, timeout: Duration) -> Result<TcpStream, String> {
+    let mut reader = BufReader::new(tcp);
+    let mut line = String::new();
+    within(timeout, reader.read_line(&mut line)).await?.map_err(|e| e.to_string())?;
+    if !line.starts_with("* OK") {
+        return Err(format!("unexpected greeting: {}", line.trim_end()));
+    }
+    reader.get_mut().write_all(b"s0 STARTTLS\r\n").await.map_err(|e| e.to_string())?;
+    loop {
+        line.clear();
+        let n = within(timeout, reader.read_line(&mut line)).await?.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("connection closed during STARTTLS".into());
+        }
+        if let Some(status) = line.strip_prefix("s0 ") {
+            if status.starts_with("OK") {
+                break;
+            }
+            return Err(format!("server refused STARTTLS: {}", status.trim_end()));
+        }
+    }
+    if !reader.buffer().is_empty() {
+        // Plaintext injected after the OK would otherwise be read as if protected by TLS.
+        return Err("server sent data after STARTTLS OK (possible injection)".into());
+    }
+    Ok(reader.into_inner())
+}
+
+fn describe_login_failure(error: &async_imap::error::Error) -> String {
+    match error {
+        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+            format!("server refused the credentials: {}", text.trim())
+        }
+        other => other.to_string(),
+    }
+}
+
+async fn within<T>(limit: Duration, fut: impl Future<Output = T>) -> Result<T, String> {
+    tokio::time::timeout(limit, fut)
+        .await
+        .map_err(|_| format!("no answer within {}s", limit.as_secs()))
+}

@@ -1,0 +1,126 @@
+//! IMAP I/O: connect, fetch new messages in pipelined UID batches, commit
+//! them, and only then move/flag/expunge them on the server; IDLE or poll.
+
+mod connect;
+mod sync;
+mod tls;
+pub mod uidset;
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::Instrument;
+
+pub use connect::ServerInfo;
+pub use sync::SyncReport;
+
+use crate::config::MailboxConfig;
+use crate::ingest::Ingestor;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailboxError {
+    #[error("cannot connect to {server}: {reason}")]
+    Connect { server: String, reason: String },
+    #[error("TLS with {server} failed: {reason}")]
+    Tls { server: String, reason: String },
+    #[error("login to {server} as {username} failed: {reason}")]
+    Login { server: String, username: String, reason: String },
+    #[error("{server}: {command} failed: {reason}")]
+    Protocol { server: String, command: &'static str, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl MailboxError {
+    pub(crate) fn protocol(server: &str, command: &'static str, error: impl std::fmt::Display) -> Self {
+        MailboxError::Protocol { server: server.to_string(), command, reason: error.to_string() }
+    }
+
+    /// Wrong credentials do not fix themselves: retry slowly, never in a hot loop.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, MailboxError::Login { .. })
+    }
+}
+
+/// Connects, ingests everything new once, applies `after_ingest`, logs out.
+pub async fn sync_once(config: &MailboxConfig, ingestor: &Ingestor) -> Result<SyncReport, MailboxError> {
+    let (mut session, info) = connect::open(config).await?;
+    let (_never, mut shutdown) = watch::channel(false);
+    let report = sync::Syncer::new(config, ingestor, &info).run(&mut session, &mut shutdown).await?;
+    let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
+    Ok(report)
+}
+
+/// Runs one mailbox until `shutdown` turns true: sync, IDLE (or sleep), and
+/// reconnect with exponential backoff and jitter after any failure.
+pub async fn run(config: MailboxConfig, ingestor: Ingestor, mut shutdown: watch::Receiver<bool>) {
+    let span = tracing::info_span!("mailbox", mailbox = %config.name);
+    async move {
+        let mut backoff = Backoff::default();
+        while !*shutdown.borrow() {
+            match sync::serve(&config, &ingestor, &mut shutdown, &mut backoff).await {
+                Ok(()) => break,
+                Err(error) => {
+                    let delay = if error.is_auth() { backoff.next_auth() } else { backoff.next() };
+                    tracing::error!(%error, retry_in_s = delay.as_secs(), "mailbox failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+        tracing::info!("mailbox stopped");
+    }
+    .instrument(span)
+    .await
+}
+
+/// Exponential backoff with ±20 % jitter so many instances do not retry in step.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_secs(1);
+    const MAX: Duration = Duration::from_secs(300);
+    const AUTH_FIRST: Duration = Duration::from_secs(60);
+    const AUTH_MAX: Duration = Duration::from_secs(1800);
+
+    pub(crate) fn reset(&mut self) {
+        self.failures = 0;
+    }
+
+    fn next(&mut self) -> Duration {
+        self.step(Self::FIRST, Self::MAX)
+    }
+
+    fn next_auth(&mut self) -> Duration {
+        self.step(Self::AUTH_FIRST, Self::AUTH_MAX)
+    }
+
+    fn step(&mut self, first: Duration, max: Duration) -> Duration {
+        let base = first.saturating_mul(1 << self.failures.min(16)).min(max);
+        self.failures += 1;
+        base.mul_f64(0.8 + 0.4 * fastrand::f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_bounded_and_auth_is_slow() {
+        let mut b = Backoff::default();
+        let first = b.next();
+        assert!(first >= Duration::from_millis(800) && first <= Duration::from_millis(1200));
+        for _ in 0..30 {
+            assert!(b.next() <= Backoff::MAX.mul_f64(1.2));
+        }
+        b.reset();
+        assert!(b.next_auth() >= Duration::from_secs(48));
+    }
+}

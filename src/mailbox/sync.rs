@@ -1,0 +1,349 @@
+//! One connected mailbox: select, fetch what is new in UID batches, commit,
+//! then act on the server; between syncs wait in IDLE or sleep.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use tokio::sync::watch;
+
+use super::connect::{self, ImapSession, ServerInfo};
+use super::{Backoff, MailboxError, uidset};
+use crate::config::{AfterIngest, MailboxConfig};
+use crate::ingest::{Fetched, FetchedBody, Ingestor};
+use crate::store::{IngestOutcome, MailboxProgress, SourceLocation};
+
+/// Servers drop IDLE after 30 minutes of silence (RFC 2177): re-issue before.
+const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub ingested: u64,
+    pub quarantined: u64,
+    pub seen_again: u64,
+    /// Messages committed earlier whose server action had not happened yet.
+    pub leftovers: u64,
+}
+
+/// Connect, sync, wait for news, repeat — until shutdown (Ok) or an error.
+pub(super) async fn serve(
+    config: &MailboxConfig,
+    ingestor: &Ingestor,
+    shutdown: &mut watch::Receiver<bool>,
+    backoff: &mut Backoff,
+) -> Result<(), MailboxError> {
+    let (mut session, info) = connect::open(config).await?;
+    tracing::info!(server = %config.host, idle = info.idle, r#move = info.move_ext, "connected");
+    let mut syncer = Syncer::new(config, ingestor, &info);
+    loop {
+        let report = syncer.run(&mut session, shutdown).await?;
+        backoff.reset();
+        if report != SyncReport::default() {
+            tracing::info!(?report, "synced");
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        if config.idle && info.idle {
+            session = match idle(session, config, shutdown).await? {
+                Some(session) => session,
+                None => return Ok(()),
+            };
+        } else {
+            tokio::select! {
+                _ = tokio::time::sleep(config.poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+    let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
+    Ok(())
+}
+
+/// Waits in IDLE until the server reports a change, the renewal time passes
+/// or shutdown is requested; ends IDLE with DONE in every case.
+async fn idle(
+    session: ImapSession,
+    config: &MailboxConfig,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<Option<ImapSession>, MailboxError> {
+    let server = &config.host;
+    let mut handle = session.idle();
+    timed(config, "IDLE", handle.init()).await?;
+    {
+        let (wait, _stop) = handle.wait_with_timeout(IDLE_RENEW);
+        tokio::select! {
+            result = wait => { result.map_err(|e| MailboxError::protocol(server, "IDLE", e))?; }
+            _ = shutdown.changed() => {}
+        }
+    }
+    let mut session = timed(config, "DONE", handle.done()).await?;
+    drain_unsolicited(&mut session);
+    if *shutdown.borrow() {
+        let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
+        return Ok(None);
+    }
+    Ok(Some(session))
+}
+
+pub(super) struct Syncer<'a> {
+    config: &'a MailboxConfig,
+    ingestor: &'a Ingestor,
+    info: &'a ServerInfo,
+    /// Folders known to exist on the server, so each is created at most once.
+    folders: HashSet<String>,
+}
+
+impl<'a> Syncer<'a> {
+    pub(super) fn new(config: &'a MailboxConfig, ingestor: &'a Ingestor, info: &'a ServerInfo) -> Self {
+        Syncer { config, ingestor, info, folders: HashSet::new() }
+    }
+
+    pub(super) async fn run(
+        &mut self,
+        session: &mut ImapSession,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<SyncReport, MailboxError> {
+        let config = self.config;
+        let store = &self.ingestor.store;
+        let selected = timed(config, "SELECT", session.select(&config.folder)).await?;
+        drain_unsolicited(session);
+        let uidvalidity = selected
+            .uid_validity
+            .ok_or_else(|| MailboxError::protocol(&config.host, "SELECT", "server sent no UIDVALIDITY"))?;
+        let mut report = SyncReport::default();
+        if selected.exists == 0 {
+            return Ok(report);
+        }
+        let mut high = match store.mailbox_progress(&config.name).await? {
+            Some(p) if p.uidvalidity == uidvalidity => p.last_uid,
+            Some(p) => {
+                tracing::warn!(old = p.uidvalidity, new = uidvalidity, "UIDVALIDITY changed: rescanning the folder");
+                0
+            }
+            None => 0,
+        };
+        // With move/delete the folder holds only unprocessed mail, so scan it
+        // all: that also finds messages committed before a crash but not moved.
+        let first = if config.after_ingest == AfterIngest::Seen { high + 1 } else { 1 };
+        let sizes = self.sizes(session, first).await?;
+        let uids: Vec<u32> = sizes.iter().map(|(uid, _)| *uid).collect();
+        let known: HashSet<u32> =
+            store.known_uids(&config.name, uidvalidity, &uids).await?.into_iter().collect();
+        let (leftover, fresh): (Vec<(u32, u64)>, Vec<(u32, u64)>) =
+            sizes.into_iter().partition(|(uid, _)| known.contains(uid));
+        if !leftover.is_empty() {
+            tracing::info!(count = leftover.len(), "finishing server actions of already committed messages");
+            report.leftovers = leftover.len() as u64;
+            self.act(session, &leftover).await?;
+        }
+
+        let limit = self.ingestor.limits.max_message_bytes;
+        // A too-big message counts for its header size only in batching.
+        let weighted: Vec<(u32, u64)> =
+            fresh.iter().map(|&(uid, size)| (uid, if size > limit { 0 } else { size })).collect();
+        for batch in uidset::batches(&weighted, self.ingestor.limits.batch_messages, self.ingestor.limits.batch_bytes) {
+            if *shutdown.borrow() {
+                break;
+            }
+            let batch: Vec<(u32, u64)> =
+                fresh.iter().filter(|(uid, _)| batch.binary_search(uid).is_ok()).copied().collect();
+            let fetched = self.fetch(session, uidvalidity, &batch).await?;
+            let last = batch.iter().map(|(uid, _)| *uid).max().unwrap_or(high);
+            high = high.max(last);
+            let progress = MailboxProgress { uidvalidity, last_uid: high };
+            let outcomes = self.ingestor.ingest(&config.name, fetched, Some(progress)).await?;
+            for outcome in &outcomes {
+                match outcome {
+                    IngestOutcome::Created { quarantined: true, .. } => report.quarantined += 1,
+                    IngestOutcome::Created { .. } => report.ingested += 1,
+                    IngestOutcome::SeenAgain { .. } => report.seen_again += 1,
+                }
+            }
+            // Committed: only now may the server be touched.
+            self.act(session, &batch).await?;
+        }
+        Ok(report)
+    }
+
+    /// UID and size of every message from `first` on, in UID order.
+    async fn sizes(&self, session: &mut ImapSession, first: u32) -> Result<Vec<(u32, u64)>, MailboxError> {
+        let config = self.config;
+        let fetches: Vec<_> = timed(config, "UID FETCH", async {
+            session.uid_fetch(format!("{first}:*"), "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        drain_unsolicited(session);
+        let mut sizes: Vec<(u32, u64)> = fetches
+            .iter()
+            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
+            // `N:*` always includes the highest UID, even when it is below N.
+            .filter(|(uid, _)| *uid >= first)
+            .collect();
+        sizes.sort_unstable();
+        Ok(sizes)
+    }
+
+    /// Downloads one batch with at most two pipelined commands: full bodies,
+    /// and headers only for messages over the size limit.
+    async fn fetch(
+        &self,
+        session: &mut ImapSession,
+        uidvalidity: u32,
+        batch: &[(u32, u64)],
+    ) -> Result<Vec<Fetched>, MailboxError> {
+        let limit = self.ingestor.limits.max_message_bytes;
+        let (too_big, normal): (Vec<_>, Vec<_>) = batch.iter().partition(|(_, size)| *size > limit);
+        let mut out = Vec::with_capacity(batch.len());
+        for (set, query, whole) in [
+            (&normal, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])", true),
+            (&too_big, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])", false),
+        ] {
+            if set.is_empty() {
+                continue;
+            }
+            let uids: Vec<u32> = set.iter().map(|(uid, _)| *uid).collect();
+            let set = uidset::format(&uids);
+            let config = self.config;
+            let fetches: Vec<_> = timed(config, "UID FETCH", async {
+                session.uid_fetch(&set, query).await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
+            drain_unsolicited(session);
+            for f in &fetches {
+                let Some(uid) = f.uid else { continue };
+                if !uids.contains(&uid) {
+                    continue;
+                }
+                let location = SourceLocation::Imap { uidvalidity, uid };
+                let body = if whole {
+                    FetchedBody::Full(f.body().unwrap_or_default().to_vec())
+                } else {
+                    FetchedBody::TooBig {
+                        headers: f.header().unwrap_or_default().to_vec(),
+                        size: f.size.map_or(0, u64::from),
+                    }
+                };
+                out.push(Fetched { location, internal_date: f.internal_date(), body });
+            }
+        }
+        if out.len() < batch.len() {
+            // A message expunged by someone else between SIZE and FETCH is
+            // simply gone; everything we did get is still committed.
+            tracing::warn!(expected = batch.len(), got = out.len(), "server returned fewer messages than asked");
+        }
+        Ok(out)
+    }
+
+    /// The configured server action for committed messages; too-big ones go
+    /// to `reject_to` whatever `after_ingest` says.
+    async fn act(&mut self, session: &mut ImapSession, messages: &[(u32, u64)]) -> Result<(), MailboxError> {
+        let config = self.config;
+        let limit = self.ingestor.limits.max_message_bytes;
+        let rejected: Vec<u32> = messages.iter().filter(|(_, size)| *size > limit).map(|(uid, _)| *uid).collect();
+        let accepted: Vec<u32> = messages.iter().filter(|(_, size)| *size <= limit).map(|(uid, _)| *uid).collect();
+        if !rejected.is_empty() {
+            let target = config.reject_to.clone();
+            self.move_to(session, &rejected, &target).await?;
+        }
+        if accepted.is_empty() {
+            return Ok(());
+        }
+        match config.after_ingest {
+            AfterIngest::Move => {
+                let target = config.move_to.clone();
+                self.move_to(session, &accepted, &target).await
+            }
+            AfterIngest::Seen => self.store_flags(session, &accepted, "+FLAGS.SILENT (\\Seen)").await,
+            AfterIngest::Delete => {
+                self.store_flags(session, &accepted, "+FLAGS.SILENT (\\Deleted)").await?;
+                self.expunge(session, &accepted).await
+            }
+        }
+    }
+
+    async fn move_to(&mut self, session: &mut ImapSession, uids: &[u32], folder: &str) -> Result<(), MailboxError> {
+        self.ensure_folder(session, folder).await?;
+        let set = uidset::format(uids);
+        if self.info.move_ext {
+            timed(self.config, "UID MOVE", session.uid_mv(&set, folder)).await?;
+        } else {
+            timed(self.config, "UID COPY", session.uid_copy(&set, folder)).await?;
+            self.store_flags(session, uids, "+FLAGS.SILENT (\\Deleted)").await?;
+            self.expunge(session, uids).await?;
+        }
+        drain_unsolicited(session);
+        Ok(())
+    }
+
+    async fn store_flags(&self, session: &mut ImapSession, uids: &[u32], flags: &str) -> Result<(), MailboxError> {
+        let set = uidset::format(uids);
+        timed(self.config, "UID STORE", async {
+            session.uid_store(&set, flags).await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        drain_unsolicited(session);
+        Ok(())
+    }
+
+    async fn expunge(&self, session: &mut ImapSession, uids: &[u32]) -> Result<(), MailboxError> {
+        let set = uidset::format(uids);
+        if self.info.uidplus {
+            timed(self.config, "UID EXPUNGE", async {
+                session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
+        } else {
+            // Without UIDPLUS this also removes other \Deleted messages in the
+            // folder: the best plain IMAP allows.
+            timed(self.config, "EXPUNGE", async { session.expunge().await?.try_collect::<Vec<_>>().await })
+                .await?;
+        }
+        drain_unsolicited(session);
+        Ok(())
+    }
+
+    async fn ensure_folder(&mut self, session: &mut ImapSession, folder: &str) -> Result<(), MailboxError> {
+        if self.folders.contains(folder) {
+            return Ok(());
+        }
+        let listed: Vec<_> = timed(self.config, "LIST", async {
+            session.list(None, Some(folder)).await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        if listed.is_empty() {
+            tracing::info!(folder, "creating folder");
+            timed(self.config, "CREATE", session.create(folder)).await?;
+        }
+        drain_unsolicited(session);
+        self.folders.insert(folder.to_string());
+        Ok(())
+    }
+}
+
+/// Every IMAP command gets the mailbox's `io_timeout`: a dead connection
+/// must turn into a reconnect, not a hang.
+async fn timed<T>(
+    config: &MailboxConfig,
+    command: &'static str,
+    fut: impl Future<Output = async_imap::error::Result<T>>,
+) -> Result<T, MailboxError> {
+    match tokio::time::timeout(config.io_timeout, fut).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(MailboxError::protocol(&config.host, command, e)),
+        Err(_) => Err(MailboxError::protocol(
+            &config.host,
+            command,
+            format!("no answer within {}s", config.io_timeout.as_secs()),
+        )),
+    }
+}
+
+/// async-imap queues untagged responses in a bounded channel (100) and drops
+/// what does not fit; we learn state by re-selecting, so discard them.
+fn drain_unsolicited(session: &mut ImapSession) {
+    while session.unsolicited_responses.try_recv().is_ok() {}
+}

@@ -1,0 +1,321 @@
+//! Committing a batch of fetched messages: one transaction for raw bytes,
+//! drafts, events and mailbox progress, with idempotency decided inside it.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::{Sqlite, Transaction};
+
+use super::{Result, Store};
+use crate::draft::DraftStatus;
+use crate::message::Parsed;
+
+/// Where one copy of a message came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceLocation {
+    Imap { uidvalidity: u32, uid: u32 },
+    /// A Maildir file, an .eml path or `-` for stdin.
+    File(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum RawContent {
+    Full(Vec<u8>),
+    /// Too big to download: only the header section and the server's size.
+    HeadersOnly { headers: Vec<u8>, size: u64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub mailbox: String,
+    pub location: SourceLocation,
+    pub raw: RawContent,
+    pub internal_date: Option<DateTime<FixedOffset>>,
+    pub parsed: Parsed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenAgain {
+    SameUid,
+    SameBytes,
+    SameMessageId,
+}
+
+impl SeenAgain {
+    fn as_str(self) -> &'static str {
+        match self {
+            SeenAgain::SameUid => "same_uid",
+            SeenAgain::SameBytes => "same_bytes",
+            SeenAgain::SameMessageId => "same_message_id",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    Created { draft_id: i64, reference: String, quarantined: bool },
+    SeenAgain { draft_id: i64, reference: String, reason: SeenAgain },
+}
+
+/// The position a mailbox has durably reached, committed with its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxProgress {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+impl Store {
+    /// Commits every message of a batch, and the mailbox's new position, in
+    /// one transaction: after it returns the server may be touched.
+    pub async fn commit_batch(
+        &self,
+        items: &[Incoming],
+        progress: Option<(&str, MailboxProgress)>,
+    ) -> Result<Vec<IngestOutcome>> {
+        let hashes: Vec<Option<String>> = items
+            .iter()
+            .map(|item| match &item.raw {
+                RawContent::Full(bytes) => Some(hex::encode(Sha256::digest(bytes))),
+                RawContent::HeadersOnly { .. } => None,
+            })
+            .collect();
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (item, sha) in items.iter().zip(&hashes) {
+            outcomes.push(self.commit_one(&mut tx, item, sha.as_deref(), now).await?);
+        }
+        if let Some((mailbox, p)) = progress {
+            sqlx::query(
+                "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+                     last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+            )
+            .bind(mailbox)
+            .bind(i64::from(p.uidvalidity))
+            .bind(i64::from(p.last_uid))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn commit_one(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        item: &Incoming,
+        sha: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<IngestOutcome> {
+        if let SourceLocation::Imap { uidvalidity, uid } = item.location {
+            let known: Option<(i64, String)> = sqlx::query_as(
+                "SELECT d.id, d.reference FROM message_locations l JOIN drafts d ON d.id = l.draft_id
+                 WHERE l.mailbox = $1 AND l.uidvalidity = $2 AND l.uid = $3",
+            )
+            .bind(&item.mailbox)
+            .bind(i64::from(uidvalidity))
+            .bind(i64::from(uid))
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some((draft_id, reference)) = known {
+                return self.seen_again(tx, item, draft_id, reference, SeenAgain::SameUid, None, now).await;
+            }
+        }
+        if let Some(sha) = sha {
+            let by_bytes: Option<(i64, String)> = sqlx::query_as(
+                "SELECT id, reference FROM drafts WHERE raw_sha256 = $1
+                 UNION ALL
+                 SELECT d.id, d.reference FROM events e JOIN drafts d ON d.id = e.draft_id
+                 WHERE e.raw_sha256 = $1
+                 LIMIT 1",
+            )
+            .bind(sha)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some((draft_id, reference)) = by_bytes {
+                return self.seen_again(tx, item, draft_id, reference, SeenAgain::SameBytes, None, now).await;
+            }
+        }
+        let submission = &item.parsed.submission;
+        let from_address = submission.from.as_ref().map(|a| a.address.as_str());
+        if let Some(message_id) = &submission.message_id {
+            let by_id: Option<(i64, String)> = sqlx::query_as(
+                "SELECT id, reference FROM drafts WHERE message_id = $1 AND from_address IS $2",
+            )
+            .bind(message_id)
+            .bind(from_address)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some((draft_id, reference)) = by_id {
+                // Different bytes for a message we have: keep them, linked by the event.
+                if let (Some(sha), RawContent::Full(bytes)) = (sha, &item.raw) {
+                    insert_raw(tx, sha, bytes, now).await?;
+                }
+                return self
+                    .seen_again(tx, item, draft_id, reference, SeenAgain::SameMessageId, sha, now)
+                    .await;
+            }
+        }
+        self.create_draft(tx, item, sha, now).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn seen_again(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        item: &Incoming,
+        draft_id: i64,
+        reference: String,
+        reason: SeenAgain,
+        kept_raw: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<IngestOutcome> {
+        let detail = json!({
+            "reason": reason.as_str(),
+            "mailbox": item.mailbox,
+            "location": location_json(&item.location),
+        });
+        insert_event(tx, draft_id, now, "seen_again", &self.actor, &detail, kept_raw).await?;
+        if reason != SeenAgain::SameUid {
+            record_location(tx, item, draft_id, now).await?;
+        }
+        Ok(IngestOutcome::SeenAgain { draft_id, reference, reason })
+    }
+
+    async fn create_draft(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        item: &Incoming,
+        sha: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<IngestOutcome> {
+        let (raw_headers, raw_size) = match &item.raw {
+            RawContent::Full(bytes) => {
+                if let Some(sha) = sha {
+                    insert_raw(tx, sha, bytes, now).await?;
+                }
+                (None, bytes.len() as u64)
+            }
+            RawContent::HeadersOnly { headers, size } => (Some(headers.as_slice()), *size),
+        };
+        let reference = self.next_reference(tx, now).await?;
+        let quarantined = item.parsed.quarantine.is_some();
+        let status = if quarantined { DraftStatus::Quarantined } else { DraftStatus::New };
+        let received_at = item
+            .parsed
+            .submission
+            .date
+            .or(item.internal_date)
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or(now);
+        let draft_id: i64 = sqlx::query_scalar(
+            "INSERT INTO drafts (reference, status, mailbox, raw_sha256, raw_headers, raw_size,
+                 internal_date, created_at, received_at, classification)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'normal') RETURNING id",
+        )
+        .bind(&reference)
+        .bind(status.as_str())
+        .bind(&item.mailbox)
+        .bind(sha)
+        .bind(raw_headers)
+        .bind(raw_size as i64)
+        .bind(item.internal_date.map(|d| d.with_timezone(&Utc)))
+        .bind(now)
+        .bind(received_at)
+        .fetch_one(&mut **tx)
+        .await?;
+        super::rows::write_derived(tx, draft_id, &item.parsed).await?;
+        let (kind, detail) = match &item.parsed.quarantine {
+            Some(reason) => ("quarantined", json!({ "reason": reason })),
+            None => ("ingested", json!({})),
+        };
+        let mut detail = detail;
+        detail["mailbox"] = json!(item.mailbox);
+        detail["location"] = location_json(&item.location);
+        insert_event(tx, draft_id, now, kind, &self.actor, &detail, None).await?;
+        record_location(tx, item, draft_id, now).await?;
+        Ok(IngestOutcome::Created { draft_id, reference, quarantined })
+    }
+
+    async fn next_reference(&self, tx: &mut Transaction<'_, Sqlite>, now: DateTime<Utc>) -> Result<String> {
+        let day = now.with_timezone(&self.tz).format("%Y%m%d").to_string();
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO reference_counters (day, last) VALUES ($1, 1)
+             ON CONFLICT (day) DO UPDATE SET last = reference_counters.last + 1
+             RETURNING last",
+        )
+        .bind(&day)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(format!("SP-{day}-{n:04}"))
+    }
+}
+
+fn location_json(location: &SourceLocation) -> serde_json::Value {
+    match location {
+        SourceLocation::Imap { uidvalidity, uid } => json!({ "uidvalidity": uidvalidity, "uid": uid }),
+        SourceLocation::File(name) => json!({ "file": name }),
+    }
+}
+
+async fn insert_raw(tx: &mut Transaction<'_, Sqlite>, sha: &str, bytes: &[u8], now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO raw_messages (sha256, size, bytes, stored_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha)
+    .bind(bytes.len() as i64)
+    .bind(bytes)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn record_location(
+    tx: &mut Transaction<'_, Sqlite>,
+    item: &Incoming,
+    draft_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let SourceLocation::Imap { uidvalidity, uid } = item.location {
+        sqlx::query(
+            "INSERT INTO message_locations (mailbox, uidvalidity, uid, draft_id, seen_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&item.mailbox)
+        .bind(i64::from(uidvalidity))
+        .bind(i64::from(uid))
+        .bind(draft_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_event(
+    tx: &mut Transaction<'_, Sqlite>,
+    draft_id: i64,
+    at: DateTime<Utc>,
+    kind: &str,
+    actor: &str,
+    detail: &serde_json::Value,
+    raw_sha256: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO events (draft_id, at, kind, actor, detail, raw_sha256) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(draft_id)
+    .bind(at)
+    .bind(kind)
+    .bind(actor)
+    .bind(detail.to_string())
+    .bind(raw_sha256)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Reading drafts back: lists, details, raw bytes and history.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::batch::MailboxProgress;
+use super::rows::{DRAFT_COLUMNS, attachment_from_row, draft_from_row};
+use super::{Result, Store, StoreError};
+use crate::draft::{AttachmentView, DraftStatus, DraftView, EventView};
+
+/// A draft named by its numeric id or its reference (`SP-20261128-0007`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftKey {
+    Id(i64),
+    Reference(String),
+}
+
+impl std::str::FromStr for DraftKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(match text.parse::<i64>() {
+            Ok(id) => DraftKey::Id(id),
+            Err(_) => DraftKey::Reference(text.to_string()),
+        })
+    }
+}
+
+impl std::fmt::Display for DraftKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DraftKey::Id(id) => write!(f, "{id}"),
+            DraftKey::Reference(r) => f.write_str(r),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DraftFilter {
+    pub status: Option<DraftStatus>,
+    pub mailbox: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl Store {
+    pub async fn list_drafts(&self, filter: &DraftFilter) -> Result<Vec<DraftView>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DRAFT_COLUMNS} FROM drafts
+             WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR mailbox = $2)
+             ORDER BY received_at, id LIMIT $3"
+        )))
+        .bind(filter.status.map(DraftStatus::as_str))
+        .bind(&filter.mailbox)
+        .bind(filter.limit.map_or(-1, i64::from))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut drafts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            drafts.push(draft_from_row(row, self.tz, self.attachments(id).await?)?);
+        }
+        Ok(drafts)
+    }
+
+    pub async fn draft(&self, key: &DraftKey) -> Result<Option<DraftView>> {
+        let Some(row) = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = $1 OR reference = $2"
+        )))
+        .bind(match key {
+            DraftKey::Id(id) => Some(*id),
+            DraftKey::Reference(_) => None,
+        })
+        .bind(match key {
+            DraftKey::Reference(r) => Some(r.as_str()),
+            DraftKey::Id(_) => None,
+        })
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        Ok(Some(draft_from_row(&row, self.tz, self.attachments(id).await?)?))
+    }
+
+    async fn attachments(&self, draft_id: i64) -> Result<Vec<AttachmentView>> {
+        sqlx::query("SELECT idx, filename, content_type, size, sha256 FROM attachments WHERE draft_id = $1 ORDER BY idx")
+            .bind(draft_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(attachment_from_row)
+            .collect()
+    }
+
+    /// The exact bytes as received; for a message too big to download, the
+    /// header section (the one record without its full raw message).
+    pub async fn raw(&self, draft_id: i64) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT r.bytes, d.raw_headers FROM drafts d
+             LEFT JOIN raw_messages r ON r.sha256 = d.raw_sha256 WHERE d.id = $1",
+        )
+        .bind(draft_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some((Some(bytes), _)) | Some((None, Some(bytes))) => Ok(Some(bytes)),
+            Some((None, None)) => Err(StoreError::Corrupt(format!("draft {draft_id} has no raw message"))),
+        }
+    }
+
+    pub async fn events(&self, draft_id: i64) -> Result<Vec<EventView>> {
+        let rows = sqlx::query("SELECT at, kind, actor, detail FROM events WHERE draft_id = $1 ORDER BY id")
+            .bind(draft_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let at: DateTime<Utc> = row.try_get("at")?;
+                let detail: String = row.try_get("detail")?;
+                Ok(EventView {
+                    at: at.with_timezone(&self.tz).fixed_offset(),
+                    kind: row.try_get("kind")?,
+                    actor: row.try_get("actor")?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn mailbox_progress(&self, mailbox: &str) -> Result<Option<MailboxProgress>> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = $1")
+                .bind(mailbox)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(uidvalidity, last_uid)| MailboxProgress {
+            uidvalidity: uidvalidity as u32,
+            last_uid: last_uid as u32,
+        }))
+    }
+
+    /// Of `uids`, those already committed for this mailbox and UIDVALIDITY.
+    pub async fn known_uids(&self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<u32>> {
+        let mut known = Vec::new();
+        // Chunked to stay under SQLite's bound-parameter limit.
+        for chunk in uids.chunks(500) {
+            let list = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            let rows: Vec<(i64,)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT uid FROM message_locations WHERE mailbox = $1 AND uidvalidity = $2 AND uid IN ({list})"
+            )))
+            .bind(mailbox)
+            .bind(i64::from(uidvalidity))
+            .fetch_all(&self.pool)
+            .await?;
+            known.extend(rows.into_iter().map(|(uid,)| uid as u32));
+        }
+        Ok(known)
+    }
+
+    pub async fn count_drafts(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM drafts").fetch_one(&self.pool).await?)
+    }
+}

@@ -1,0 +1,104 @@
+//! Mapping between parsed submissions and draft rows, in both directions.
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{Result, StoreError};
+use crate::draft::{AttachmentView, DraftStatus, DraftView};
+use crate::message::{Address, Disposition, Parsed};
+
+/// Writes every derived column and the attachment list of a draft: used on
+/// first ingestion and by `reparse`, so both produce identical rows.
+pub(super) async fn write_derived(tx: &mut Transaction<'_, Sqlite>, draft_id: i64, parsed: &Parsed) -> Result<()> {
+    let s = &parsed.submission;
+    sqlx::query(
+        "UPDATE drafts SET message_id = $2, from_name = $3, from_address = $4, reply_to = $5,
+             to_addresses = $6, date = $7, subject = $8, title = $9, body_text = $10,
+             body_html = $11, forwarded = $12, classification = $13, defects = $14,
+             quarantine_reason = $15
+         WHERE id = $1",
+    )
+    .bind(draft_id)
+    .bind(&s.message_id)
+    .bind(s.from.as_ref().and_then(|a| a.name.clone()))
+    .bind(s.from.as_ref().map(|a| a.address.clone()))
+    .bind(s.reply_to.as_ref().map(to_json))
+    .bind(to_json(&s.to))
+    .bind(s.date.map(|d| d.with_timezone(&Utc)))
+    .bind(&s.subject)
+    .bind(&s.title)
+    .bind(&s.body_text)
+    .bind(&s.body_html)
+    .bind(to_json(&s.forwarded))
+    .bind(s.classification.as_str())
+    .bind(to_json(&s.defects))
+    .bind(&parsed.quarantine)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM attachments WHERE draft_id = $1").bind(draft_id).execute(&mut **tx).await?;
+    for a in &s.attachments {
+        sqlx::query(
+            "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(draft_id)
+        .bind(i64::from(a.index))
+        .bind(&a.filename)
+        .bind(&a.content_type)
+        .bind(a.size as i64)
+        .bind(&a.sha256)
+        .bind(match a.disposition {
+            Disposition::Inline => "inline",
+            Disposition::Attachment => "attachment",
+        })
+        .bind(&a.content_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    // Serializing our own plain data types cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+pub(super) const DRAFT_COLUMNS: &str = "id, reference, status, mailbox, message_id, from_name, from_address,
+    subject, title, received_at, body_text, classification, quarantine_reason";
+
+pub(super) fn draft_from_row(row: &SqliteRow, tz: chrono_tz::Tz, attachments: Vec<AttachmentView>) -> Result<DraftView> {
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
+    let status: String = row.try_get("status")?;
+    let classification: String = row.try_get("classification")?;
+    let received_at: DateTime<Utc> = row.try_get("received_at")?;
+    let from_address: Option<String> = row.try_get("from_address")?;
+    Ok(DraftView {
+        id: row.try_get("id")?,
+        reference: row.try_get("reference")?,
+        status: status.parse::<DraftStatus>().map_err(|e| corrupt("status", &e))?,
+        mailbox: row.try_get("mailbox")?,
+        message_id: row.try_get("message_id")?,
+        from: from_address.map(|address| Address { name: row.try_get("from_name").ok().flatten(), address }),
+        subject: row.try_get("subject")?,
+        title: row.try_get("title")?,
+        received_at: received_at.with_timezone(&tz).fixed_offset(),
+        body_text: row.try_get("body_text")?,
+        attachments,
+        classification: serde_json::from_value(serde_json::Value::String(classification))
+            .map_err(|e| corrupt("classification", &e))?,
+        quarantine_reason: row.try_get("quarantine_reason")?,
+    })
+}
+
+pub(super) fn attachment_from_row(row: &SqliteRow) -> Result<AttachmentView> {
+    let index: i64 = row.try_get("idx")?;
+    let size: i64 = row.try_get("size")?;
+    Ok(AttachmentView {
+        index: index as u32,
+        filename: row.try_get("filename")?,
+        content_type: row.try_get("content_type")?,
+        size: size as u64,
+        sha256: row.try_get("sha256")?,
+    })
+}
