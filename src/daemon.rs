@@ -17,7 +17,11 @@ use crate::{mailbox, maildir};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let actor = config.general.instance.clone().unwrap_or_else(default_instance);
+    let actor = config
+        .general
+        .instance
+        .clone()
+        .unwrap_or_else(default_instance);
     Store::open_migrated(&config.store.url, config.time_zone(), actor)
         .await
         .with_context(|| format!("store configured in {}", config.file.display()))
@@ -31,7 +35,10 @@ fn default_instance() -> String {
 /// Runs every configured source until SIGTERM or SIGINT.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     if config.mailboxes.is_empty() && config.maildirs.is_empty() {
-        bail!("no sources configured: add a [[mailbox]] or [[maildir]] to {}", config.file.display());
+        bail!(
+            "no sources configured: add a [[mailbox]] or [[maildir]] to {}",
+            config.file.display()
+        );
     }
     let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
@@ -40,10 +47,18 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
     for source in &config.mailboxes {
-        tasks.spawn(mailbox::run(source.clone(), ingestor.clone(), stopped.clone()));
+        tasks.spawn(mailbox::run(
+            source.clone(),
+            ingestor.clone(),
+            stopped.clone(),
+        ));
     }
     for source in &config.maildirs {
-        tasks.spawn(maildir::run(source.clone(), ingestor.clone(), stopped.clone()));
+        tasks.spawn(maildir::run(
+            source.clone(),
+            ingestor.clone(),
+            stopped.clone(),
+        ));
     }
     tracing::info!(
         mailboxes = config.mailboxes.len(),
@@ -64,7 +79,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     if drained.is_err() {
         // Dropping a task mid-transaction rolls the transaction back; the
         // server was not touched for it, so nothing is lost.
-        tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "sources did not stop in time: aborting them");
+        tracing::warn!(
+            grace_s = SHUTDOWN_GRACE.as_secs(),
+            "sources did not stop in time: aborting them"
+        );
         tasks.shutdown().await;
     }
     store.close().await;
@@ -80,14 +98,24 @@ pub async fn run_once(config: &Config) -> anyhow::Result<()> {
         let ingestor = ingestor.clone();
         tasks.spawn(async move {
             let result = mailbox::sync_once(&source, &ingestor).await;
-            (source.name, result.map(|r| format!("{r:?}")).map_err(anyhow::Error::from))
+            (
+                source.name,
+                result
+                    .map(|r| format!("{r:?}"))
+                    .map_err(anyhow::Error::from),
+            )
         });
     }
     for source in config.maildirs.clone() {
         let ingestor = ingestor.clone();
         tasks.spawn(async move {
             let result = maildir::sync_once(&source, &ingestor).await;
-            (source.name, result.map(|r| format!("{r:?}")).map_err(anyhow::Error::from))
+            (
+                source.name,
+                result
+                    .map(|r| format!("{r:?}"))
+                    .map_err(anyhow::Error::from),
+            )
         });
     }
     let mut failures = Vec::new();

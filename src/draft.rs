@@ -29,10 +29,16 @@ impl std::str::FromStr for DraftStatus {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|s| s.as_str()).collect();
-            format!("unknown status `{text}`: expected one of {}", names.join(", "))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "unknown status `{text}`: expected one of {}",
+                    names.join(", ")
+                )
+            })
     }
 }
 

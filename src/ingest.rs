@@ -5,7 +5,9 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::config::{Config, Limits};
 use crate::message::{self, ParseOptions};
-use crate::store::{Incoming, IngestOutcome, MailboxProgress, RawContent, SourceLocation, Store, StoreError};
+use crate::store::{
+    Incoming, IngestOutcome, MailboxProgress, RawContent, SourceLocation, Store, StoreError,
+};
 
 #[derive(Clone)]
 pub struct Ingestor {
@@ -26,7 +28,10 @@ pub struct Fetched {
 pub enum FetchedBody {
     Full(Vec<u8>),
     /// Over `limits.max_message_bytes`: only headers were read.
-    TooBig { headers: Vec<u8>, size: u64 },
+    TooBig {
+        headers: Vec<u8>,
+        size: u64,
+    },
 }
 
 impl Ingestor {
@@ -36,7 +41,11 @@ impl Ingestor {
             max_depth: config.limits.max_depth,
             own_addresses: config.general.own_addresses.clone(),
         };
-        Ingestor { store, options, limits: config.limits.clone() }
+        Ingestor {
+            store,
+            options,
+            limits: config.limits.clone(),
+        }
     }
 
     /// Parses (on a blocking thread: it is CPU work) and commits one batch.
@@ -46,9 +55,16 @@ impl Ingestor {
         batch: Vec<Fetched>,
         progress: Option<MailboxProgress>,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
-        let (options, limits, name) = (self.options.clone(), self.limits.clone(), mailbox.to_string());
+        let (options, limits, name) = (
+            self.options.clone(),
+            self.limits.clone(),
+            mailbox.to_string(),
+        );
         let items = tokio::task::spawn_blocking(move || {
-            batch.into_iter().map(|f| prepare(&name, f, &options, &limits)).collect::<Vec<_>>()
+            batch
+                .into_iter()
+                .map(|f| prepare(&name, f, &options, &limits))
+                .collect::<Vec<_>>()
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("parser task failed: {e}")))?;
@@ -62,7 +78,10 @@ impl Ingestor {
                 );
             }
         }
-        let outcomes = self.store.commit_batch(&items, progress.map(|p| (mailbox, p))).await?;
+        let outcomes = self
+            .store
+            .commit_batch(&items, progress.map(|p| (mailbox, p)))
+            .await?;
         for (item, outcome) in items.iter().zip(&outcomes) {
             tracing::debug!(
                 location = ?item.location,
@@ -77,7 +96,12 @@ impl Ingestor {
 
 /// Pure: one fetched message → the record to commit. Too-big and hostile
 /// messages become quarantined records here rather than being skipped.
-pub fn prepare(mailbox: &str, fetched: Fetched, options: &ParseOptions, limits: &Limits) -> Incoming {
+pub fn prepare(
+    mailbox: &str,
+    fetched: Fetched,
+    options: &ParseOptions,
+    limits: &Limits,
+) -> Incoming {
     let (raw, parsed) = match fetched.body {
         FetchedBody::Full(bytes) if bytes.len() as u64 > limits.max_message_bytes => {
             let size = bytes.len() as u64;
@@ -96,11 +120,20 @@ pub fn prepare(mailbox: &str, fetched: Fetched, options: &ParseOptions, limits: 
             (RawContent::HeadersOnly { headers, size }, parsed)
         }
     };
-    Incoming { mailbox: mailbox.to_string(), location: fetched.location, raw, internal_date: fetched.internal_date, parsed }
+    Incoming {
+        mailbox: mailbox.to_string(),
+        location: fetched.location,
+        raw,
+        internal_date: fetched.internal_date,
+        parsed,
+    }
 }
 
 fn too_big(size: u64, limits: &Limits) -> String {
-    format!("too_big: {size} bytes > limit {} bytes (only headers kept)", limits.max_message_bytes)
+    format!(
+        "too_big: {size} bytes > limit {} bytes (only headers kept)",
+        limits.max_message_bytes
+    )
 }
 
 /// The bytes up to and including the blank line that ends the header section.

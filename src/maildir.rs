@@ -15,13 +15,19 @@ use crate::store::{IngestOutcome, SourceLocation, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum MaildirError {
     #[error("maildir {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MaildirError + '_ {
-    move |source| MaildirError::Io { path: path.to_path_buf(), source }
+    move |source| MaildirError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,7 +38,10 @@ pub struct MaildirReport {
 }
 
 /// Ingests every message currently in the Maildir, one batch at a time.
-pub async fn sync_once(config: &MaildirConfig, ingestor: &Ingestor) -> Result<MaildirReport, MaildirError> {
+pub async fn sync_once(
+    config: &MaildirConfig,
+    ingestor: &Ingestor,
+) -> Result<MaildirReport, MaildirError> {
     let processed = config.processed_dir();
     for sub in ["tmp", "new", "cur"] {
         let dir = processed.join(sub);
@@ -49,7 +58,9 @@ pub async fn sync_once(config: &MaildirConfig, ingestor: &Ingestor) -> Result<Ma
         let outcomes = ingestor.ingest(&config.name, batch, None).await?;
         for outcome in &outcomes {
             match outcome {
-                IngestOutcome::Created { quarantined: true, .. } => report.quarantined += 1,
+                IngestOutcome::Created {
+                    quarantined: true, ..
+                } => report.quarantined += 1,
                 IngestOutcome::Created { .. } => report.ingested += 1,
                 IngestOutcome::SeenAgain { .. } => report.seen_again += 1,
             }
@@ -70,7 +81,9 @@ pub async fn run(config: MaildirConfig, ingestor: Ingestor, mut shutdown: watch:
     async move {
         while !*shutdown.borrow() {
             match sync_once(&config, &ingestor).await {
-                Ok(report) if report != MaildirReport::default() => tracing::info!(?report, "synced"),
+                Ok(report) if report != MaildirReport::default() => {
+                    tracing::info!(?report, "synced")
+                }
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "maildir sync failed"),
             }
@@ -95,7 +108,9 @@ async fn list(root: &Path) -> Result<Vec<PathBuf>, MaildirError> {
         };
         while let Some(entry) = entries.next_entry().await.map_err(io(&dir))? {
             let name = entry.file_name();
-            if entry.file_type().await.map_err(io(&dir))?.is_file() && !name.to_string_lossy().starts_with('.') {
+            if entry.file_type().await.map_err(io(&dir))?.is_file()
+                && !name.to_string_lossy().starts_with('.')
+            {
                 files.push(entry.path());
             }
         }
@@ -107,14 +122,29 @@ async fn list(root: &Path) -> Result<Vec<PathBuf>, MaildirError> {
 
 async fn read(path: &Path, max_bytes: u64) -> Result<Fetched, MaildirError> {
     let metadata = tokio::fs::metadata(path).await.map_err(io(path))?;
-    let internal_date = metadata.modified().ok().map(|t| DateTime::<Utc>::from(t).fixed_offset());
-    let location = SourceLocation::File(path.file_name().unwrap_or_default().to_string_lossy().into_owned());
+    let internal_date = metadata
+        .modified()
+        .ok()
+        .map(|t| DateTime::<Utc>::from(t).fixed_offset());
+    let location = SourceLocation::File(
+        path.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned(),
+    );
     let body = if metadata.len() > max_bytes {
-        FetchedBody::TooBig { headers: read_headers(path).await?, size: metadata.len() }
+        FetchedBody::TooBig {
+            headers: read_headers(path).await?,
+            size: metadata.len(),
+        }
     } else {
         FetchedBody::Full(tokio::fs::read(path).await.map_err(io(path))?)
     };
-    Ok(Fetched { location, internal_date, body })
+    Ok(Fetched {
+        location,
+        internal_date,
+        body,
+    })
 }
 
 /// Reads only the header section of a huge file, so memory stays flat.
@@ -123,7 +153,10 @@ async fn read_headers(path: &Path) -> Result<Vec<u8>, MaildirError> {
     const MAX_HEADER: u64 = 1024 * 1024;
     let file = tokio::fs::File::open(path).await.map_err(io(path))?;
     let mut head = Vec::new();
-    file.take(MAX_HEADER).read_to_end(&mut head).await.map_err(io(path))?;
+    file.take(MAX_HEADER)
+        .read_to_end(&mut head)
+        .await
+        .map_err(io(path))?;
     let end = crate::ingest::header_section(&head).len();
     head.truncate(end);
     Ok(head)

@@ -20,8 +20,19 @@ pub async fn run(config: &Config, command: DraftsCommand) -> anyhow::Result<()> 
 async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
-        DraftsCommand::List { status, mailbox, limit, json } => {
-            let drafts = store.list_drafts(&DraftFilter { status, mailbox, limit }).await?;
+        DraftsCommand::List {
+            status,
+            mailbox,
+            limit,
+            json,
+        } => {
+            let drafts = store
+                .list_drafts(&DraftFilter {
+                    status,
+                    mailbox,
+                    limit,
+                })
+                .await?;
             if json {
                 serde_json::to_writer_pretty(&mut out, &drafts)?;
                 writeln!(out)?;
@@ -39,22 +50,37 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
             } else {
                 write_detail(&mut out, &draft)?;
                 for event in store.events(draft.id).await? {
-                    writeln!(out, "  {}  {:<12} {}  {}", event.at.to_rfc3339(), event.kind, event.actor, event.detail)?;
+                    writeln!(
+                        out,
+                        "  {}  {:<12} {}  {}",
+                        event.at.to_rfc3339(),
+                        event.kind,
+                        event.actor,
+                        event.detail
+                    )?;
                 }
             }
         }
         DraftsCommand::Raw { id } => {
             let draft = find(store, &id).await?;
-            let raw = store.raw(draft.id).await?.ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
+            let raw = store
+                .raw(draft.id)
+                .await?
+                .ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
             out.write_all(&raw)?;
         }
         DraftsCommand::Attachment { id, index, output } => {
             let draft = find(store, &id).await?;
-            let raw = store.raw(draft.id).await?.ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
-            let (_, bytes) = message::attachment_content(&raw, index)
-                .ok_or_else(|| anyhow!("draft {id} has no attachment {index} (see `drafts show {id}`)"))?;
+            let raw = store
+                .raw(draft.id)
+                .await?
+                .ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
+            let (_, bytes) = message::attachment_content(&raw, index).ok_or_else(|| {
+                anyhow!("draft {id} has no attachment {index} (see `drafts show {id}`)")
+            })?;
             match output {
-                Some(path) => std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?,
+                Some(path) => std::fs::write(&path, bytes)
+                    .with_context(|| format!("writing {}", path.display()))?,
                 None => out.write_all(&bytes)?,
             }
         }
@@ -64,13 +90,27 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
 }
 
 async fn find(store: &Store, key: &DraftKey) -> anyhow::Result<DraftView> {
-    store.draft(key).await?.ok_or_else(|| anyhow!("no draft {key}"))
+    store
+        .draft(key)
+        .await?
+        .ok_or_else(|| anyhow!("no draft {key}"))
 }
 
 fn summary_line(d: &DraftView) -> String {
     let from = d.from.as_ref().map_or("", |a| a.address.as_str());
-    let title = if d.title.is_empty() { "(no subject)" } else { d.title.as_str() };
-    format!("{}  {:<11}  {}  {:<30}  {}", d.reference, d.status.as_str(), d.received_at.format("%Y-%m-%d %H:%M"), from, title)
+    let title = if d.title.is_empty() {
+        "(no subject)"
+    } else {
+        d.title.as_str()
+    };
+    format!(
+        "{}  {:<11}  {}  {:<30}  {}",
+        d.reference,
+        d.status.as_str(),
+        d.received_at.format("%Y-%m-%d %H:%M"),
+        from,
+        title
+    )
 }
 
 fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
@@ -81,12 +121,25 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
     }
     writeln!(out, "mailbox:        {}", d.mailbox)?;
     if let Some(from) = &d.from {
-        writeln!(out, "from:           {} <{}>", from.name.as_deref().unwrap_or(""), from.address)?;
+        writeln!(
+            out,
+            "from:           {} <{}>",
+            from.name.as_deref().unwrap_or(""),
+            from.address
+        )?;
     }
-    writeln!(out, "subject:        {}", d.subject.as_deref().unwrap_or(""))?;
+    writeln!(
+        out,
+        "subject:        {}",
+        d.subject.as_deref().unwrap_or("")
+    )?;
     writeln!(out, "title:          {}", d.title)?;
     writeln!(out, "received:       {}", d.received_at.to_rfc3339())?;
-    writeln!(out, "message-id:     {}", d.message_id.as_deref().unwrap_or(""))?;
+    writeln!(
+        out,
+        "message-id:     {}",
+        d.message_id.as_deref().unwrap_or("")
+    )?;
     writeln!(out, "classification: {}", d.classification.as_str())?;
     for a in &d.attachments {
         writeln!(

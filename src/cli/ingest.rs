@@ -35,7 +35,11 @@ pub async fn run(config_path: &Path, files: &[PathBuf], mailbox: &str) -> u8 {
     let mut unreadable = false;
     if from_stdin {
         match read_stdin(max).await {
-            Ok(body) => batch.push(Fetched { location: SourceLocation::File("-".into()), internal_date: None, body }),
+            Ok(body) => batch.push(Fetched {
+                location: SourceLocation::File("-".into()),
+                internal_date: None,
+                body,
+            }),
             Err(e) => {
                 eprintln!("slushpile: cannot read stdin: {e}");
                 return exit::TEMPFAIL;
@@ -78,13 +82,23 @@ pub async fn run(config_path: &Path, files: &[PathBuf], mailbox: &str) -> u8 {
         Ok(outcomes) => {
             for (name, outcome) in names.iter().zip(outcomes) {
                 match outcome {
-                    IngestOutcome::Created { reference, quarantined: false, .. } => {
+                    IngestOutcome::Created {
+                        reference,
+                        quarantined: false,
+                        ..
+                    } => {
                         println!("{name}: stored as {reference}")
                     }
-                    IngestOutcome::Created { reference, quarantined: true, .. } => {
+                    IngestOutcome::Created {
+                        reference,
+                        quarantined: true,
+                        ..
+                    } => {
                         println!("{name}: quarantined as {reference}")
                     }
-                    IngestOutcome::SeenAgain { reference, .. } => println!("{name}: seen again, already {reference}"),
+                    IngestOutcome::SeenAgain { reference, .. } => {
+                        println!("{name}: seen again, already {reference}")
+                    }
                 }
             }
             if unreadable { exit::NOINPUT } else { exit::OK }
@@ -106,7 +120,10 @@ async fn read_stdin(max: u64) -> std::io::Result<FetchedBody> {
 
 /// Reads at most `max` bytes into memory; past that keeps only the headers
 /// and counts the rest, so a huge message cannot exhaust memory.
-async fn read_bounded(reader: impl tokio::io::AsyncRead + Unpin, max: u64) -> std::io::Result<FetchedBody> {
+async fn read_bounded(
+    reader: impl tokio::io::AsyncRead + Unpin,
+    max: u64,
+) -> std::io::Result<FetchedBody> {
     let mut limited = reader.take(max + 1);
     let mut bytes = Vec::new();
     limited.read_to_end(&mut bytes).await?;

@@ -23,7 +23,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "slushpile", version, about = "Turns a submissions mailbox into an editors' draft queue")]
+#[command(
+    name = "slushpile",
+    version,
+    about = "Turns a submissions mailbox into an editors' draft queue"
+)]
 pub struct Cli {
     /// Config file [default: $SLUSHPILE_CONFIG, else /etc/slushpile/slushpile.toml]
     #[arg(long, global = true, value_name = "FILE")]
@@ -93,10 +97,17 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("slushpile: cannot start the async runtime: {e}");
@@ -160,9 +171,16 @@ async fn reparse(config: &Config) -> anyhow::Result<()> {
 /// commands only warnings so their stdout stays clean for scripts.
 pub(crate) fn init_logging(config: &Config, daemon: bool) {
     use tracing_subscriber::EnvFilter;
-    let level = if daemon { config.log.level.as_str() } else { "warn" };
+    let level = if daemon {
+        config.log.level.as_str()
+    } else {
+        "warn"
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
     let _ = match config.log.format {
         config::LogFormat::Json => builder.json().try_init(),
         config::LogFormat::Text => builder.try_init(),

@@ -6,9 +6,9 @@ use serde::{Deserialize, Deserializer, de};
 
 pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("`{text}` has no unit: expected e.g. \"2s\", \"5m\", \"2h\", \"7d\""))?;
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| {
+        format!("`{text}` has no unit: expected e.g. \"2s\", \"5m\", \"2h\", \"7d\"")
+    })?;
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
@@ -19,7 +19,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("`{text}` has unknown unit `{unit}`: expected ms, s, m, h or d")),
+        _ => {
+            return Err(format!(
+                "`{text}` has unknown unit `{unit}`: expected ms, s, m, h or d"
+            ));
+        }
     };
     Ok(Duration::from_secs(number.saturating_mul(seconds)))
 }

@@ -11,13 +11,16 @@ pub(super) fn apply(
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<(), (String, String)> {
     for (name, raw) in env {
-        let Some(rest) = name.strip_prefix(PREFIX) else { continue };
+        let Some(rest) = name.strip_prefix(PREFIX) else {
+            continue;
+        };
         // SLUSHPILE_CONFIG names the file itself, not a setting.
         if !rest.contains("__") {
             continue;
         }
         let path: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
-        set(root, &path, &raw).map_err(|message| (format!("{name} ({})", path.join(".")), message))?;
+        set(root, &path, &raw)
+            .map_err(|message| (format!("{name} ({})", path.join(".")), message))?;
     }
     Ok(())
 }
@@ -37,7 +40,9 @@ fn set(node: &mut Value, path: &[String], raw: &str) -> Result<(), String> {
             Ok(())
         }
         Value::Table(table) => {
-            let child = table.entry(head.clone()).or_insert_with(|| Value::Table(Default::default()));
+            let child = table
+                .entry(head.clone())
+                .or_insert_with(|| Value::Table(Default::default()));
             set(child, tail, raw)
         }
         Value::Array(items) if !tail.is_empty() => set(find_item(items, head)?, tail, raw),
@@ -48,7 +53,9 @@ fn set(node: &mut Value, path: &[String], raw: &str) -> Result<(), String> {
 fn find_item<'a>(items: &'a mut [Value], key: &str) -> Result<&'a mut Value, String> {
     if let Ok(index) = key.parse::<usize>() {
         let len = items.len();
-        return items.get_mut(index).ok_or(format!("index {index} out of range (there are {len})"));
+        return items
+            .get_mut(index)
+            .ok_or(format!("index {index} out of range (there are {len})"));
     }
     items
         .iter_mut()
@@ -62,9 +69,18 @@ fn find_item<'a>(items: &'a mut [Value], key: &str) -> Result<&'a mut Value, Str
 
 fn coerce_like(existing: &Value, raw: &str) -> Result<Value, String> {
     Ok(match existing {
-        Value::Integer(_) => Value::Integer(raw.parse().map_err(|_| format!("expected an integer, got `{raw}`"))?),
-        Value::Boolean(_) => Value::Boolean(raw.parse().map_err(|_| format!("expected true or false, got `{raw}`"))?),
-        Value::Float(_) => Value::Float(raw.parse().map_err(|_| format!("expected a number, got `{raw}`"))?),
+        Value::Integer(_) => Value::Integer(
+            raw.parse()
+                .map_err(|_| format!("expected an integer, got `{raw}`"))?,
+        ),
+        Value::Boolean(_) => Value::Boolean(
+            raw.parse()
+                .map_err(|_| format!("expected true or false, got `{raw}`"))?,
+        ),
+        Value::Float(_) => Value::Float(
+            raw.parse()
+                .map_err(|_| format!("expected a number, got `{raw}`"))?,
+        ),
         _ => Value::String(raw.to_string()),
     })
 }

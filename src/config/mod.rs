@@ -20,11 +20,18 @@ pub const ENV_PATH: &str = "SLUSHPILE_CONFIG";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {file}: {source}")]
-    Read { file: PathBuf, source: std::io::Error },
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {file}: {message}")]
     Syntax { file: PathBuf, message: String },
     #[error("config file {file}: key `{key}`: {message}")]
-    Key { file: PathBuf, key: String, message: String },
+    Key {
+        file: PathBuf,
+        key: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,7 +66,11 @@ pub struct General {
 
 impl Default for General {
     fn default() -> Self {
-        Self { time_zone: "Asia/Shanghai".into(), own_addresses: Vec::new(), instance: None }
+        Self {
+            time_zone: "Asia/Shanghai".into(),
+            own_addresses: Vec::new(),
+            instance: None,
+        }
     }
 }
 
@@ -135,11 +146,17 @@ pub struct MailboxConfig {
     pub reject_to: String,
     #[serde(default = "default_true")]
     pub idle: bool,
-    #[serde(default = "default_poll_interval", deserialize_with = "duration::deserialize")]
+    #[serde(
+        default = "default_poll_interval",
+        deserialize_with = "duration::deserialize"
+    )]
     pub poll_interval: Duration,
     /// How long to wait for one IMAP response before treating the
     /// connection as dead.
-    #[serde(default = "default_io_timeout", deserialize_with = "duration::deserialize")]
+    #[serde(
+        default = "default_io_timeout",
+        deserialize_with = "duration::deserialize"
+    )]
     pub io_timeout: Duration,
     /// Resolved at load time from one of the `password_*` keys.
     #[serde(skip)]
@@ -162,13 +179,18 @@ pub struct MaildirConfig {
     pub path: PathBuf,
     /// Maildir that committed messages are moved into; default `<path>/.Ingested`.
     pub processed: Option<PathBuf>,
-    #[serde(default = "default_poll_interval", deserialize_with = "duration::deserialize")]
+    #[serde(
+        default = "default_poll_interval",
+        deserialize_with = "duration::deserialize"
+    )]
     pub poll_interval: Duration,
 }
 
 impl MaildirConfig {
     pub fn processed_dir(&self) -> PathBuf {
-        self.processed.clone().unwrap_or_else(|| self.path.join(".Ingested"))
+        self.processed
+            .clone()
+            .unwrap_or_else(|| self.path.join(".Ingested"))
     }
 }
 
@@ -190,7 +212,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Text, level: "info".into() }
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
     }
 }
 
@@ -233,9 +258,13 @@ pub fn locate(explicit: Option<&Path>) -> PathBuf {
 impl Config {
     /// Reads, overrides from the process environment, validates and resolves secrets.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(file)
-            .map_err(|source| ConfigError::Read { file: file.to_path_buf(), source })?;
-        Self::from_toml(file, &text, std::env::vars())
+        let read_error = |source| ConfigError::Read {
+            file: file.to_path_buf(),
+            source,
+        };
+        let text = std::fs::read_to_string(file).map_err(read_error)?;
+        let file = std::path::absolute(file).map_err(read_error)?;
+        Self::from_toml(&file, &text, std::env::vars())
     }
 
     /// The pure part of [`Config::load`], for tests: `file` is only used to
@@ -245,21 +274,22 @@ impl Config {
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let syntax =
-            |message: String| ConfigError::Syntax { file: file.to_path_buf(), message };
+        let syntax = |message: String| ConfigError::Syntax {
+            file: file.to_path_buf(),
+            message,
+        };
         let mut value: toml::Value = toml::from_str(text).map_err(|e| syntax(e.to_string()))?;
         env_override::apply(&mut value, env).map_err(|(key, message)| ConfigError::Key {
             file: file.to_path_buf(),
             key,
             message,
         })?;
-        let mut config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
-            ConfigError::Key {
+        let mut config: Config =
+            serde_path_to_error::deserialize(value).map_err(|e| ConfigError::Key {
                 file: file.to_path_buf(),
                 key: e.path().to_string(),
                 message: e.into_inner().to_string(),
-            }
-        })?;
+            })?;
         config.file = file.to_path_buf();
         config.resolve_paths();
         config.validate()?;
@@ -267,7 +297,10 @@ impl Config {
     }
 
     fn base_dir(&self) -> PathBuf {
-        self.file.parent().map(Path::to_path_buf).unwrap_or_default()
+        self.file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     fn resolve_paths(&mut self) {
@@ -294,14 +327,21 @@ impl Config {
     }
 
     fn key_error(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        ConfigError::Key { file: self.file.clone(), key: key.into(), message: message.into() }
+        ConfigError::Key {
+            file: self.file.clone(),
+            key: key.into(),
+            message: message.into(),
+        }
     }
 
     fn validate(&mut self) -> Result<(), ConfigError> {
         if self.general.time_zone.parse::<chrono_tz::Tz>().is_err() {
             return Err(self.key_error(
                 "general.time_zone",
-                format!("`{}` is not an IANA time zone such as \"Asia/Shanghai\"", self.general.time_zone),
+                format!(
+                    "`{}` is not an IANA time zone such as \"Asia/Shanghai\"",
+                    self.general.time_zone
+                ),
             ));
         }
         for address in &mut self.general.own_addresses {
@@ -312,11 +352,16 @@ impl Config {
         }
         let mut names = std::collections::HashSet::new();
         let sources = self.mailboxes.iter().map(|m| m.name.as_str());
-        for (i, name) in sources.chain(self.maildirs.iter().map(|m| m.name.as_str())).enumerate() {
+        for (i, name) in sources
+            .chain(self.maildirs.iter().map(|m| m.name.as_str()))
+            .enumerate()
+        {
             if name.is_empty() || !names.insert(name.to_string()) {
                 return Err(self.key_error(
                     format!("source #{i} name"),
-                    format!("`{name}` must be non-empty and unique among [[mailbox]] and [[maildir]]"),
+                    format!(
+                        "`{name}` must be non-empty and unique among [[mailbox]] and [[maildir]]"
+                    ),
                 ));
             }
         }
@@ -336,8 +381,8 @@ impl Config {
             if mailbox.after_ingest == AfterIngest::Move && mailbox.move_to == mailbox.folder {
                 return Err(self.key_error(key("move_to"), "must differ from `folder`"));
             }
-            let password = secret::resolve(mailbox)
-                .map_err(|(k, message)| self.key_error(key(k), message))?;
+            let password =
+                secret::resolve(mailbox).map_err(|(k, message)| self.key_error(key(k), message))?;
             self.mailboxes[i].password = Some(password);
         }
         if self.limits.batch_messages == 0 {
@@ -348,7 +393,10 @@ impl Config {
 
     pub fn time_zone(&self) -> chrono_tz::Tz {
         // validate() proved it parses.
-        self.general.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+        self.general
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Shanghai)
     }
 }
 

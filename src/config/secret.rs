@@ -54,7 +54,10 @@ pub(super) fn resolve(mailbox: &MailboxConfig) -> Result<Secret, (&'static str, 
     if let Some(var) = &mailbox.password_env {
         return match std::env::var(var) {
             Ok(value) if !value.is_empty() => Ok(Secret(value)),
-            _ => Err(("password_env", format!("environment variable `{var}` is unset or empty"))),
+            _ => Err((
+                "password_env",
+                format!("environment variable `{var}` is unset or empty"),
+            )),
         };
     }
     let name = mailbox.password_credential.as_deref().unwrap_or_default();
@@ -67,7 +70,10 @@ pub(super) fn resolve(mailbox: &MailboxConfig) -> Result<Secret, (&'static str, 
         ));
     };
     if name.contains('/') || name.is_empty() {
-        return Err(("password_credential", format!("`{name}` is not a credential name")));
+        return Err((
+            "password_credential",
+            format!("`{name}` is not a credential name"),
+        ));
     }
     read_trimmed(&std::path::Path::new(&dir).join(name)).map_err(|e| ("password_credential", e))
 }

@@ -17,9 +17,15 @@ path = "maildir"
 #[test]
 fn relative_paths_are_relative_to_the_config_file() {
     let config = load(MINIMAL, &[]).unwrap();
-    assert_eq!(config.store.url, "sqlite:///etc/slushpile/data/slushpile.db");
+    assert_eq!(
+        config.store.url,
+        "sqlite:///etc/slushpile/data/slushpile.db"
+    );
     assert_eq!(config.maildirs[0].path, Path::new("/etc/slushpile/maildir"));
-    assert_eq!(config.maildirs[0].processed_dir(), Path::new("/etc/slushpile/maildir/.Ingested"));
+    assert_eq!(
+        config.maildirs[0].processed_dir(),
+        Path::new("/etc/slushpile/maildir/.Ingested")
+    );
     assert_eq!(config.general.time_zone, "Asia/Shanghai");
 }
 
@@ -56,7 +62,10 @@ fn plaintext_refused_for_remote_host_and_allowed_for_loopback() {
         )
     };
     let message = load(&mailbox("imap.126.com"), &[]).unwrap_err().to_string();
-    assert!(message.contains("mailbox[0].tls") && message.contains("imap.126.com"), "{message}");
+    assert!(
+        message.contains("mailbox[0].tls") && message.contains("imap.126.com"),
+        "{message}"
+    );
     assert!(load(&mailbox("127.0.0.1"), &[]).is_ok());
     assert!(load(&mailbox("localhost"), &[]).is_ok());
 }
@@ -69,7 +78,10 @@ fn environment_overrides_scalars_by_section_and_by_mailbox_name() {
     let config = load(
         &text,
         &[
-            ("SLUSHPILE_STORE__URL", "sqlite:///var/lib/slushpile/db.sqlite"),
+            (
+                "SLUSHPILE_STORE__URL",
+                "sqlite:///var/lib/slushpile/db.sqlite",
+            ),
             ("SLUSHPILE_MAILBOX__SUBMISSIONS__PORT", "1993"),
             ("SLUSHPILE_LIMITS__MAX_PARTS", "9"),
             ("SLUSHPILE_CONFIG", "/ignored.toml"),

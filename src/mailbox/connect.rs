@@ -23,7 +23,11 @@ pub enum ImapStream {
 }
 
 impl AsyncRead for ImapStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             ImapStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             ImapStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
@@ -32,7 +36,11 @@ impl AsyncRead for ImapStream {
 }
 
 impl AsyncWrite for ImapStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         match self.get_mut() {
             ImapStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             ImapStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
@@ -68,12 +76,18 @@ pub struct ServerInfo {
 pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), MailboxError> {
     let server = format!("{}:{}", config.host, config.port());
     let timeout = config.io_timeout;
-    let connect_error = |reason: String| MailboxError::Connect { server: server.clone(), reason };
+    let connect_error = |reason: String| MailboxError::Connect {
+        server: server.clone(),
+        reason,
+    };
 
-    let tcp = within(timeout, TcpStream::connect((config.host.as_str(), config.port())))
-        .await
-        .map_err(&connect_error)?
-        .map_err(|e| connect_error(e.to_string()))?;
+    let tcp = within(
+        timeout,
+        TcpStream::connect((config.host.as_str(), config.port())),
+    )
+    .await
+    .map_err(&connect_error)?
+    .map_err(|e| connect_error(e.to_string()))?;
     tcp.set_nodelay(true).ok();
 
     let stream = match config.tls {
@@ -94,9 +108,15 @@ pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), M
             .ok_or_else(|| connect_error("connection closed before the greeting".into()))?;
     }
 
-    let login = within(timeout, client.login(&config.username, config.password.as_ref().map_or("", |p| p.expose())))
-        .await
-        .map_err(&connect_error)?;
+    let login = within(
+        timeout,
+        client.login(
+            &config.username,
+            config.password.as_ref().map_or("", |p| p.expose()),
+        ),
+    )
+    .await
+    .map_err(&connect_error)?;
     let mut session = match login {
         Ok(session) => session,
         Err((e, _)) => {
@@ -120,7 +140,10 @@ pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), M
     };
     if info.id {
         // 126.com/163.com answer SELECT with "Unsafe Login" until the client identifies itself.
-        let identity = [("name", Some("slushpile")), ("version", Some(env!("CARGO_PKG_VERSION")))];
+        let identity = [
+            ("name", Some("slushpile")),
+            ("version", Some(env!("CARGO_PKG_VERSION"))),
+        ];
         within(timeout, session.id(identity))
             .await
             .map_err(&connect_error)?
@@ -129,28 +152,47 @@ pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), M
     Ok((session, info))
 }
 
-async fn handshake(config: &MailboxConfig, server: &str, tcp: TcpStream) -> Result<TlsStream<TcpStream>, MailboxError> {
-    let tls_error = |reason: String| MailboxError::Tls { server: server.to_string(), reason };
+async fn handshake(
+    config: &MailboxConfig,
+    server: &str,
+    tcp: TcpStream,
+) -> Result<TlsStream<TcpStream>, MailboxError> {
+    let tls_error = |reason: String| MailboxError::Tls {
+        server: server.to_string(),
+        reason,
+    };
     let tls_config = super::tls::client_config(config.ca_file.as_deref()).map_err(tls_error)?;
-    let name = ServerName::try_from(config.host.clone()).map_err(|e| tls_error(format!("bad host name: {e}")))?;
-    within(config.io_timeout, TlsConnector::from(tls_config).connect(name, tcp))
-        .await
-        .map_err(tls_error)?
-        .map_err(|e| tls_error(e.to_string()))
+    let name = ServerName::try_from(config.host.clone())
+        .map_err(|e| tls_error(format!("bad host name: {e}")))?;
+    within(
+        config.io_timeout,
+        TlsConnector::from(tls_config).connect(name, tcp),
+    )
+    .await
+    .map_err(tls_error)?
+    .map_err(|e| tls_error(e.to_string()))
 }
 
 /// RFC 3501 STARTTLS by hand: async-imap has no helper for it.
 async fn starttls(tcp: TcpStream, timeout: Duration) -> Result<TcpStream, String> {
     let mut reader = BufReader::new(tcp);
     let mut line = String::new();
-    within(timeout, reader.read_line(&mut line)).await?.map_err(|e| e.to_string())?;
+    within(timeout, reader.read_line(&mut line))
+        .await?
+        .map_err(|e| e.to_string())?;
     if !line.starts_with("* OK") {
         return Err(format!("unexpected greeting: {}", line.trim_end()));
     }
-    reader.get_mut().write_all(b"s0 STARTTLS\r\n").await.map_err(|e| e.to_string())?;
+    reader
+        .get_mut()
+        .write_all(b"s0 STARTTLS\r\n")
+        .await
+        .map_err(|e| e.to_string())?;
     loop {
         line.clear();
-        let n = within(timeout, reader.read_line(&mut line)).await?.map_err(|e| e.to_string())?;
+        let n = within(timeout, reader.read_line(&mut line))
+            .await?
+            .map_err(|e| e.to_string())?;
         if n == 0 {
             return Err("connection closed during STARTTLS".into());
         }

@@ -25,16 +25,32 @@ pub enum MailboxError {
     #[error("TLS with {server} failed: {reason}")]
     Tls { server: String, reason: String },
     #[error("login to {server} as {username} failed: {reason}")]
-    Login { server: String, username: String, reason: String },
+    Login {
+        server: String,
+        username: String,
+        reason: String,
+    },
     #[error("{server}: {command} failed: {reason}")]
-    Protocol { server: String, command: &'static str, reason: String },
+    Protocol {
+        server: String,
+        command: &'static str,
+        reason: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl MailboxError {
-    pub(crate) fn protocol(server: &str, command: &'static str, error: impl std::fmt::Display) -> Self {
-        MailboxError::Protocol { server: server.to_string(), command, reason: error.to_string() }
+    pub(crate) fn protocol(
+        server: &str,
+        command: &'static str,
+        error: impl std::fmt::Display,
+    ) -> Self {
+        MailboxError::Protocol {
+            server: server.to_string(),
+            command,
+            reason: error.to_string(),
+        }
     }
 
     /// Wrong credentials do not fix themselves: retry slowly, never in a hot loop.
@@ -44,10 +60,15 @@ impl MailboxError {
 }
 
 /// Connects, ingests everything new once, applies `after_ingest`, logs out.
-pub async fn sync_once(config: &MailboxConfig, ingestor: &Ingestor) -> Result<SyncReport, MailboxError> {
+pub async fn sync_once(
+    config: &MailboxConfig,
+    ingestor: &Ingestor,
+) -> Result<SyncReport, MailboxError> {
     let (mut session, info) = connect::open(config).await?;
     let (_never, mut shutdown) = watch::channel(false);
-    let report = sync::Syncer::new(config, ingestor, &info).run(&mut session, &mut shutdown).await?;
+    let report = sync::Syncer::new(config, ingestor, &info)
+        .run(&mut session, &mut shutdown)
+        .await?;
     let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
     Ok(report)
 }
@@ -62,7 +83,11 @@ pub async fn run(config: MailboxConfig, ingestor: Ingestor, mut shutdown: watch:
             match sync::serve(&config, &ingestor, &mut shutdown, &mut backoff).await {
                 Ok(()) => break,
                 Err(error) => {
-                    let delay = if error.is_auth() { backoff.next_auth() } else { backoff.next() };
+                    let delay = if error.is_auth() {
+                        backoff.next_auth()
+                    } else {
+                        backoff.next()
+                    };
                     tracing::error!(%error, retry_in_s = delay.as_secs(), "mailbox failed");
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}

@@ -98,8 +98,17 @@ pub(super) struct Syncer<'a> {
 }
 
 impl<'a> Syncer<'a> {
-    pub(super) fn new(config: &'a MailboxConfig, ingestor: &'a Ingestor, info: &'a ServerInfo) -> Self {
-        Syncer { config, ingestor, info, folders: HashSet::new() }
+    pub(super) fn new(
+        config: &'a MailboxConfig,
+        ingestor: &'a Ingestor,
+        info: &'a ServerInfo,
+    ) -> Self {
+        Syncer {
+            config,
+            ingestor,
+            info,
+            folders: HashSet::new(),
+        }
     }
 
     pub(super) async fn run(
@@ -111,9 +120,9 @@ impl<'a> Syncer<'a> {
         let store = &self.ingestor.store;
         let selected = timed(config, "SELECT", session.select(&config.folder)).await?;
         drain_unsolicited(session);
-        let uidvalidity = selected
-            .uid_validity
-            .ok_or_else(|| MailboxError::protocol(&config.host, "SELECT", "server sent no UIDVALIDITY"))?;
+        let uidvalidity = selected.uid_validity.ok_or_else(|| {
+            MailboxError::protocol(&config.host, "SELECT", "server sent no UIDVALIDITY")
+        })?;
         let mut report = SyncReport::default();
         if selected.exists == 0 {
             return Ok(report);
@@ -121,44 +130,75 @@ impl<'a> Syncer<'a> {
         let mut high = match store.mailbox_progress(&config.name).await? {
             Some(p) if p.uidvalidity == uidvalidity => p.last_uid,
             Some(p) => {
-                tracing::warn!(old = p.uidvalidity, new = uidvalidity, "UIDVALIDITY changed: rescanning the folder");
+                tracing::warn!(
+                    old = p.uidvalidity,
+                    new = uidvalidity,
+                    "UIDVALIDITY changed: rescanning the folder"
+                );
                 0
             }
             None => 0,
         };
         // With move/delete the folder holds only unprocessed mail, so scan it
         // all: that also finds messages committed before a crash but not moved.
-        let first = if config.after_ingest == AfterIngest::Seen { high + 1 } else { 1 };
+        let first = if config.after_ingest == AfterIngest::Seen {
+            high + 1
+        } else {
+            1
+        };
         let sizes = self.sizes(session, first).await?;
         let uids: Vec<u32> = sizes.iter().map(|(uid, _)| *uid).collect();
-        let known: HashSet<u32> =
-            store.known_uids(&config.name, uidvalidity, &uids).await?.into_iter().collect();
+        let known: HashSet<u32> = store
+            .known_uids(&config.name, uidvalidity, &uids)
+            .await?
+            .into_iter()
+            .collect();
         let (leftover, fresh): (Vec<(u32, u64)>, Vec<(u32, u64)>) =
             sizes.into_iter().partition(|(uid, _)| known.contains(uid));
         if !leftover.is_empty() {
-            tracing::info!(count = leftover.len(), "finishing server actions of already committed messages");
+            tracing::info!(
+                count = leftover.len(),
+                "finishing server actions of already committed messages"
+            );
             report.leftovers = leftover.len() as u64;
             self.act(session, &leftover).await?;
         }
 
         let limit = self.ingestor.limits.max_message_bytes;
         // A too-big message counts for its header size only in batching.
-        let weighted: Vec<(u32, u64)> =
-            fresh.iter().map(|&(uid, size)| (uid, if size > limit { 0 } else { size })).collect();
-        for batch in uidset::batches(&weighted, self.ingestor.limits.batch_messages, self.ingestor.limits.batch_bytes) {
+        let weighted: Vec<(u32, u64)> = fresh
+            .iter()
+            .map(|&(uid, size)| (uid, if size > limit { 0 } else { size }))
+            .collect();
+        for batch in uidset::batches(
+            &weighted,
+            self.ingestor.limits.batch_messages,
+            self.ingestor.limits.batch_bytes,
+        ) {
             if *shutdown.borrow() {
                 break;
             }
-            let batch: Vec<(u32, u64)> =
-                fresh.iter().filter(|(uid, _)| batch.binary_search(uid).is_ok()).copied().collect();
+            let batch: Vec<(u32, u64)> = fresh
+                .iter()
+                .filter(|(uid, _)| batch.binary_search(uid).is_ok())
+                .copied()
+                .collect();
             let fetched = self.fetch(session, uidvalidity, &batch).await?;
             let last = batch.iter().map(|(uid, _)| *uid).max().unwrap_or(high);
             high = high.max(last);
-            let progress = MailboxProgress { uidvalidity, last_uid: high };
-            let outcomes = self.ingestor.ingest(&config.name, fetched, Some(progress)).await?;
+            let progress = MailboxProgress {
+                uidvalidity,
+                last_uid: high,
+            };
+            let outcomes = self
+                .ingestor
+                .ingest(&config.name, fetched, Some(progress))
+                .await?;
             for outcome in &outcomes {
                 match outcome {
-                    IngestOutcome::Created { quarantined: true, .. } => report.quarantined += 1,
+                    IngestOutcome::Created {
+                        quarantined: true, ..
+                    } => report.quarantined += 1,
                     IngestOutcome::Created { .. } => report.ingested += 1,
                     IngestOutcome::SeenAgain { .. } => report.seen_again += 1,
                 }
@@ -170,10 +210,18 @@ impl<'a> Syncer<'a> {
     }
 
     /// UID and size of every message from `first` on, in UID order.
-    async fn sizes(&self, session: &mut ImapSession, first: u32) -> Result<Vec<(u32, u64)>, MailboxError> {
+    async fn sizes(
+        &self,
+        session: &mut ImapSession,
+        first: u32,
+    ) -> Result<Vec<(u32, u64)>, MailboxError> {
         let config = self.config;
         let fetches: Vec<_> = timed(config, "UID FETCH", async {
-            session.uid_fetch(format!("{first}:*"), "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await
+            session
+                .uid_fetch(format!("{first}:*"), "(UID RFC822.SIZE)")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
         })
         .await?;
         drain_unsolicited(session);
@@ -200,7 +248,11 @@ impl<'a> Syncer<'a> {
         let mut out = Vec::with_capacity(batch.len());
         for (set, query, whole) in [
             (&normal, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])", true),
-            (&too_big, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])", false),
+            (
+                &too_big,
+                "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])",
+                false,
+            ),
         ] {
             if set.is_empty() {
                 continue;
@@ -209,7 +261,11 @@ impl<'a> Syncer<'a> {
             let set = uidset::format(&uids);
             let config = self.config;
             let fetches: Vec<_> = timed(config, "UID FETCH", async {
-                session.uid_fetch(&set, query).await?.try_collect::<Vec<_>>().await
+                session
+                    .uid_fetch(&set, query)
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
             })
             .await?;
             drain_unsolicited(session);
@@ -227,24 +283,44 @@ impl<'a> Syncer<'a> {
                         size: f.size.map_or(0, u64::from),
                     }
                 };
-                out.push(Fetched { location, internal_date: f.internal_date(), body });
+                out.push(Fetched {
+                    location,
+                    internal_date: f.internal_date(),
+                    body,
+                });
             }
         }
         if out.len() < batch.len() {
             // A message expunged by someone else between SIZE and FETCH is
             // simply gone; everything we did get is still committed.
-            tracing::warn!(expected = batch.len(), got = out.len(), "server returned fewer messages than asked");
+            tracing::warn!(
+                expected = batch.len(),
+                got = out.len(),
+                "server returned fewer messages than asked"
+            );
         }
         Ok(out)
     }
 
     /// The configured server action for committed messages; too-big ones go
     /// to `reject_to` whatever `after_ingest` says.
-    async fn act(&mut self, session: &mut ImapSession, messages: &[(u32, u64)]) -> Result<(), MailboxError> {
+    async fn act(
+        &mut self,
+        session: &mut ImapSession,
+        messages: &[(u32, u64)],
+    ) -> Result<(), MailboxError> {
         let config = self.config;
         let limit = self.ingestor.limits.max_message_bytes;
-        let rejected: Vec<u32> = messages.iter().filter(|(_, size)| *size > limit).map(|(uid, _)| *uid).collect();
-        let accepted: Vec<u32> = messages.iter().filter(|(_, size)| *size <= limit).map(|(uid, _)| *uid).collect();
+        let rejected: Vec<u32> = messages
+            .iter()
+            .filter(|(_, size)| *size > limit)
+            .map(|(uid, _)| *uid)
+            .collect();
+        let accepted: Vec<u32> = messages
+            .iter()
+            .filter(|(_, size)| *size <= limit)
+            .map(|(uid, _)| *uid)
+            .collect();
         if !rejected.is_empty() {
             let target = config.reject_to.clone();
             self.move_to(session, &rejected, &target).await?;
@@ -257,32 +333,51 @@ impl<'a> Syncer<'a> {
                 let target = config.move_to.clone();
                 self.move_to(session, &accepted, &target).await
             }
-            AfterIngest::Seen => self.store_flags(session, &accepted, "+FLAGS.SILENT (\\Seen)").await,
+            AfterIngest::Seen => {
+                self.store_flags(session, &accepted, "+FLAGS.SILENT (\\Seen)")
+                    .await
+            }
             AfterIngest::Delete => {
-                self.store_flags(session, &accepted, "+FLAGS.SILENT (\\Deleted)").await?;
+                self.store_flags(session, &accepted, "+FLAGS.SILENT (\\Deleted)")
+                    .await?;
                 self.expunge(session, &accepted).await
             }
         }
     }
 
-    async fn move_to(&mut self, session: &mut ImapSession, uids: &[u32], folder: &str) -> Result<(), MailboxError> {
+    async fn move_to(
+        &mut self,
+        session: &mut ImapSession,
+        uids: &[u32],
+        folder: &str,
+    ) -> Result<(), MailboxError> {
         self.ensure_folder(session, folder).await?;
         let set = uidset::format(uids);
         if self.info.move_ext {
             timed(self.config, "UID MOVE", session.uid_mv(&set, folder)).await?;
         } else {
             timed(self.config, "UID COPY", session.uid_copy(&set, folder)).await?;
-            self.store_flags(session, uids, "+FLAGS.SILENT (\\Deleted)").await?;
+            self.store_flags(session, uids, "+FLAGS.SILENT (\\Deleted)")
+                .await?;
             self.expunge(session, uids).await?;
         }
         drain_unsolicited(session);
         Ok(())
     }
 
-    async fn store_flags(&self, session: &mut ImapSession, uids: &[u32], flags: &str) -> Result<(), MailboxError> {
+    async fn store_flags(
+        &self,
+        session: &mut ImapSession,
+        uids: &[u32],
+        flags: &str,
+    ) -> Result<(), MailboxError> {
         let set = uidset::format(uids);
         timed(self.config, "UID STORE", async {
-            session.uid_store(&set, flags).await?.try_collect::<Vec<_>>().await
+            session
+                .uid_store(&set, flags)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
         })
         .await?;
         drain_unsolicited(session);
@@ -293,25 +388,39 @@ impl<'a> Syncer<'a> {
         let set = uidset::format(uids);
         if self.info.uidplus {
             timed(self.config, "UID EXPUNGE", async {
-                session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await
+                session
+                    .uid_expunge(&set)
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
             })
             .await?;
         } else {
             // Without UIDPLUS this also removes other \Deleted messages in the
             // folder: the best plain IMAP allows.
-            timed(self.config, "EXPUNGE", async { session.expunge().await?.try_collect::<Vec<_>>().await })
-                .await?;
+            timed(self.config, "EXPUNGE", async {
+                session.expunge().await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
         }
         drain_unsolicited(session);
         Ok(())
     }
 
-    async fn ensure_folder(&mut self, session: &mut ImapSession, folder: &str) -> Result<(), MailboxError> {
+    async fn ensure_folder(
+        &mut self,
+        session: &mut ImapSession,
+        folder: &str,
+    ) -> Result<(), MailboxError> {
         if self.folders.contains(folder) {
             return Ok(());
         }
         let listed: Vec<_> = timed(self.config, "LIST", async {
-            session.list(None, Some(folder)).await?.try_collect::<Vec<_>>().await
+            session
+                .list(None, Some(folder))
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
         })
         .await?;
         if listed.is_empty() {

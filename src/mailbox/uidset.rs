@@ -59,7 +59,13 @@ mod tests {
     #[test]
     fn batches_respect_count_and_bytes() {
         let msgs = [(1, 10), (2, 10), (3, 10), (4, 100), (5, 1)];
-        assert_eq!(batches(&msgs, 2, 1000), vec![vec![1, 2], vec![3, 4], vec![5]]);
-        assert_eq!(batches(&msgs, 10, 25), vec![vec![1, 2], vec![3], vec![4], vec![5]]);
+        assert_eq!(
+            batches(&msgs, 2, 1000),
+            vec![vec![1, 2], vec![3, 4], vec![5]]
+        );
+        assert_eq!(
+            batches(&msgs, 10, 25),
+            vec![vec![1, 2], vec![3], vec![4], vec![5]]
+        );
     }
 }

@@ -19,7 +19,11 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        Self { max_parts: 256, max_depth: 12, own_addresses: Vec::new() }
+        Self {
+            max_parts: 256,
+            max_depth: 12,
+            own_addresses: Vec::new(),
+        }
     }
 }
 
@@ -138,7 +142,10 @@ pub fn parse(raw: &[u8], _opts: &ParseOptions) -> Parsed {
         defects: vec![],
     };
     match parsed {
-        None => Parsed { submission: empty, quarantine: Some("unparseable: no header".into()) },
+        None => Parsed {
+            submission: empty,
+            quarantine: Some("unparseable: no header".into()),
+        },
         Some(m) => Parsed {
             submission: Submission {
                 message_id: m.message_id().map(str::to_string),

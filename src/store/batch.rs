@@ -13,7 +13,10 @@ use crate::message::Parsed;
 /// Where one copy of a message came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceLocation {
-    Imap { uidvalidity: u32, uid: u32 },
+    Imap {
+        uidvalidity: u32,
+        uid: u32,
+    },
     /// A Maildir file, an .eml path or `-` for stdin.
     File(String),
 }
@@ -22,7 +25,10 @@ pub enum SourceLocation {
 pub enum RawContent {
     Full(Vec<u8>),
     /// Too big to download: only the header section and the server's size.
-    HeadersOnly { headers: Vec<u8>, size: u64 },
+    HeadersOnly {
+        headers: Vec<u8>,
+        size: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -53,8 +59,16 @@ impl SeenAgain {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngestOutcome {
-    Created { draft_id: i64, reference: String, quarantined: bool },
-    SeenAgain { draft_id: i64, reference: String, reason: SeenAgain },
+    Created {
+        draft_id: i64,
+        reference: String,
+        quarantined: bool,
+    },
+    SeenAgain {
+        draft_id: i64,
+        reference: String,
+        reason: SeenAgain,
+    },
 }
 
 /// The position a mailbox has durably reached, committed with its batch.
@@ -121,7 +135,9 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?;
             if let Some((draft_id, reference)) = known {
-                return self.seen_again(tx, item, draft_id, reference, SeenAgain::SameUid, None, now).await;
+                return self
+                    .seen_again(tx, item, draft_id, reference, SeenAgain::SameUid, None, now)
+                    .await;
             }
         }
         if let Some(sha) = sha {
@@ -136,7 +152,17 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?;
             if let Some((draft_id, reference)) = by_bytes {
-                return self.seen_again(tx, item, draft_id, reference, SeenAgain::SameBytes, None, now).await;
+                return self
+                    .seen_again(
+                        tx,
+                        item,
+                        draft_id,
+                        reference,
+                        SeenAgain::SameBytes,
+                        None,
+                        now,
+                    )
+                    .await;
             }
         }
         let submission = &item.parsed.submission;
@@ -155,7 +181,15 @@ impl Store {
                     insert_raw(tx, sha, bytes, now).await?;
                 }
                 return self
-                    .seen_again(tx, item, draft_id, reference, SeenAgain::SameMessageId, sha, now)
+                    .seen_again(
+                        tx,
+                        item,
+                        draft_id,
+                        reference,
+                        SeenAgain::SameMessageId,
+                        sha,
+                        now,
+                    )
                     .await;
             }
         }
@@ -178,11 +212,24 @@ impl Store {
             "mailbox": item.mailbox,
             "location": location_json(&item.location),
         });
-        insert_event(tx, draft_id, now, "seen_again", &self.actor, &detail, kept_raw).await?;
+        insert_event(
+            tx,
+            draft_id,
+            now,
+            "seen_again",
+            &self.actor,
+            &detail,
+            kept_raw,
+        )
+        .await?;
         if reason != SeenAgain::SameUid {
             record_location(tx, item, draft_id, now).await?;
         }
-        Ok(IngestOutcome::SeenAgain { draft_id, reference, reason })
+        Ok(IngestOutcome::SeenAgain {
+            draft_id,
+            reference,
+            reason,
+        })
     }
 
     async fn create_draft(
@@ -203,7 +250,11 @@ impl Store {
         };
         let reference = self.next_reference(tx, now).await?;
         let quarantined = item.parsed.quarantine.is_some();
-        let status = if quarantined { DraftStatus::Quarantined } else { DraftStatus::New };
+        let status = if quarantined {
+            DraftStatus::Quarantined
+        } else {
+            DraftStatus::New
+        };
         let received_at = item
             .parsed
             .submission
@@ -237,10 +288,18 @@ impl Store {
         detail["location"] = location_json(&item.location);
         insert_event(tx, draft_id, now, kind, &self.actor, &detail, None).await?;
         record_location(tx, item, draft_id, now).await?;
-        Ok(IngestOutcome::Created { draft_id, reference, quarantined })
+        Ok(IngestOutcome::Created {
+            draft_id,
+            reference,
+            quarantined,
+        })
     }
 
-    async fn next_reference(&self, tx: &mut Transaction<'_, Sqlite>, now: DateTime<Utc>) -> Result<String> {
+    async fn next_reference(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         let day = now.with_timezone(&self.tz).format("%Y%m%d").to_string();
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO reference_counters (day, last) VALUES ($1, 1)
@@ -256,12 +315,19 @@ impl Store {
 
 fn location_json(location: &SourceLocation) -> serde_json::Value {
     match location {
-        SourceLocation::Imap { uidvalidity, uid } => json!({ "uidvalidity": uidvalidity, "uid": uid }),
+        SourceLocation::Imap { uidvalidity, uid } => {
+            json!({ "uidvalidity": uidvalidity, "uid": uid })
+        }
         SourceLocation::File(name) => json!({ "file": name }),
     }
 }
 
-async fn insert_raw(tx: &mut Transaction<'_, Sqlite>, sha: &str, bytes: &[u8], now: DateTime<Utc>) -> Result<()> {
+async fn insert_raw(
+    tx: &mut Transaction<'_, Sqlite>,
+    sha: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO raw_messages (sha256, size, bytes, stored_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (sha256) DO NOTHING",

@@ -11,7 +11,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono_tz::Tz;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub use batch::{Incoming, IngestOutcome, MailboxProgress, RawContent, SeenAgain, SourceLocation};
 pub use query::{DraftFilter, DraftKey};
@@ -36,12 +38,14 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         match self {
             StoreError::Open { .. } => true,
-            StoreError::Query(e) => matches!(
-                e,
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-            ) || e.as_database_error().is_some_and(|d| {
-                d.message().contains("locked") || d.message().contains("busy")
-            }),
+            StoreError::Query(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+                ) || e
+                    .as_database_error()
+                    .is_some_and(|d| d.message().contains("locked") || d.message().contains("busy"))
+            }
             _ => false,
         }
     }
@@ -65,7 +69,10 @@ impl Store {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         }
-        let open_error = |source| StoreError::Open { url: url.to_string(), source };
+        let open_error = |source| StoreError::Open {
+            url: url.to_string(),
+            source,
+        };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(open_error)?
             .create_if_missing(true)
@@ -85,7 +92,11 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(open_error)?;
-        Ok(Store { pool, tz, actor: actor.into() })
+        Ok(Store {
+            pool,
+            tz,
+            actor: actor.into(),
+        })
     }
 
     /// Opens and applies pending migrations: what `run` and `ingest` use.

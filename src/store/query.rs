@@ -80,7 +80,11 @@ impl Store {
             return Ok(None);
         };
         let id: i64 = row.try_get("id")?;
-        Ok(Some(draft_from_row(&row, self.tz, self.attachments(id).await?)?))
+        Ok(Some(draft_from_row(
+            &row,
+            self.tz,
+            self.attachments(id).await?,
+        )?))
     }
 
     async fn attachments(&self, draft_id: i64) -> Result<Vec<AttachmentView>> {
@@ -106,15 +110,19 @@ impl Store {
         match row {
             None => Ok(None),
             Some((Some(bytes), _)) | Some((None, Some(bytes))) => Ok(Some(bytes)),
-            Some((None, None)) => Err(StoreError::Corrupt(format!("draft {draft_id} has no raw message"))),
+            Some((None, None)) => Err(StoreError::Corrupt(format!(
+                "draft {draft_id} has no raw message"
+            ))),
         }
     }
 
     pub async fn events(&self, draft_id: i64) -> Result<Vec<EventView>> {
-        let rows = sqlx::query("SELECT at, kind, actor, detail FROM events WHERE draft_id = $1 ORDER BY id")
-            .bind(draft_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT at, kind, actor, detail FROM events WHERE draft_id = $1 ORDER BY id",
+        )
+        .bind(draft_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 let at: DateTime<Utc> = row.try_get("at")?;
@@ -123,7 +131,8 @@ impl Store {
                     at: at.with_timezone(&self.tz).fixed_offset(),
                     kind: row.try_get("kind")?,
                     actor: row.try_get("actor")?,
-                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                    detail: serde_json::from_str(&detail)
+                        .unwrap_or(serde_json::Value::String(detail)),
                 })
             })
             .collect()
@@ -142,11 +151,20 @@ impl Store {
     }
 
     /// Of `uids`, those already committed for this mailbox and UIDVALIDITY.
-    pub async fn known_uids(&self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<u32>> {
+    pub async fn known_uids(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<Vec<u32>> {
         let mut known = Vec::new();
         // Chunked to stay under SQLite's bound-parameter limit.
         for chunk in uids.chunks(500) {
-            let list = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            let list = chunk
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
             let rows: Vec<(i64,)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT uid FROM message_locations WHERE mailbox = $1 AND uidvalidity = $2 AND uid IN ({list})"
             )))
@@ -160,6 +178,8 @@ impl Store {
     }
 
     pub async fn count_drafts(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM drafts").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM drafts")
+            .fetch_one(&self.pool)
+            .await?)
     }
 }

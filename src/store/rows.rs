@@ -10,7 +10,11 @@ use crate::message::{Address, Disposition, Parsed};
 
 /// Writes every derived column and the attachment list of a draft: used on
 /// first ingestion and by `reparse`, so both produce identical rows.
-pub(super) async fn write_derived(tx: &mut Transaction<'_, Sqlite>, draft_id: i64, parsed: &Parsed) -> Result<()> {
+pub(super) async fn write_derived(
+    tx: &mut Transaction<'_, Sqlite>,
+    draft_id: i64,
+    parsed: &Parsed,
+) -> Result<()> {
     let s = &parsed.submission;
     sqlx::query(
         "UPDATE drafts SET message_id = $2, from_name = $3, from_address = $4, reply_to = $5,
@@ -36,7 +40,10 @@ pub(super) async fn write_derived(tx: &mut Transaction<'_, Sqlite>, draft_id: i6
     .bind(&parsed.quarantine)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM attachments WHERE draft_id = $1").bind(draft_id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM attachments WHERE draft_id = $1")
+        .bind(draft_id)
+        .execute(&mut **tx)
+        .await?;
     for a in &s.attachments {
         sqlx::query(
             "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
@@ -64,11 +71,17 @@ fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
-pub(super) const DRAFT_COLUMNS: &str = "id, reference, status, mailbox, message_id, from_name, from_address,
+pub(super) const DRAFT_COLUMNS: &str =
+    "id, reference, status, mailbox, message_id, from_name, from_address,
     subject, title, received_at, body_text, classification, quarantine_reason";
 
-pub(super) fn draft_from_row(row: &SqliteRow, tz: chrono_tz::Tz, attachments: Vec<AttachmentView>) -> Result<DraftView> {
-    let corrupt = |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
+pub(super) fn draft_from_row(
+    row: &SqliteRow,
+    tz: chrono_tz::Tz,
+    attachments: Vec<AttachmentView>,
+) -> Result<DraftView> {
+    let corrupt =
+        |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
     let status: String = row.try_get("status")?;
     let classification: String = row.try_get("classification")?;
     let received_at: DateTime<Utc> = row.try_get("received_at")?;
@@ -76,10 +89,15 @@ pub(super) fn draft_from_row(row: &SqliteRow, tz: chrono_tz::Tz, attachments: Ve
     Ok(DraftView {
         id: row.try_get("id")?,
         reference: row.try_get("reference")?,
-        status: status.parse::<DraftStatus>().map_err(|e| corrupt("status", &e))?,
+        status: status
+            .parse::<DraftStatus>()
+            .map_err(|e| corrupt("status", &e))?,
         mailbox: row.try_get("mailbox")?,
         message_id: row.try_get("message_id")?,
-        from: from_address.map(|address| Address { name: row.try_get("from_name").ok().flatten(), address }),
+        from: from_address.map(|address| Address {
+            name: row.try_get("from_name").ok().flatten(),
+            address,
+        }),
         subject: row.try_get("subject")?,
         title: row.try_get("title")?,
         received_at: received_at.with_timezone(&tz).fixed_offset(),

@@ -1,0 +1,316 @@
+//! The store's invariants on a real SQLite file: the raw message is the
+//! record, ingestion is idempotent, nothing is dropped, reparse rebuilds.
+
+use slushpile::config::Limits;
+use slushpile::draft::DraftStatus;
+use slushpile::ingest::{Fetched, FetchedBody, prepare};
+use slushpile::message::ParseOptions;
+use slushpile::store::{
+    DraftFilter, DraftKey, Incoming, IngestOutcome, MailboxProgress, SeenAgain, SourceLocation,
+    Store,
+};
+
+const MAILBOX: &str = "submissions";
+
+fn submission(message_id: &str, from: &str, extra_header: &str) -> Vec<u8> {
+    format!(
+        "{extra_header}From: Writer <{from}>\r\nTo: submissions@example.org\r\nSubject: =?UTF-8?B?5oqV56i/77ya5LiK5aW95oiw?=\r\n\
+         Date: Sat, 28 Nov 2026 09:15:00 +0800\r\nMessage-ID: <{message_id}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         新冠肺炎疫情发生以来，教育部教师司党支部认真学习。\r\n"
+    )
+    .into_bytes()
+}
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/slushpile.db", dir.path().display());
+    let store = Store::open_migrated(&url, chrono_tz::Asia::Shanghai, "test")
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+fn incoming(body: FetchedBody, location: SourceLocation) -> Incoming {
+    let fetched = Fetched {
+        location,
+        internal_date: None,
+        body,
+    };
+    prepare(
+        MAILBOX,
+        fetched,
+        &ParseOptions::default(),
+        &Limits::default(),
+    )
+}
+
+fn imap(uid: u32) -> SourceLocation {
+    SourceLocation::Imap {
+        uidvalidity: 7,
+        uid,
+    }
+}
+
+async fn commit(store: &Store, item: Incoming) -> IngestOutcome {
+    store.commit_batch(&[item], None).await.unwrap().remove(0)
+}
+
+async fn event_kinds(store: &Store, id: i64) -> Vec<String> {
+    store
+        .events(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_message_becomes_one_draft_holding_the_exact_bytes() {
+    let (_dir, store) = store().await;
+    let raw = submission("a@example.org", "writer@example.org", "");
+    let IngestOutcome::Created {
+        draft_id,
+        reference,
+        quarantined: false,
+    } = commit(&store, incoming(FetchedBody::Full(raw.clone()), imap(1))).await
+    else {
+        panic!("expected a new draft");
+    };
+    let day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y%m%d");
+    assert_eq!(reference, format!("SP-{day}-0001"));
+    assert_eq!(store.raw(draft_id).await.unwrap().unwrap(), raw);
+    let draft = store
+        .draft(&DraftKey::Reference(reference))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(draft.status, DraftStatus::New);
+    assert_eq!(draft.received_at.to_rfc3339(), "2026-11-28T09:15:00+08:00");
+    assert_eq!(event_kinds(&store, draft_id).await, ["ingested"]);
+}
+
+#[tokio::test]
+async fn seeing_a_message_again_never_makes_a_second_draft() {
+    let (_dir, store) = store().await;
+    let raw = submission("a@example.org", "writer@example.org", "");
+    let IngestOutcome::Created { draft_id, .. } =
+        commit(&store, incoming(FetchedBody::Full(raw.clone()), imap(1))).await
+    else {
+        panic!("expected a new draft")
+    };
+
+    // Same UID (e.g. crash after commit, before the move): recognised by location.
+    let again = commit(&store, incoming(FetchedBody::Full(raw.clone()), imap(1))).await;
+    assert!(
+        matches!(again, IngestOutcome::SeenAgain { reason: SeenAgain::SameUid, draft_id: d, .. } if d == draft_id)
+    );
+    // Same bytes under another UID (e.g. UIDVALIDITY changed) or from a file.
+    let again = commit(&store, incoming(FetchedBody::Full(raw.clone()), imap(2))).await;
+    assert!(matches!(
+        again,
+        IngestOutcome::SeenAgain {
+            reason: SeenAgain::SameBytes,
+            ..
+        }
+    ));
+    let again = commit(
+        &store,
+        incoming(FetchedBody::Full(raw), SourceLocation::File("x.eml".into())),
+    )
+    .await;
+    assert!(matches!(
+        again,
+        IngestOutcome::SeenAgain {
+            reason: SeenAgain::SameBytes,
+            ..
+        }
+    ));
+    // Same Message-ID and sender, different bytes (another Received line): bytes kept.
+    let resent = submission(
+        "a@example.org",
+        "writer@example.org",
+        "Received: from relay.example.org\r\n",
+    );
+    let again = commit(&store, incoming(FetchedBody::Full(resent.clone()), imap(3))).await;
+    assert!(matches!(
+        again,
+        IngestOutcome::SeenAgain {
+            reason: SeenAgain::SameMessageId,
+            ..
+        }
+    ));
+    // ... and those kept bytes are recognised as seen on their own later.
+    let again = commit(&store, incoming(FetchedBody::Full(resent), imap(4))).await;
+    assert!(matches!(
+        again,
+        IngestOutcome::SeenAgain {
+            reason: SeenAgain::SameBytes,
+            ..
+        }
+    ));
+
+    assert_eq!(store.count_drafts().await.unwrap(), 1);
+    let events = store.events(draft_id).await.unwrap();
+    let reasons: Vec<String> = events
+        .iter()
+        .map(|e| format!("{} {}", e.kind, e.detail["reason"]))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "ingested null",
+            "seen_again \"same_uid\"",
+            "seen_again \"same_bytes\"",
+            "seen_again \"same_bytes\"",
+            "seen_again \"same_message_id\"",
+            "seen_again \"same_bytes\"",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn same_message_id_from_another_sender_is_another_draft() {
+    let (_dir, store) = store().await;
+    let first = commit(
+        &store,
+        incoming(
+            FetchedBody::Full(submission("a@x", "one@example.org", "")),
+            imap(1),
+        ),
+    )
+    .await;
+    let second = commit(
+        &store,
+        incoming(
+            FetchedBody::Full(submission("a@x", "two@example.org", "")),
+            imap(2),
+        ),
+    )
+    .await;
+    assert!(matches!(first, IngestOutcome::Created { .. }));
+    assert!(matches!(second, IngestOutcome::Created { .. }));
+    assert_eq!(store.count_drafts().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_message_too_big_is_a_quarantined_record_of_headers_and_size() {
+    let (_dir, store) = store().await;
+    let raw = submission("big@example.org", "writer@example.org", "");
+    let headers = slushpile::ingest::header_section(&raw).to_vec();
+    let item = incoming(
+        FetchedBody::TooBig {
+            headers: headers.clone(),
+            size: 90_000_000,
+        },
+        imap(9),
+    );
+    let IngestOutcome::Created {
+        draft_id,
+        quarantined: true,
+        ..
+    } = commit(&store, item).await
+    else {
+        panic!("expected a quarantined record");
+    };
+    let draft = store.draft(&DraftKey::Id(draft_id)).await.unwrap().unwrap();
+    assert_eq!(draft.status, DraftStatus::Quarantined);
+    assert!(
+        draft
+            .quarantine_reason
+            .unwrap()
+            .starts_with("too_big: 90000000 bytes")
+    );
+    assert_eq!(draft.message_id.as_deref(), Some("big@example.org"));
+    assert_eq!(store.raw(draft_id).await.unwrap().unwrap(), headers);
+    let filter = DraftFilter {
+        status: Some(DraftStatus::Quarantined),
+        ..Default::default()
+    };
+    assert_eq!(store.list_drafts(&filter).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn unparseable_input_is_quarantined_not_dropped() {
+    let (_dir, store) = store().await;
+    let IngestOutcome::Created {
+        draft_id,
+        quarantined: true,
+        ..
+    } = commit(&store, incoming(FetchedBody::Full(Vec::new()), imap(1))).await
+    else {
+        panic!("expected a quarantined record");
+    };
+    assert_eq!(event_kinds(&store, draft_id).await, ["quarantined"]);
+}
+
+#[tokio::test]
+async fn reparse_rebuilds_derived_fields_and_releases_what_now_parses() {
+    let (_dir, store) = store().await;
+    let raw = submission("r@example.org", "writer@example.org", "");
+    let mut item = incoming(FetchedBody::Full(raw), imap(1));
+    // As if an older parser had failed on it.
+    item.parsed.quarantine = Some("unparseable: old parser bug".into());
+    item.parsed.submission.title = "stale".into();
+    let IngestOutcome::Created {
+        draft_id,
+        reference,
+        ..
+    } = commit(&store, item).await
+    else {
+        panic!("expected a new record")
+    };
+
+    let report = store.reparse(&ParseOptions::default()).await.unwrap();
+    assert_eq!((report.reparsed, report.released), (1, 1));
+    let draft = store.draft(&DraftKey::Id(draft_id)).await.unwrap().unwrap();
+    assert_eq!(draft.status, DraftStatus::New);
+    assert_eq!(draft.reference, reference);
+    assert_eq!(draft.quarantine_reason, None);
+    assert_ne!(draft.title, "stale");
+    assert_eq!(
+        event_kinds(&store, draft_id).await,
+        ["quarantined", "reparsed", "released"]
+    );
+}
+
+#[tokio::test]
+async fn mailbox_progress_is_committed_with_the_batch() {
+    let (_dir, store) = store().await;
+    assert_eq!(store.mailbox_progress(MAILBOX).await.unwrap(), None);
+    let items = vec![
+        incoming(
+            FetchedBody::Full(submission("p1@x", "w@example.org", "")),
+            imap(4),
+        ),
+        incoming(
+            FetchedBody::Full(submission("p2@x", "w@example.org", "")),
+            imap(5),
+        ),
+    ];
+    let progress = MailboxProgress {
+        uidvalidity: 7,
+        last_uid: 5,
+    };
+    store
+        .commit_batch(&items, Some((MAILBOX, progress)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.mailbox_progress(MAILBOX).await.unwrap(),
+        Some(progress)
+    );
+    assert_eq!(
+        store.known_uids(MAILBOX, 7, &[3, 4, 5, 6]).await.unwrap(),
+        [4, 5]
+    );
+    assert!(
+        store
+            .known_uids(MAILBOX, 8, &[4, 5])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
