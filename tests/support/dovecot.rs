@@ -71,6 +71,9 @@ auth_failure_delay = 0
 # switch users at all.
 default_internal_user = @USER@
 default_login_user = @USER@
+# Some internal sockets (stats-writer, dict, ...) are chowned to this group;
+# the default "dovecot" fails unless the owner is in it.
+default_internal_group = @GROUP@
 first_valid_uid = @UID@
 last_valid_uid = @UID@
 
@@ -447,6 +450,7 @@ impl Dovecot {
             .replace("@USER@", &self.owner.name)
             .replace("@UID@", &self.owner.uid.to_string())
             .replace("@GID@", &self.owner.gid.to_string())
+            .replace("@GROUP@", &self.owner.group)
             .replace("@IMAP_PORT@", &self.imap_port.to_string())
             .replace("@IMAPS_PORT@", &self.imaps_port.to_string());
         let conf_path = root.join("dovecot.conf");

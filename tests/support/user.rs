@@ -13,6 +13,8 @@ pub struct MailOwner {
     pub name: String,
     pub uid: u32,
     pub gid: u32,
+    /// Name of `gid`, for Dovecot's `default_internal_group`.
+    pub group: String,
 }
 
 /// Account created as a last resort when none of the usual ones exists.
@@ -74,6 +76,25 @@ fn lookup(name_or_uid: &str) -> Option<MailOwner> {
     let name = fields.next()?.to_string();
     let _password = fields.next()?;
     let uid = fields.next()?.parse().ok()?;
-    let gid = fields.next()?.parse().ok()?;
-    Some(MailOwner { name, uid, gid })
+    let gid: u32 = fields.next()?.parse().ok()?;
+    let group = getent("group", &gid.to_string())?
+        .split(':')
+        .next()?
+        .to_string();
+    Some(MailOwner {
+        name,
+        uid,
+        gid,
+        group,
+    })
+}
+
+fn getent(database: &str, key: &str) -> Option<String> {
+    let out = Command::new("getent").args([database, key]).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8(out.stdout)
+        .ok()
+        .map(|s| s.trim_end().to_string())
 }
