@@ -128,8 +128,16 @@ service auth-worker {
 static INSTANCES: AtomicUsize = AtomicUsize::new(0);
 static DELIVERIES: AtomicUsize = AtomicUsize::new(0);
 
+/// One running (or stopped) private Dovecot. Everything lives in a temp dir
+/// removed on drop; dropping also SIGKILLs the server.
+///
+/// Connect to [`HOST`] (or "localhost") on `imaps_port()` (implicit TLS) or
+/// `imap_port()` (STARTTLS), trusting `ca_pem()`. Folder separator is `.`
+/// (Dovecot's Maildir++ default).
 pub struct Dovecot {
+    /// IMAP login name.
     pub user: String,
+    /// IMAP password (plain ASCII, no spaces).
     pub password: String,
     dir: TempDir,
     ca: TestCa,
@@ -365,7 +373,7 @@ impl Dovecot {
     /// Forces a new INBOX UIDVALIDITY while keeping its messages, as a
     /// server restored from backup or with rebuilt indexes does: every UID a
     /// client remembered is now meaningless. Returns the new UIDVALIDITY
-    /// (checked to differ from the old one).
+    /// (checked to differ from the old one). Needs a running server.
     pub async fn recreate_inbox(&mut self) -> u32 {
         let old = self.uid_validity("INBOX").await;
         self.stop().await;
