@@ -1,9 +1,17 @@
 //! HTML bodies: sanitizing for display and reading text out of them.
 
-/// Sanitized HTML for the editors' view (ammonia's default policy drops
-/// scripts, event handlers and other active content).
+/// Sanitized HTML for the editors' view: ammonia's default policy (no
+/// scripts, event handlers or other active content), plus `cid:` URLs so
+/// the view can point inline images at their attachments, and without the
+/// text of `<title>`/`<head>`, which would otherwise leak into the body.
 pub fn sanitize(html: &str) -> String {
-    ammonia::clean(html)
+    let mut schemes = ammonia::Builder::default().clone_url_schemes();
+    schemes.insert("cid");
+    ammonia::Builder::default()
+        .url_schemes(schemes)
+        .clean_content_tags(["script", "style", "title", "head"].into_iter().collect())
+        .clean(html)
+        .to_string()
 }
 
 /// Tags whose content is never readable text.

@@ -44,6 +44,9 @@ pub fn param(
 fn decode_rfc2231(sections: &[&Section], hint: Option<&'static Encoding>) -> (String, Vec<String>) {
     let mut label: Option<String> = None;
     let mut bytes = Vec::new();
+    // Encoded sections are percent-decoded as one run, which also forgives
+    // clients that split a `%XX` escape across two sections.
+    let mut pending: Vec<u8> = Vec::new();
     for (i, s) in sections.iter().enumerate() {
         let mut value: &[u8] = &s.value;
         if s.extended {
@@ -56,11 +59,14 @@ fn decode_rfc2231(sections: &[&Section], hint: Option<&'static Encoding>) -> (St
                     value = v;
                 }
             }
-            bytes.extend(percent_decode(value));
+            pending.extend_from_slice(value);
         } else {
+            bytes.extend(percent_decode(&pending));
+            pending.clear();
             bytes.extend_from_slice(value);
         }
     }
+    bytes.extend(percent_decode(&pending));
     let label = label.filter(|l| !l.trim().is_empty());
     let decoded = charset::decode(&bytes, label.as_deref(), hint);
     (decoded.text, decoded.defect.into_iter().collect())
@@ -193,6 +199,8 @@ mod tests {
         assert_eq!(p(raw, "filename").as_deref(), Some("稿件.doc"));
         let raw = b"attachment; filename*=UTF-8''%E7%A8%BF%E4%BB%B6.docx; filename=\"x.docx\"";
         assert_eq!(p(raw, "filename").as_deref(), Some("稿件.docx"));
+        let raw = b"attachment; filename*0*=utf-8''%E7%A8%BF%E4%BB%; filename*1*=B6";
+        assert_eq!(p(raw, "filename").as_deref(), Some("稿件"));
         let raw = b"attachment; filename*1=\"b.txt\"; filename*0=\"a\"";
         assert_eq!(p(raw, "filename").as_deref(), Some("ab.txt"));
     }

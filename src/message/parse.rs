@@ -183,3 +183,48 @@ fn empty_submission() -> Submission {
         defects: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested_messages(levels: usize) -> Vec<u8> {
+        let mut raw = b"From: a@example.org\nSubject: deep\n".to_vec();
+        for _ in 0..levels {
+            raw.extend_from_slice(b"Content-Type: message/rfc822\n\nFrom: b@example.org\n");
+        }
+        raw.extend_from_slice(b"\nbottom\n");
+        raw
+    }
+
+    #[test]
+    fn deep_message_nesting_is_refused_without_overflowing() {
+        let opts = ParseOptions::default();
+        let p = parse(&nested_messages(200), &opts);
+        assert_eq!(p.quarantine.as_deref(), Some("hostile: nesting too deep"));
+        assert_eq!(p.submission.subject.as_deref(), Some("deep"));
+        let p = parse(&nested_messages(50_000), &opts);
+        assert_eq!(
+            p.quarantine.as_deref(),
+            Some("hostile: too many parts (50000 > 256)")
+        );
+        assert_eq!(attachment_content(&nested_messages(200), 0), None);
+    }
+
+    #[test]
+    fn header_section_limit() {
+        let mut raw = b"Subject: big\n".to_vec();
+        while raw.len() <= limits::MAX_HEADER_SECTION {
+            raw.extend_from_slice(
+                b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+            );
+        }
+        raw.extend_from_slice(b"\nbody\n");
+        let p = parse(&raw, &ParseOptions::default());
+        assert_eq!(
+            p.quarantine.as_deref(),
+            Some("hostile: header section over 1 MiB")
+        );
+        assert_eq!(p.submission.subject.as_deref(), Some("big"));
+    }
+}
