@@ -118,16 +118,17 @@ fn tokenize(input: &[u8]) -> Vec<Piece<'_>> {
     let mut raw_start = 0;
     let mut i = 0;
     while i + 1 < input.len() {
-        if input[i] == b'=' && input[i + 1] == b'?' {
-            if let Some((end, word)) = parse_word(input, i) {
-                if raw_start < i {
-                    pieces.push(Piece::Raw(&input[raw_start..i]));
-                }
-                pieces.push(word);
-                i = end;
-                raw_start = end;
-                continue;
+        if input[i] == b'='
+            && input[i + 1] == b'?'
+            && let Some((end, word)) = parse_word(input, i)
+        {
+            if raw_start < i {
+                pieces.push(Piece::Raw(&input[raw_start..i]));
             }
+            pieces.push(word);
+            i = end;
+            raw_start = end;
+            continue;
         }
         i += 1;
     }

@@ -40,39 +40,33 @@ pub fn attachment_content(raw: &[u8], index: u32) -> Option<(Attachment, Vec<u8>
 
 /// The mail-parser tree, or a quarantine reason (with headers-only
 /// submission) for input we refuse before or during parsing.
-fn parse_tree<'x>(raw: &'x [u8], opts: &ParseOptions) -> Result<Message<'x>, Parsed> {
+fn parse_tree<'x>(raw: &'x [u8], opts: &ParseOptions) -> Result<Message<'x>, Box<Parsed>> {
+    let refuse = |sub: Submission, reason: &str| Err(Box::new(quarantined(sub, reason)));
     if raw.iter().all(u8::is_ascii_whitespace) {
-        return Err(quarantined(
-            empty_submission(),
-            "unparseable: empty message",
-        ));
+        return refuse(empty_submission(), "unparseable: empty message");
     }
-    let header_len = limits::header_section_len(raw);
-    if header_len > limits::MAX_HEADER_SECTION {
+    if limits::header_section_len(raw) > limits::MAX_HEADER_SECTION {
         let head = &raw[..limits::MAX_HEADER_SECTION];
-        return Err(quarantined(
+        return refuse(
             headers_only(head, opts),
             "hostile: header section over 1 MiB",
-        ));
+        );
     }
     let ct_lines = limits::content_type_lines(raw);
     if ct_lines > limits::prescan_ceiling(opts) {
         let reason = format!("hostile: too many parts ({ct_lines} > {})", opts.max_parts);
-        return Err(quarantined(headers_only(raw, opts), &reason));
+        return refuse(headers_only(raw, opts), &reason);
     }
     match MessageParser::default().parse(raw) {
         Some(msg) if msg.parts.first().is_some_and(|p| !p.headers.is_empty()) => Ok(msg),
-        _ => Err(quarantined(
-            empty_submission(),
-            "unparseable: no header section",
-        )),
+        _ => refuse(empty_submission(), "unparseable: no header section"),
     }
 }
 
 fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
     let msg = match parse_tree(raw, opts) {
         Ok(msg) => msg,
-        Err(parsed) => return parsed,
+        Err(parsed) => return *parsed,
     };
     let hint = hint(&msg);
     let mut sub = header_fields(&msg, hint, opts);
