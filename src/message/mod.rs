@@ -1,6 +1,24 @@
 //! Pure parsing: raw RFC 5322 bytes → [`Submission`]. No I/O lives here, so
 //! everything in this module is unit- and golden-tested without servers.
 
+mod attachments;
+mod body;
+mod charset;
+mod classify;
+mod encoded_word;
+mod forwarded;
+mod headers;
+mod html;
+mod hz;
+mod limits;
+mod params;
+mod parse;
+mod title;
+mod transfer;
+
+pub use parse::{attachment_content, parse};
+pub use title::strip_title_prefixes;
+
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
