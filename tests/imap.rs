@@ -28,13 +28,26 @@ struct Opts {
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { tls: "implicit", after_ingest: "move", password: None, limits: "" }
+        Opts {
+            tls: "implicit",
+            after_ingest: "move",
+            password: None,
+            limits: "",
+        }
     }
 }
 
 fn config_text(dovecot: &Dovecot, dir: &Path, opts: &Opts) -> String {
-    let port = if opts.tls == "implicit" { dovecot.imaps_port() } else { dovecot.imap_port() };
-    std::fs::write(dir.join("imap-password"), format!("{}\n", opts.password.unwrap_or(&dovecot.password))).unwrap();
+    let port = if opts.tls == "implicit" {
+        dovecot.imaps_port()
+    } else {
+        dovecot.imap_port()
+    };
+    std::fs::write(
+        dir.join("imap-password"),
+        format!("{}\n", opts.password.unwrap_or(&dovecot.password)),
+    )
+    .unwrap();
     format!(
         r#"
 [general]
@@ -80,7 +93,9 @@ impl Setup {
     }
 
     async fn store(&self) -> Store {
-        Store::open_migrated(&self.config.store.url, self.config.time_zone(), "test").await.unwrap()
+        Store::open_migrated(&self.config.store.url, self.config.time_zone(), "test")
+            .await
+            .unwrap()
     }
 
     async fn ingestor(&self) -> Ingestor {
@@ -92,7 +107,11 @@ impl Setup {
     }
 
     async fn drafts(&self) -> Vec<slushpile::draft::DraftView> {
-        self.store().await.list_drafts(&DraftFilter::default()).await.unwrap()
+        self.store()
+            .await
+            .list_drafts(&DraftFilter::default())
+            .await
+            .unwrap()
     }
 }
 
@@ -105,13 +124,19 @@ fn deliver_samples(dovecot: &Dovecot, range: std::ops::Range<usize>) {
 async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
     let start = Instant::now();
     while !check().await {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 fn assert_unique_message_ids(drafts: &[slushpile::draft::DraftView]) {
-    let mut ids: Vec<_> = drafts.iter().map(|d| d.message_id.clone().unwrap()).collect();
+    let mut ids: Vec<_> = drafts
+        .iter()
+        .map(|d| d.message_id.clone().unwrap())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), drafts.len(), "duplicate drafts");
@@ -124,13 +149,28 @@ async fn every_message_becomes_one_draft_and_the_inbox_empties() {
     let setup = setup(&dovecot, Opts::default());
 
     let report = setup.sync().await.unwrap();
-    assert_eq!((report.ingested, report.quarantined, report.seen_again), (45, 0, 0));
+    assert_eq!(
+        (report.ingested, report.quarantined, report.seen_again),
+        (45, 0, 0)
+    );
     assert_eq!(dovecot.count("INBOX"), 0);
     assert_eq!(dovecot.count("Ingested"), 45);
     let drafts = setup.drafts().await;
     assert_eq!(drafts.len(), 45);
     assert_unique_message_ids(&drafts);
-    assert!(drafts.iter().all(|d| d.mailbox == "submissions" && d.title.starts_with("短篇小说《")), "{:?}", drafts[0]);
+    assert!(
+        drafts
+            .iter()
+            .all(|d| d.mailbox == "submissions" && d.title.starts_with("短篇小说《")),
+        "{:?}",
+        drafts[0]
+    );
+
+    assert!(
+        dovecot.log().contains("name=slushpile"),
+        "no ID command logged:\n{}",
+        dovecot.log()
+    );
 
     // A second run finds nothing new and changes nothing.
     let again = setup.sync().await.unwrap();
@@ -142,7 +182,14 @@ async fn every_message_becomes_one_draft_and_the_inbox_empties() {
 async fn starttls_works_and_flag_seen_leaves_mail_in_place() {
     let dovecot = Dovecot::start().await;
     deliver_samples(&dovecot, 0..3);
-    let setup = setup(&dovecot, Opts { tls: "starttls", after_ingest: "seen", ..Opts::default() });
+    let setup = setup(
+        &dovecot,
+        Opts {
+            tls: "starttls",
+            after_ingest: "seen",
+            ..Opts::default()
+        },
+    );
     assert_eq!(setup.sync().await.unwrap().ingested, 3);
     assert_eq!(dovecot.count("INBOX"), 3);
     // Seen mode remembers its position: the next run fetches only what is new.
@@ -156,7 +203,13 @@ async fn starttls_works_and_flag_seen_leaves_mail_in_place() {
 async fn after_ingest_delete_expunges_committed_mail() {
     let dovecot = Dovecot::start().await;
     deliver_samples(&dovecot, 0..4);
-    let setup = setup(&dovecot, Opts { after_ingest: "delete", ..Opts::default() });
+    let setup = setup(
+        &dovecot,
+        Opts {
+            after_ingest: "delete",
+            ..Opts::default()
+        },
+    );
     assert_eq!(setup.sync().await.unwrap().ingested, 4);
     assert_eq!(dovecot.count("INBOX"), 0);
     assert_eq!(setup.drafts().await.len(), 4);
@@ -166,7 +219,13 @@ async fn after_ingest_delete_expunges_committed_mail() {
 async fn uidvalidity_change_makes_no_duplicates() {
     let mut dovecot = Dovecot::start().await;
     deliver_samples(&dovecot, 0..6);
-    let setup = setup(&dovecot, Opts { after_ingest: "seen", ..Opts::default() });
+    let setup = setup(
+        &dovecot,
+        Opts {
+            after_ingest: "seen",
+            ..Opts::default()
+        },
+    );
     assert_eq!(setup.sync().await.unwrap().ingested, 6);
 
     dovecot.recreate_inbox().await;
@@ -175,7 +234,13 @@ async fn uidvalidity_change_makes_no_duplicates() {
     let drafts = setup.drafts().await;
     assert_eq!(drafts.len(), 6);
     let store = setup.store().await;
-    let kinds: Vec<String> = store.events(drafts[0].id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = store
+        .events(drafts[0].id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, ["ingested", "seen_again"]);
 }
 
@@ -192,37 +257,78 @@ async fn too_big_and_hostile_messages_are_quarantined_and_still_moved() {
     dovecot.deliver("INBOX", &sample_message(0));
     dovecot.deliver("INBOX", &big);
     dovecot.deliver("INBOX", &hostile);
-    let setup = setup(&dovecot, Opts { limits: "max_message_bytes = 30000\nmax_parts = 20", ..Opts::default() });
+    let setup = setup(
+        &dovecot,
+        Opts {
+            limits: "max_message_bytes = 30000\nmax_parts = 20",
+            ..Opts::default()
+        },
+    );
 
     let report = setup.sync().await.unwrap();
     assert_eq!((report.ingested, report.quarantined), (1, 2));
     assert_eq!(dovecot.count("INBOX"), 0);
-    assert_eq!(dovecot.count("Rejected"), 1, "the too-big message goes to reject_to");
+    assert_eq!(
+        dovecot.count("Rejected"),
+        1,
+        "the too-big message goes to reject_to"
+    );
     assert_eq!(dovecot.count("Ingested"), 2);
-    let reasons: Vec<String> = setup.drafts().await.into_iter().filter_map(|d| d.quarantine_reason).collect();
-    assert!(reasons.iter().any(|r| r.starts_with("too_big")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.starts_with("hostile")), "{reasons:?}");
+    let reasons: Vec<String> = setup
+        .drafts()
+        .await
+        .into_iter()
+        .filter_map(|d| d.quarantine_reason)
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.starts_with("too_big")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.starts_with("hostile")),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test]
 async fn wrong_password_is_a_clear_error_without_the_password() {
     let dovecot = Dovecot::start().await;
-    let setup = setup(&dovecot, Opts { password: Some("not-the-password-42"), ..Opts::default() });
+    let setup = setup(
+        &dovecot,
+        Opts {
+            password: Some("not-the-password-42"),
+            ..Opts::default()
+        },
+    );
     let error = setup.sync().await.unwrap_err();
     assert!(error.is_auth(), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains(&format!("{HOST}:{}", dovecot.imaps_port())), "{message}");
-    assert!(message.contains("editor") && message.contains("refused"), "{message}");
+    assert!(
+        message.contains(&format!("{HOST}:{}", dovecot.imaps_port())),
+        "{message}"
+    );
+    assert!(
+        message.contains("editor") && message.contains("refused"),
+        "{message}"
+    );
 
     // The binary says the same and never prints the password.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_slushpile"))
-        .args(["--config", setup.config_path().to_str().unwrap(), "run", "--once"])
+        .args([
+            "--config",
+            setup.config_path().to_str().unwrap(),
+            "run",
+            "--once",
+        ])
         .env("RUST_LOG", "trace")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("login to") && stderr.contains("refused"), "{stderr}");
+    assert!(
+        stderr.contains("login to") && stderr.contains("refused"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("not-the-password-42"), "{stderr}");
 }
 
@@ -232,7 +338,9 @@ async fn certificates_are_always_verified() {
     let setup = setup(&dovecot, Opts::default());
     let mut config = setup.config.mailboxes[0].clone();
     config.ca_file = None;
-    let error = mailbox::sync_once(&config, &setup.ingestor().await).await.unwrap_err();
+    let error = mailbox::sync_once(&config, &setup.ingestor().await)
+        .await
+        .unwrap_err();
     assert!(matches!(error, MailboxError::Tls { .. }), "{error:?}");
 }
 
@@ -241,18 +349,27 @@ async fn idle_picks_up_new_mail_and_shutdown_is_clean() {
     let dovecot = Dovecot::start().await;
     let setup = setup(&dovecot, Opts::default());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(mailbox::run(setup.config.mailboxes[0].clone(), setup.ingestor().await, stopped));
+    let task = tokio::spawn(mailbox::run(
+        setup.config.mailboxes[0].clone(),
+        setup.ingestor().await,
+        stopped,
+    ));
     // Let it connect and enter IDLE with an empty mailbox.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let delivered = Instant::now();
     dovecot.deliver("INBOX", &sample_message(7));
-    wait_for("the IDLE notification to produce a draft", Duration::from_secs(10), async || {
-        setup.drafts().await.len() == 1
-    })
+    wait_for(
+        "the IDLE notification to produce a draft",
+        Duration::from_secs(10),
+        async || setup.drafts().await.len() == 1,
+    )
     .await;
     eprintln!("arrival to draft: {:?}", delivered.elapsed());
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), task).await.expect("stops promptly").unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops promptly")
+        .unwrap();
     assert_eq!(dovecot.count("INBOX"), 0);
 }
 
@@ -261,15 +378,30 @@ async fn reconnects_after_dovecot_restarts() {
     let mut dovecot = Dovecot::start().await;
     let setup = setup(&dovecot, Opts::default());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(mailbox::run(setup.config.mailboxes[0].clone(), setup.ingestor().await, stopped));
+    let task = tokio::spawn(mailbox::run(
+        setup.config.mailboxes[0].clone(),
+        setup.ingestor().await,
+        stopped,
+    ));
     dovecot.deliver("INBOX", &sample_message(1));
-    wait_for("the first draft", Duration::from_secs(10), async || setup.drafts().await.len() == 1).await;
+    wait_for("the first draft", Duration::from_secs(10), async || {
+        setup.drafts().await.len() == 1
+    })
+    .await;
 
     dovecot.restart().await;
     dovecot.deliver("INBOX", &sample_message(2));
-    wait_for("a draft after the restart", Duration::from_secs(20), async || setup.drafts().await.len() == 2).await;
+    wait_for(
+        "a draft after the restart",
+        Duration::from_secs(20),
+        async || setup.drafts().await.len() == 2,
+    )
+    .await;
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), task).await.expect("stops promptly").unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops promptly")
+        .unwrap();
 }
 
 #[tokio::test]
@@ -288,11 +420,17 @@ async fn kill_9_mid_batch_loses_nothing_and_duplicates_nothing() {
         .unwrap();
     // Kill it once some batches are committed and others are not.
     let store = setup.store().await;
-    wait_for("some drafts", Duration::from_secs(30), async || store.count_drafts().await.unwrap() >= 40).await;
+    wait_for("some drafts", Duration::from_secs(30), async || {
+        store.count_drafts().await.unwrap() >= 40
+    })
+    .await;
     daemon.kill().unwrap();
     daemon.wait().unwrap();
     let at_kill = store.count_drafts().await.unwrap();
-    eprintln!("killed with {at_kill} of {N} drafts committed; {} left in INBOX", dovecot.count("INBOX"));
+    eprintln!(
+        "killed with {at_kill} of {N} drafts committed; {} left in INBOX",
+        dovecot.count("INBOX")
+    );
 
     let status = std::process::Command::new(binary)
         .args(["--config", config.to_str().unwrap(), "run", "--once"])
@@ -322,5 +460,8 @@ fn plaintext_to_a_remote_host_is_refused_at_start() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(78), "{stderr}");
-    assert!(stderr.contains("mailbox[0].tls") && stderr.contains(path.to_str().unwrap()), "{stderr}");
+    assert!(
+        stderr.contains("mailbox[0].tls") && stderr.contains(path.to_str().unwrap()),
+        "{stderr}"
+    );
 }

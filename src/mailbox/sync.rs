@@ -13,6 +13,9 @@ use crate::config::{AfterIngest, MailboxConfig};
 use crate::ingest::{Fetched, FetchedBody, Ingestor};
 use crate::store::{IngestOutcome, MailboxProgress, SourceLocation};
 
+/// A message's UID and RFC822.SIZE.
+type UidSize = (u32, u64);
+
 /// Servers drop IDLE after 30 minutes of silence (RFC 2177): re-issue before.
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 
@@ -153,7 +156,7 @@ impl<'a> Syncer<'a> {
             .await?
             .into_iter()
             .collect();
-        let (leftover, fresh): (Vec<(u32, u64)>, Vec<(u32, u64)>) =
+        let (leftover, fresh): (Vec<UidSize>, Vec<UidSize>) =
             sizes.into_iter().partition(|(uid, _)| known.contains(uid));
         if !leftover.is_empty() {
             tracing::info!(
@@ -166,7 +169,7 @@ impl<'a> Syncer<'a> {
 
         let limit = self.ingestor.limits.max_message_bytes;
         // A too-big message counts for its header size only in batching.
-        let weighted: Vec<(u32, u64)> = fresh
+        let weighted: Vec<UidSize> = fresh
             .iter()
             .map(|&(uid, size)| (uid, if size > limit { 0 } else { size }))
             .collect();
@@ -178,7 +181,7 @@ impl<'a> Syncer<'a> {
             if *shutdown.borrow() {
                 break;
             }
-            let batch: Vec<(u32, u64)> = fresh
+            let batch: Vec<UidSize> = fresh
                 .iter()
                 .filter(|(uid, _)| batch.binary_search(uid).is_ok())
                 .copied()
@@ -214,7 +217,7 @@ impl<'a> Syncer<'a> {
         &self,
         session: &mut ImapSession,
         first: u32,
-    ) -> Result<Vec<(u32, u64)>, MailboxError> {
+    ) -> Result<Vec<UidSize>, MailboxError> {
         let config = self.config;
         let fetches: Vec<_> = timed(config, "UID FETCH", async {
             session
@@ -225,7 +228,7 @@ impl<'a> Syncer<'a> {
         })
         .await?;
         drain_unsolicited(session);
-        let mut sizes: Vec<(u32, u64)> = fetches
+        let mut sizes: Vec<UidSize> = fetches
             .iter()
             .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
             // `N:*` always includes the highest UID, even when it is below N.
@@ -241,7 +244,7 @@ impl<'a> Syncer<'a> {
         &self,
         session: &mut ImapSession,
         uidvalidity: u32,
-        batch: &[(u32, u64)],
+        batch: &[UidSize],
     ) -> Result<Vec<Fetched>, MailboxError> {
         let limit = self.ingestor.limits.max_message_bytes;
         let (too_big, normal): (Vec<_>, Vec<_>) = batch.iter().partition(|(_, size)| *size > limit);
@@ -307,7 +310,7 @@ impl<'a> Syncer<'a> {
     async fn act(
         &mut self,
         session: &mut ImapSession,
-        messages: &[(u32, u64)],
+        messages: &[UidSize],
     ) -> Result<(), MailboxError> {
         let config = self.config;
         let limit = self.ingestor.limits.max_message_bytes;

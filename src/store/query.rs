@@ -100,8 +100,8 @@ impl Store {
     /// The exact bytes as received; for a message too big to download, the
     /// header section (the one record without its full raw message).
     pub async fn raw(&self, draft_id: i64) -> Result<Option<Vec<u8>>> {
-        let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(
-            "SELECT r.bytes, d.raw_headers FROM drafts d
+        let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
+            "SELECT COALESCE(r.bytes, d.raw_headers) FROM drafts d
              LEFT JOIN raw_messages r ON r.sha256 = d.raw_sha256 WHERE d.id = $1",
         )
         .bind(draft_id)
@@ -109,8 +109,8 @@ impl Store {
         .await?;
         match row {
             None => Ok(None),
-            Some((Some(bytes), _)) | Some((None, Some(bytes))) => Ok(Some(bytes)),
-            Some((None, None)) => Err(StoreError::Corrupt(format!(
+            Some((Some(bytes),)) => Ok(Some(bytes)),
+            Some((None,)) => Err(StoreError::Corrupt(format!(
                 "draft {draft_id} has no raw message"
             ))),
         }

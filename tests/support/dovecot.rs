@@ -52,6 +52,9 @@ state_dir = @DIR@/state
 instance_name = slushpile-test-@ID@
 log_path = @DIR@/dovecot.log
 auth_verbose = yes
+# Logs what clients send with the RFC 2971 ID command, so tests can prove
+# slushpile identifies itself (126.com/163.com require it before SELECT).
+imap_id_log = *
 
 protocols = imap
 listen = @LISTEN@

@@ -1,0 +1,302 @@
+//! The command line as an MTA, an editor and ops use it: `ingest` with its
+//! sysexits codes, `drafts` in text and JSON, `run --once` over a Maildir.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/messages");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("slushpile.toml"),
+            "[general]\nown_addresses = ['submissions@example.org']\n\
+             [store]\nurl = 'sqlite://data/slushpile.db'\n\
+             [[maildir]]\nname = 'local'\npath = 'Maildir'\n",
+        )
+        .unwrap();
+        Env { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("slushpile.toml")
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(bytes) = stdin {
+            child.stdin.take().unwrap().write_all(bytes).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let output = self.run(args, None);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(FIXTURES).join(name)).unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn ingest_from_stdin_stores_once_and_reports_seen_again() {
+    let env = Env::new();
+    let raw = fixture("gb2312_superset.eml");
+    let first = env.run(&["ingest"], Some(&raw));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout(&first).contains("stored as SP-"),
+        "{}",
+        stdout(&first)
+    );
+    let again = env.run(&["ingest"], Some(&raw));
+    assert_eq!(again.status.code(), Some(0));
+    assert!(stdout(&again).contains("seen again"), "{}", stdout(&again));
+
+    let drafts = env.json(&["drafts", "list", "--json"]);
+    let drafts = drafts.as_array().unwrap();
+    assert_eq!(drafts.len(), 1);
+    let draft = &drafts[0];
+    for key in [
+        "id",
+        "reference",
+        "status",
+        "mailbox",
+        "message_id",
+        "from",
+        "subject",
+        "title",
+        "received_at",
+        "body_text",
+        "attachments",
+        "classification",
+        "quarantine_reason",
+    ] {
+        assert!(draft.get(key).is_some(), "missing {key} in {draft}");
+    }
+    assert_eq!(draft["status"], "new");
+    assert_eq!(draft["mailbox"], "ingest");
+    assert!(
+        draft["body_text"].as_str().unwrap().contains('镕'),
+        "{draft}"
+    );
+
+    // `drafts raw` gives back the exact bytes, by reference as by id.
+    let reference = draft["reference"].as_str().unwrap();
+    assert_eq!(env.run(&["drafts", "raw", reference], None).stdout, raw);
+    assert_eq!(env.run(&["drafts", "raw", "1"], None).stdout, raw);
+    let shown = env.run(&["drafts", "show", reference], None);
+    assert!(
+        stdout(&shown).contains("seen_again"),
+        "history lists the event: {}",
+        stdout(&shown)
+    );
+}
+
+#[test]
+fn ingest_quarantines_what_cannot_be_parsed_and_still_exits_zero() {
+    let env = Env::new();
+    let output = env.run(&["ingest"], Some(b""));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stdout(&output).contains("quarantined as SP-"),
+        "{}",
+        stdout(&output)
+    );
+    let quarantined = env.json(&["drafts", "list", "--status", "quarantined", "--json"]);
+    assert!(
+        quarantined[0]["quarantine_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("unparseable")
+    );
+}
+
+#[test]
+fn ingest_exit_codes_follow_sysexits() {
+    let env = Env::new();
+    let missing = env.run(&["ingest", "/nonexistent/message.eml"], None);
+    assert_eq!(missing.status.code(), Some(66));
+    let usage = env.run(&["ingest", "--no-such-flag"], None);
+    assert_eq!(usage.status.code(), Some(64));
+
+    // From stdin every other failure is temporary, so the MTA retries.
+    std::fs::write(env.config(), "[store]\nurl = 42\n").unwrap();
+    let broken_config = env.run(&["ingest"], Some(&fixture("plain_utf8.eml")));
+    assert_eq!(broken_config.status.code(), Some(75));
+    let stderr = String::from_utf8_lossy(&broken_config.stderr);
+    assert!(
+        stderr.contains("store.url") && stderr.contains("slushpile.toml"),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        env.config(),
+        "[store]\nurl = 'sqlite:///proc/no/such/dir/x.db'\n",
+    )
+    .unwrap();
+    let no_store = env.run(&["ingest"], Some(&fixture("plain_utf8.eml")));
+    assert_eq!(
+        no_store.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&no_store.stderr)
+    );
+}
+
+#[test]
+fn attachments_are_served_from_the_raw_message_with_their_names() {
+    let env = Env::new();
+    let file = Path::new(FIXTURES).join("rfc2231_filenames.eml");
+    let output = env.run(&["ingest", file.to_str().unwrap()], None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let draft = env.json(&["drafts", "show", "1", "--json"]);
+    let attachment = &draft["attachments"][0];
+    assert!(
+        !attachment["filename"].as_str().unwrap().is_ascii(),
+        "{attachment}"
+    );
+    let target = env.dir.path().join("out.bin");
+    let saved = env.run(
+        &[
+            "drafts",
+            "attachment",
+            "1",
+            "0",
+            "-o",
+            target.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+    let bytes = std::fs::read(&target).unwrap();
+    assert_eq!(bytes.len() as u64, attachment["size"].as_u64().unwrap());
+    let missing = env.run(&["drafts", "attachment", "1", "99"], None);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn run_once_ingests_a_maildir_and_moves_what_it_committed() {
+    let env = Env::new();
+    let maildir = env.dir.path().join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let names = [
+        "plain_utf8.eml",
+        "big5_hkscs.eml",
+        "hz_gb2312.eml",
+        "auto_reply.eml",
+        "own_address.eml",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        std::fs::write(
+            maildir.join("new").join(format!("1764300000.{i}.test")),
+            fixture(name),
+        )
+        .unwrap();
+    }
+    let output = env.run(&["run", "--once"], None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(std::fs::read_dir(maildir.join("new")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(maildir.join(".Ingested/cur"))
+            .unwrap()
+            .count(),
+        names.len()
+    );
+    let drafts = env.json(&["drafts", "list", "--json"]);
+    let classes: Vec<&str> = drafts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["classification"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes.len(), names.len());
+    assert!(
+        classes.contains(&"auto_reply") && classes.contains(&"own_address"),
+        "{classes:?}"
+    );
+
+    // A file put back (a crash after commit, before the move) is only an event.
+    std::fs::copy(
+        Path::new(FIXTURES).join("plain_utf8.eml"),
+        maildir.join("cur/1764300000.9.test:2,S"),
+    )
+    .unwrap();
+    assert!(env.run(&["run", "--once"], None).status.success());
+    assert_eq!(
+        env.json(&["drafts", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        names.len()
+    );
+}
+
+#[test]
+fn reparse_and_migrate_work_on_an_existing_store() {
+    let env = Env::new();
+    let output = env.run(&["ingest"], Some(&fixture("title_prefixes.eml")));
+    assert!(output.status.success());
+    let migrate = env.run(&["migrate"], None);
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let reparse = env.run(&["reparse"], None);
+    assert!(
+        stdout(&reparse).contains("reparsed 1 messages"),
+        "{}",
+        stdout(&reparse)
+    );
+}
