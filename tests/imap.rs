@@ -55,7 +55,6 @@ instance = "test"
 [store]
 url = "sqlite://{dir}/slushpile.db"
 [limits]
-batch_messages = 20
 {limits}
 [[mailbox]]
 name = "submissions"
@@ -463,5 +462,30 @@ fn plaintext_to_a_remote_host_is_refused_at_start() {
     assert!(
         stderr.contains("mailbox[0].tls") && stderr.contains(path.to_str().unwrap()),
         "{stderr}"
+    );
+}
+
+/// Not a pass/fail test: prints the figures of one ingestion of a seeded
+/// mailbox. `cargo test --release --test imap -- --ignored --nocapture`
+/// (`SLUSHPILE_SEED=N` sets the size, default 2000).
+#[tokio::test]
+#[ignore = "prints figures; run by hand"]
+async fn figures_for_a_seeded_mailbox() {
+    let n: usize = std::env::var("SLUSHPILE_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let dovecot = Dovecot::start().await;
+    let seeded = Instant::now();
+    deliver_samples(&dovecot, 0..n);
+    let bytes: usize = (0..n).map(|i| sample_message(i).len()).sum();
+    eprintln!("seeded {n} messages ({:.1} MB) in {:.2?}", bytes as f64 / 1e6, seeded.elapsed());
+    let setup = setup(&dovecot, Opts { limits: "batch_messages = 500", ..Opts::default() });
+    let start = Instant::now();
+    let report = setup.sync().await.unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(report.ingested as usize, n);
+    assert_eq!(dovecot.count("INBOX"), 0);
+    eprintln!(
+        "ingested {n} messages in {secs:.2} s: {:.0} messages/s, {:.1} MB/s (fetch + parse + commit + MOVE)",
+        n as f64 / secs,
+        bytes as f64 / 1e6 / secs
     );
 }
