@@ -471,13 +471,26 @@ fn plaintext_to_a_remote_host_is_refused_at_start() {
 #[tokio::test]
 #[ignore = "prints figures; run by hand"]
 async fn figures_for_a_seeded_mailbox() {
-    let n: usize = std::env::var("SLUSHPILE_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::var("SLUSHPILE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let dovecot = Dovecot::start().await;
     let seeded = Instant::now();
     deliver_samples(&dovecot, 0..n);
     let bytes: usize = (0..n).map(|i| sample_message(i).len()).sum();
-    eprintln!("seeded {n} messages ({:.1} MB) in {:.2?}", bytes as f64 / 1e6, seeded.elapsed());
-    let setup = setup(&dovecot, Opts { limits: "batch_messages = 500", ..Opts::default() });
+    eprintln!(
+        "seeded {n} messages ({:.1} MB) in {:.2?}",
+        bytes as f64 / 1e6,
+        seeded.elapsed()
+    );
+    let setup = setup(
+        &dovecot,
+        Opts {
+            limits: "batch_messages = 500",
+            ..Opts::default()
+        },
+    );
     let start = Instant::now();
     let report = setup.sync().await.unwrap();
     let secs = start.elapsed().as_secs_f64();

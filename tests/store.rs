@@ -314,3 +314,21 @@ async fn mailbox_progress_is_committed_with_the_batch() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn uids_seen_again_before_their_server_action_are_events() {
+    let (_dir, store) = store().await;
+    let item = incoming(
+        FetchedBody::Full(submission("l@x", "w@example.org", "")),
+        imap(3),
+    );
+    let IngestOutcome::Created { draft_id, .. } = commit(&store, item).await else {
+        panic!("expected a new draft")
+    };
+    store.note_seen_uids(MAILBOX, 7, &[3, 99]).await.unwrap();
+    assert_eq!(
+        event_kinds(&store, draft_id).await,
+        ["ingested", "seen_again"]
+    );
+    assert_eq!(store.count_drafts().await.unwrap(), 1);
+}

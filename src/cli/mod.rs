@@ -157,8 +157,7 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 async fn reparse(config: &Config) -> anyhow::Result<()> {
     let store = crate::daemon::open_store(config).await?;
-    let ingestor = crate::ingest::Ingestor::new(store.clone(), config);
-    let report = store.reparse(&ingestor.options).await?;
+    let report = store.reparse(&config.parse_options()).await?;
     store.close().await;
     println!(
         "reparsed {} messages; {} released from quarantine; {} without raw bytes skipped",

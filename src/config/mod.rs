@@ -391,6 +391,14 @@ impl Config {
         Ok(())
     }
 
+    pub fn parse_options(&self) -> crate::message::ParseOptions {
+        crate::message::ParseOptions {
+            max_parts: self.limits.max_parts,
+            max_depth: self.limits.max_depth,
+            own_addresses: self.general.own_addresses.clone(),
+        }
+    }
+
     pub fn time_zone(&self) -> chrono_tz::Tz {
         // validate() proved it parses.
         self.general

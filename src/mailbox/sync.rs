@@ -164,29 +164,34 @@ impl<'a> Syncer<'a> {
                 "finishing server actions of already committed messages"
             );
             report.leftovers = leftover.len() as u64;
+            let uids: Vec<u32> = leftover.iter().map(|(uid, _)| *uid).collect();
+            store
+                .note_seen_uids(&config.name, uidvalidity, &uids)
+                .await?;
             self.act(session, &leftover).await?;
         }
 
-        let limit = self.ingestor.limits.max_message_bytes;
+        let limits = &self.ingestor.limits;
         // A too-big message counts for its header size only in batching.
-        let weighted: Vec<UidSize> = fresh
+        let weights: Vec<UidSize> = fresh
             .iter()
-            .map(|&(uid, size)| (uid, if size > limit { 0 } else { size }))
+            .map(|&(uid, size)| {
+                (
+                    uid,
+                    if size > limits.max_message_bytes {
+                        0
+                    } else {
+                        size
+                    },
+                )
+            })
             .collect();
-        for batch in uidset::batches(
-            &weighted,
-            self.ingestor.limits.batch_messages,
-            self.ingestor.limits.batch_bytes,
-        ) {
+        for range in uidset::batches(&weights, limits.batch_messages, limits.batch_bytes) {
             if *shutdown.borrow() {
                 break;
             }
-            let batch: Vec<UidSize> = fresh
-                .iter()
-                .filter(|(uid, _)| batch.binary_search(uid).is_ok())
-                .copied()
-                .collect();
-            let fetched = self.fetch(session, uidvalidity, &batch).await?;
+            let batch = &fresh[range];
+            let fetched = self.fetch(session, uidvalidity, batch).await?;
             let last = batch.iter().map(|(uid, _)| *uid).max().unwrap_or(high);
             high = high.max(last);
             let progress = MailboxProgress {
@@ -207,7 +212,7 @@ impl<'a> Syncer<'a> {
                 }
             }
             // Committed: only now may the server be touched.
-            self.act(session, &batch).await?;
+            self.act(session, batch).await?;
         }
         Ok(report)
     }

@@ -1,5 +1,7 @@
 //! IMAP UID sets: many UIDs in one command instead of one round trip each.
 
+use std::ops::Range;
+
 /// Compresses UIDs into an IMAP sequence set such as `1:5,7,9:12`.
 pub fn format(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
@@ -25,22 +27,23 @@ pub fn format(uids: &[u32]) -> String {
     out
 }
 
-/// Splits messages (uid, size) in UID order into batches bounded by count
-/// and bytes; a message larger than `max_bytes` gets a batch of its own.
-pub fn batches(messages: &[(u32, u64)], max_count: usize, max_bytes: u64) -> Vec<Vec<u32>> {
+/// Splits messages (uid, size), in UID order, into consecutive batches
+/// bounded by count and bytes; a message larger than `max_bytes` gets a
+/// batch of its own. Returns index ranges into `messages`.
+pub fn batches(messages: &[(u32, u64)], max_count: usize, max_bytes: u64) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let mut current = Vec::new();
+    let mut start = 0;
     let mut bytes = 0;
-    for &(uid, size) in messages {
-        if !current.is_empty() && (current.len() >= max_count || bytes + size > max_bytes) {
-            out.push(std::mem::take(&mut current));
+    for (i, &(_, size)) in messages.iter().enumerate() {
+        if i > start && (i - start >= max_count || bytes + size > max_bytes) {
+            out.push(start..i);
+            start = i;
             bytes = 0;
         }
-        current.push(uid);
         bytes += size;
     }
-    if !current.is_empty() {
-        out.push(current);
+    if start < messages.len() {
+        out.push(start..messages.len());
     }
     out
 }
@@ -59,13 +62,7 @@ mod tests {
     #[test]
     fn batches_respect_count_and_bytes() {
         let msgs = [(1, 10), (2, 10), (3, 10), (4, 100), (5, 1)];
-        assert_eq!(
-            batches(&msgs, 2, 1000),
-            vec![vec![1, 2], vec![3, 4], vec![5]]
-        );
-        assert_eq!(
-            batches(&msgs, 10, 25),
-            vec![vec![1, 2], vec![3], vec![4], vec![5]]
-        );
+        assert_eq!(batches(&msgs, 2, 1000), vec![0..2, 2..4, 4..5]);
+        assert_eq!(batches(&msgs, 10, 25), vec![0..2, 2..3, 3..4, 4..5]);
     }
 }

@@ -117,6 +117,48 @@ impl Store {
         Ok(outcomes)
     }
 
+    /// Records that committed messages were seen again by UID (a crash came
+    /// between commit and the server action, which is now being redone).
+    pub async fn note_seen_uids(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<()> {
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        for &uid in uids {
+            let draft: Option<i64> = sqlx::query_scalar(
+                "SELECT draft_id FROM message_locations WHERE mailbox = $1 AND uidvalidity = $2 AND uid = $3",
+            )
+            .bind(mailbox)
+            .bind(i64::from(uidvalidity))
+            .bind(i64::from(uid))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(draft_id) = draft {
+                let location = SourceLocation::Imap { uidvalidity, uid };
+                let detail = json!({
+                    "reason": SeenAgain::SameUid.as_str(),
+                    "mailbox": mailbox,
+                    "location": location_json(&location),
+                });
+                insert_event(
+                    &mut tx,
+                    draft_id,
+                    now,
+                    "seen_again",
+                    &self.actor,
+                    &detail,
+                    None,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn commit_one(
         &self,
         tx: &mut Transaction<'_, Sqlite>,

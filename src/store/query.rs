@@ -1,5 +1,7 @@
 //! Reading drafts back: lists, details, raw bytes and history.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
@@ -54,12 +56,43 @@ impl Store {
         .bind(filter.limit.map_or(-1, i64::from))
         .fetch_all(&self.pool)
         .await?;
-        let mut drafts = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            drafts.push(draft_from_row(row, self.tz, self.attachments(id).await?)?);
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        let mut attachments = self.attachments_of(&ids).await?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get("id")?;
+                draft_from_row(row, self.tz, attachments.remove(&id).unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// Attachments of many drafts in a few queries, not one per draft.
+    async fn attachments_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<AttachmentView>>> {
+        let mut by_draft: HashMap<i64, Vec<AttachmentView>> = HashMap::new();
+        // Chunked to stay under SQLite's bound-parameter limit.
+        for chunk in ids.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT draft_id, idx, filename, content_type, size, sha256 FROM attachments
+                 WHERE draft_id IN ({list}) ORDER BY draft_id, idx"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            for row in &rows {
+                by_draft
+                    .entry(row.try_get("draft_id")?)
+                    .or_default()
+                    .push(attachment_from_row(row)?);
+            }
         }
-        Ok(drafts)
+        Ok(by_draft)
     }
 
     pub async fn draft(&self, key: &DraftKey) -> Result<Option<DraftView>> {
@@ -80,21 +113,12 @@ impl Store {
             return Ok(None);
         };
         let id: i64 = row.try_get("id")?;
-        Ok(Some(draft_from_row(
-            &row,
-            self.tz,
-            self.attachments(id).await?,
-        )?))
-    }
-
-    async fn attachments(&self, draft_id: i64) -> Result<Vec<AttachmentView>> {
-        sqlx::query("SELECT idx, filename, content_type, size, sha256 FROM attachments WHERE draft_id = $1 ORDER BY idx")
-            .bind(draft_id)
-            .fetch_all(&self.pool)
+        let attachments = self
+            .attachments_of(&[id])
             .await?
-            .iter()
-            .map(attachment_from_row)
-            .collect()
+            .remove(&id)
+            .unwrap_or_default();
+        Ok(Some(draft_from_row(&row, self.tz, attachments)?))
     }
 
     /// The exact bytes as received; for a message too big to download, the
