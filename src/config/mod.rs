@@ -77,7 +77,8 @@ impl Default for General {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
-    /// `sqlite://relative/or/absolute.db`; relative paths are relative to the config file.
+    /// `sqlite://relative/or/absolute.db` (relative to the config file) or
+    /// `postgres://user@host/db` (add `?sslmode=verify-full` for TLS).
     pub url: String,
 }
 
@@ -347,8 +348,15 @@ impl Config {
         for address in &mut self.general.own_addresses {
             *address = address.trim().to_lowercase();
         }
-        if !self.store.url.starts_with("sqlite:") {
-            return Err(self.key_error("store.url", "expected a URL starting with \"sqlite://\""));
+        let url = &self.store.url;
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| url.starts_with(p))
+        {
+            return Err(self.key_error(
+                "store.url",
+                "expected \"sqlite://PATH\" or \"postgres://USER@HOST/DB\"",
+            ));
         }
         let mut names = std::collections::HashSet::new();
         let sources = self.mailboxes.iter().map(|m| m.name.as_str());

@@ -1,27 +1,28 @@
-//! The store: one backend-neutral interface over sqlx. Callers pass and get
-//! domain types only, so a second backend can be added behind [`Store`]
-//! without touching them.
+//! The store: one backend-neutral interface over sqlx. SQLite is the
+//! embedded default, PostgreSQL the production and multi-instance backend.
+//! Both run the same SQL (`sql/`, compiled once per backend); callers see
+//! domain types only.
 
-mod batch;
-mod query;
-mod reparse;
-mod rows;
-
-use std::str::FromStr;
-use std::time::Duration;
+// sql/ is compiled once per backend on purpose: one SQL source, two typed engines.
+#[allow(clippy::duplicate_mod)]
+mod postgres;
+#[allow(clippy::duplicate_mod)]
+mod sqlite;
+mod types;
 
 use chrono_tz::Tz;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+
+pub use types::{
+    DraftFilter, DraftKey, Incoming, IngestOutcome, MailboxProgress, RawContent, ReparseReport,
+    SeenAgain, SourceLocation,
 };
 
-pub use batch::{Incoming, IngestOutcome, MailboxProgress, RawContent, SeenAgain, SourceLocation};
-pub use query::{DraftFilter, DraftKey};
-pub use reparse::ReparseReport;
+use crate::draft::{DraftView, EventView};
+use crate::message::ParseOptions;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("store URL `{0}` is not supported: expected sqlite://PATH")]
+    #[error("store URL `{0}` is not supported: expected sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("cannot open store {url}: {source}")]
     Open { url: String, source: sqlx::Error },
@@ -42,9 +43,11 @@ impl StoreError {
                 matches!(
                     e,
                     sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-                ) || e
-                    .as_database_error()
-                    .is_some_and(|d| d.message().contains("locked") || d.message().contains("busy"))
+                ) || e.as_database_error().is_some_and(|d| {
+                    d.message().contains("locked")
+                        || d.message().contains("busy")
+                        || d.is_unique_violation()
+                })
             }
             _ => false,
         }
@@ -55,67 +58,167 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    tz: Tz,
-    /// Who acts on the store, written into events (`instance` or `cli`).
+    backend: Backend,
+    url: String,
     actor: String,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::Engine),
+    Postgres(postgres::Engine),
+}
+
+/// Runs the same call on whichever engine is configured.
+macro_rules! dispatch {
+    ($self:ident, $engine:ident => $call:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($engine) => $call,
+            Backend::Postgres($engine) => $call,
+        }
+    };
+}
+
+/// Exclusive right to poll one mailbox. With PostgreSQL it is an advisory
+/// lock that dies with its holder; SQLite serves one instance, which always
+/// holds it.
+pub struct Lease(Option<postgres::PgLease>);
+
+impl Lease {
+    /// Still held? Checked before each sync, so an instance that lost its
+    /// database session stops touching the mailbox.
+    pub async fn is_held(&mut self) -> bool {
+        match &mut self.0 {
+            Some(lease) => lease.check().await,
+            None => true,
+        }
+    }
+
+    pub async fn release(self) {
+        if let Some(lease) = self.0 {
+            lease.release().await;
+        }
+    }
+}
 
 impl Store {
-    /// Opens (creating the file when missing) without migrating.
+    /// Opens (creating an SQLite file when missing) without migrating.
     pub async fn open(url: &str, tz: Tz, actor: impl Into<String>) -> Result<Store> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
-        }
-        let open_error = |source| StoreError::Open {
-            url: url.to_string(),
-            source,
+        let actor = actor.into();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite(sqlite::open(url, tz, actor.clone()).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::open(url, tz, actor.clone()).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl(postgres::redact(url)));
         };
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(open_error)?
-            .create_if_missing(true)
-            // WAL lets readers (editors, the CLI) work while a batch commits;
-            // synchronous=FULL keeps a commit durable before we touch the server.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        if let Some(parent) = options.get_filename().parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(open_error)?;
         Ok(Store {
-            pool,
-            tz,
-            actor: actor.into(),
+            backend,
+            url: url.to_string(),
+            actor,
         })
     }
 
     /// Opens and applies pending migrations: what `run` and `ingest` use.
     pub async fn open_migrated(url: &str, tz: Tz, actor: impl Into<String>) -> Result<Store> {
         let store = Self::open(url, tz, actor).await?;
-        store.migrate().await?;
+        // Two processes starting on a new SQLite file (the daemon and an MTA's
+        // `ingest`) can race to apply the same migration; the loser sees it
+        // applied on a second look.
+        if let Err(first) = store.migrate().await {
+            store.migrate().await.map_err(|_| first)?;
+        }
         Ok(store)
     }
 
-    pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
     }
 
-    pub fn time_zone(&self) -> Tz {
-        self.tz
+    pub async fn migrate(&self) -> Result<()> {
+        dispatch!(self, e => e.migrate().await)
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        dispatch!(self, e => e.close().await)
+    }
+
+    /// Tries to become the one instance polling `key` (a mailbox name).
+    pub async fn try_lease(&self, key: &str) -> Result<Option<Lease>> {
+        match self.backend {
+            Backend::Sqlite(_) => Ok(Some(Lease(None))),
+            Backend::Postgres(_) => Ok(postgres::PgLease::try_acquire(&self.url, key, &self.actor)
+                .await?
+                .map(|l| Lease(Some(l)))),
+        }
+    }
+
+    /// Commits every message of a batch, and the mailbox's new position, in
+    /// one transaction: after it returns the server may be touched.
+    pub async fn commit_batch(
+        &self,
+        items: &[Incoming],
+        progress: Option<(&str, MailboxProgress)>,
+    ) -> Result<Vec<IngestOutcome>> {
+        dispatch!(self, e => e.commit_batch(items, progress).await)
+    }
+
+    /// Records that committed messages were seen again by UID (a crash came
+    /// between commit and the server action, which is now being redone).
+    pub async fn note_seen_uids(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<()> {
+        dispatch!(self, e => e.note_seen_uids(mailbox, uidvalidity, uids).await)
+    }
+
+    pub async fn list_drafts(&self, filter: &DraftFilter) -> Result<Vec<DraftView>> {
+        dispatch!(self, e => e.list_drafts(filter).await)
+    }
+
+    pub async fn draft(&self, key: &DraftKey) -> Result<Option<DraftView>> {
+        dispatch!(self, e => e.draft(key).await)
+    }
+
+    /// The exact bytes as received; for a message too big to download, the
+    /// header section (the one record without its full raw message).
+    pub async fn raw(&self, draft_id: i64) -> Result<Option<Vec<u8>>> {
+        dispatch!(self, e => e.raw(draft_id).await)
+    }
+
+    pub async fn events(&self, draft_id: i64) -> Result<Vec<EventView>> {
+        dispatch!(self, e => e.events(draft_id).await)
+    }
+
+    pub async fn mailbox_progress(&self, mailbox: &str) -> Result<Option<MailboxProgress>> {
+        dispatch!(self, e => e.mailbox_progress(mailbox).await)
+    }
+
+    /// Of `uids`, those already committed for this mailbox and UIDVALIDITY.
+    pub async fn known_uids(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<Vec<u32>> {
+        dispatch!(self, e => e.known_uids(mailbox, uidvalidity, uids).await)
+    }
+
+    pub async fn count_drafts(&self) -> Result<i64> {
+        dispatch!(self, e => e.count_drafts().await)
+    }
+
+    /// Re-parses every stored message; status, events and identity are kept.
+    pub async fn reparse(&self, options: &ParseOptions) -> Result<ReparseReport> {
+        dispatch!(self, e => e.reparse(options).await)
+    }
+
+    pub fn time_zone(&self) -> Tz {
+        dispatch!(self, e => e.time_zone())
     }
 }

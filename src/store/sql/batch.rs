@@ -1,84 +1,19 @@
 //! Committing a batch of fetched messages: one transaction for raw bytes,
 //! drafts, events and mailbox progress, with idempotency decided inside it.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{Sqlite, Transaction};
 
-use super::{Result, Store};
+use super::{Db, Engine};
 use crate::draft::DraftStatus;
-use crate::message::Parsed;
+use crate::store::{
+    Incoming, IngestOutcome, MailboxProgress, RawContent, Result, SeenAgain, SourceLocation,
+};
 
-/// Where one copy of a message came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceLocation {
-    Imap {
-        uidvalidity: u32,
-        uid: u32,
-    },
-    /// A Maildir file, an .eml path or `-` for stdin.
-    File(String),
-}
+type Transaction<'c> = sqlx::Transaction<'c, Db>;
 
-#[derive(Debug, Clone)]
-pub enum RawContent {
-    Full(Vec<u8>),
-    /// Too big to download: only the header section and the server's size.
-    HeadersOnly {
-        headers: Vec<u8>,
-        size: u64,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub struct Incoming {
-    pub mailbox: String,
-    pub location: SourceLocation,
-    pub raw: RawContent,
-    pub internal_date: Option<DateTime<FixedOffset>>,
-    pub parsed: Parsed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SeenAgain {
-    SameUid,
-    SameBytes,
-    SameMessageId,
-}
-
-impl SeenAgain {
-    fn as_str(self) -> &'static str {
-        match self {
-            SeenAgain::SameUid => "same_uid",
-            SeenAgain::SameBytes => "same_bytes",
-            SeenAgain::SameMessageId => "same_message_id",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IngestOutcome {
-    Created {
-        draft_id: i64,
-        reference: String,
-        quarantined: bool,
-    },
-    SeenAgain {
-        draft_id: i64,
-        reference: String,
-        reason: SeenAgain,
-    },
-}
-
-/// The position a mailbox has durably reached, committed with its batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MailboxProgress {
-    pub uidvalidity: u32,
-    pub last_uid: u32,
-}
-
-impl Store {
+impl Engine {
     /// Commits every message of a batch, and the mailbox's new position, in
     /// one transaction: after it returns the server may be touched.
     pub async fn commit_batch(
@@ -161,7 +96,7 @@ impl Store {
 
     async fn commit_one(
         &self,
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Transaction<'_>,
         item: &Incoming,
         sha: Option<&str>,
         now: DateTime<Utc>,
@@ -211,7 +146,7 @@ impl Store {
         let from_address = submission.from.as_ref().map(|a| a.address.as_str());
         if let Some(message_id) = &submission.message_id {
             let by_id: Option<(i64, String)> = sqlx::query_as(
-                "SELECT id, reference FROM drafts WHERE message_id = $1 AND from_address IS $2",
+                "SELECT id, reference FROM drafts WHERE message_id = $1 AND from_address IS NOT DISTINCT FROM $2",
             )
             .bind(message_id)
             .bind(from_address)
@@ -241,7 +176,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn seen_again(
         &self,
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Transaction<'_>,
         item: &Incoming,
         draft_id: i64,
         reference: String,
@@ -276,7 +211,7 @@ impl Store {
 
     async fn create_draft(
         &self,
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Transaction<'_>,
         item: &Incoming,
         sha: Option<&str>,
         now: DateTime<Utc>,
@@ -337,11 +272,7 @@ impl Store {
         })
     }
 
-    async fn next_reference(
-        &self,
-        tx: &mut Transaction<'_, Sqlite>,
-        now: DateTime<Utc>,
-    ) -> Result<String> {
+    async fn next_reference(&self, tx: &mut Transaction<'_>, now: DateTime<Utc>) -> Result<String> {
         let day = now.with_timezone(&self.tz).format("%Y%m%d").to_string();
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO reference_counters (day, last) VALUES ($1, 1)
@@ -365,7 +296,7 @@ fn location_json(location: &SourceLocation) -> serde_json::Value {
 }
 
 async fn insert_raw(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_>,
     sha: &str,
     bytes: &[u8],
     now: DateTime<Utc>,
@@ -384,7 +315,7 @@ async fn insert_raw(
 }
 
 async fn record_location(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_>,
     item: &Incoming,
     draft_id: i64,
     now: DateTime<Utc>,
@@ -406,7 +337,7 @@ async fn record_location(
 }
 
 pub(super) async fn insert_event(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_>,
     draft_id: i64,
     at: DateTime<Utc>,
     kind: &str,

@@ -5,55 +5,22 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::batch::MailboxProgress;
+use super::Engine;
 use super::rows::{DRAFT_COLUMNS, attachment_from_row, draft_from_row};
-use super::{Result, Store, StoreError};
 use crate::draft::{AttachmentView, DraftStatus, DraftView, EventView};
+use crate::store::{DraftFilter, DraftKey, MailboxProgress, Result, StoreError};
 
-/// A draft named by its numeric id or its reference (`SP-20261128-0007`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DraftKey {
-    Id(i64),
-    Reference(String),
-}
-
-impl std::str::FromStr for DraftKey {
-    type Err = std::convert::Infallible;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Ok(match text.parse::<i64>() {
-            Ok(id) => DraftKey::Id(id),
-            Err(_) => DraftKey::Reference(text.to_string()),
-        })
-    }
-}
-
-impl std::fmt::Display for DraftKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DraftKey::Id(id) => write!(f, "{id}"),
-            DraftKey::Reference(r) => f.write_str(r),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct DraftFilter {
-    pub status: Option<DraftStatus>,
-    pub mailbox: Option<String>,
-    pub limit: Option<u32>,
-}
-
-impl Store {
+impl Engine {
     pub async fn list_drafts(&self, filter: &DraftFilter) -> Result<Vec<DraftView>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {DRAFT_COLUMNS} FROM drafts
-             WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR mailbox = $2)
+             WHERE (CAST($1 AS TEXT) IS NULL OR status = $1)
+               AND (CAST($2 AS TEXT) IS NULL OR mailbox = $2)
              ORDER BY received_at, id LIMIT $3"
         )))
         .bind(filter.status.map(DraftStatus::as_str))
         .bind(&filter.mailbox)
-        .bind(filter.limit.map_or(-1, i64::from))
+        .bind(filter.limit.map_or(i64::MAX, i64::from))
         .fetch_all(&self.pool)
         .await?;
         let ids: Vec<i64> = rows

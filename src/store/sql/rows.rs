@@ -1,17 +1,17 @@
 //! Mapping between parsed submissions and draft rows, in both directions.
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::Row;
 
-use super::{Result, StoreError};
+use super::Db;
 use crate::draft::{AttachmentView, DraftStatus, DraftView};
 use crate::message::{Address, Disposition, Parsed};
+use crate::store::{Result, StoreError};
 
 /// Writes every derived column and the attachment list of a draft: used on
 /// first ingestion and by `reparse`, so both produce identical rows.
 pub(super) async fn write_derived(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     draft_id: i64,
     parsed: &Parsed,
 ) -> Result<()> {
@@ -76,7 +76,7 @@ pub(super) const DRAFT_COLUMNS: &str =
     subject, title, received_at, body_text, classification, quarantine_reason";
 
 pub(super) fn draft_from_row(
-    row: &SqliteRow,
+    row: &<Db as sqlx::Database>::Row,
     tz: chrono_tz::Tz,
     attachments: Vec<AttachmentView>,
 ) -> Result<DraftView> {
@@ -109,7 +109,7 @@ pub(super) fn draft_from_row(
     })
 }
 
-pub(super) fn attachment_from_row(row: &SqliteRow) -> Result<AttachmentView> {
+pub(super) fn attachment_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AttachmentView> {
     let index: i64 = row.try_get("idx")?;
     let size: i64 = row.try_get("size")?;
     Ok(AttachmentView {

@@ -3,21 +3,13 @@
 use chrono::Utc;
 use serde_json::json;
 
+use super::Engine;
 use super::batch::insert_event;
-use super::{Result, Store};
 use crate::draft::DraftStatus;
 use crate::message::{self, ParseOptions};
+use crate::store::{ReparseReport, Result};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ReparseReport {
-    pub reparsed: u64,
-    /// Quarantined records that now parse and became `new`.
-    pub released: u64,
-    /// Records without raw bytes (too big to download) left as they were.
-    pub skipped: u64,
-}
-
-impl Store {
+impl Engine {
     /// Re-parses every stored message. Status, editors' work, events and
     /// identity are kept; only derived columns change. Drafts are processed in
     /// id order in small transactions so a large store never holds a long lock.

@@ -1,0 +1,98 @@
+//! PostgreSQL: the production and multi-instance backend.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+
+use super::{Result, StoreError};
+
+pub(super) type Db = sqlx::Postgres;
+
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[path = "sql/batch.rs"]
+mod batch;
+#[path = "sql/engine.rs"]
+mod engine;
+#[path = "sql/query.rs"]
+mod query;
+#[path = "sql/reparse.rs"]
+mod reparse;
+#[path = "sql/rows.rs"]
+mod rows;
+
+pub use engine::Engine;
+
+fn options(url: &str) -> Result<PgConnectOptions> {
+    PgConnectOptions::from_str(url).map_err(|source| StoreError::Open {
+        url: redact(url),
+        source,
+    })
+}
+
+pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
+    let options = options(url)?.application_name(&format!("slushpile {actor}"));
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            url: redact(url),
+            source,
+        })?;
+    Ok(Engine::new(pool, tz, actor))
+}
+
+/// A session-level advisory lock on its own connection: PostgreSQL releases
+/// it the moment that connection ends, so a killed holder loses it at once
+/// and another instance takes over on its next attempt.
+pub struct PgLease {
+    conn: PgConnection,
+}
+
+impl PgLease {
+    pub(super) async fn try_acquire(url: &str, key: &str, actor: &str) -> Result<Option<PgLease>> {
+        let options = options(url)?.application_name(&format!("slushpile {actor} lease {key}"));
+        let mut conn = PgConnection::connect_with(&options)
+            .await
+            .map_err(|source| StoreError::Open {
+                url: redact(url),
+                source,
+            })?;
+        let granted: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+                .bind(format!("slushpile:{key}"))
+                .fetch_one(&mut conn)
+                .await?;
+        if granted {
+            Ok(Some(PgLease { conn }))
+        } else {
+            let _ = conn.close().await;
+            Ok(None)
+        }
+    }
+
+    /// Still ours? False once the connection (and so the lock) is gone.
+    pub(super) async fn check(&mut self) -> bool {
+        self.conn.ping().await.is_ok()
+    }
+
+    pub(super) async fn release(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// The URL without its password, for error messages.
+pub(super) fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,33 @@
+//! The per-backend engine: a typed pool plus what every query needs.
+
+use chrono_tz::Tz;
+
+use super::{Db, MIGRATOR};
+use crate::store::Result;
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(super) pool: sqlx::Pool<Db>,
+    pub(super) tz: Tz,
+    /// Who acts on the store, written into events (`instance` or `cli`).
+    pub(super) actor: String,
+}
+
+impl Engine {
+    pub(super) fn new(pool: sqlx::Pool<Db>, tz: Tz, actor: String) -> Engine {
+        Engine { pool, tz, actor }
+    }
+
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,56 @@
+//! SQLite, the embedded default: one machine, one instance.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{Result, StoreError};
+
+pub(super) type Db = sqlx::Sqlite;
+
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+// The SQL is shared with the PostgreSQL backend: the same files, compiled
+// once per `Db`.
+#[path = "sql/batch.rs"]
+mod batch;
+#[path = "sql/engine.rs"]
+mod engine;
+#[path = "sql/query.rs"]
+mod query;
+#[path = "sql/reparse.rs"]
+mod reparse;
+#[path = "sql/rows.rs"]
+mod rows;
+
+pub use engine::Engine;
+
+/// Opens (creating the file and its directory when missing) without migrating.
+pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
+    let open_error = |source| StoreError::Open {
+        url: url.to_string(),
+        source,
+    };
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(open_error)?
+        .create_if_missing(true)
+        // WAL lets readers (editors, the CLI) work while a batch commits;
+        // synchronous=FULL makes a commit durable before we touch the server.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    if let Some(parent) = options.get_filename().parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(open_error)?;
+    Ok(Engine::new(pool, tz, actor))
+}

@@ -1,0 +1,118 @@
+//! The store's vocabulary: what callers hand in and get back, the same for
+//! every backend.
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::draft::DraftStatus;
+use crate::message::Parsed;
+
+/// Where one copy of a message came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceLocation {
+    Imap {
+        uidvalidity: u32,
+        uid: u32,
+    },
+    /// A Maildir file, an .eml path or `-` for stdin.
+    File(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum RawContent {
+    Full(Vec<u8>),
+    /// Too big to download: only the header section and the server's size.
+    HeadersOnly {
+        headers: Vec<u8>,
+        size: u64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub mailbox: String,
+    pub location: SourceLocation,
+    pub raw: RawContent,
+    pub internal_date: Option<DateTime<FixedOffset>>,
+    pub parsed: Parsed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenAgain {
+    SameUid,
+    SameBytes,
+    SameMessageId,
+}
+
+impl SeenAgain {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeenAgain::SameUid => "same_uid",
+            SeenAgain::SameBytes => "same_bytes",
+            SeenAgain::SameMessageId => "same_message_id",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    Created {
+        draft_id: i64,
+        reference: String,
+        quarantined: bool,
+    },
+    SeenAgain {
+        draft_id: i64,
+        reference: String,
+        reason: SeenAgain,
+    },
+}
+
+/// The position a mailbox has durably reached, committed with its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxProgress {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+/// A draft named by its numeric id or its reference (`SP-20261128-0007`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftKey {
+    Id(i64),
+    Reference(String),
+}
+
+impl std::str::FromStr for DraftKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(match text.parse::<i64>() {
+            Ok(id) => DraftKey::Id(id),
+            Err(_) => DraftKey::Reference(text.to_string()),
+        })
+    }
+}
+
+impl std::fmt::Display for DraftKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DraftKey::Id(id) => write!(f, "{id}"),
+            DraftKey::Reference(r) => f.write_str(r),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DraftFilter {
+    pub status: Option<DraftStatus>,
+    pub mailbox: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReparseReport {
+    pub reparsed: u64,
+    /// Quarantined records that now parse and became `new`.
+    pub released: u64,
+    /// Records without raw bytes (too big to download) left as they were.
+    pub skipped: u64,
+}
