@@ -50,6 +50,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         tasks.spawn(mailbox::run(
             source.clone(),
             ingestor.clone(),
+            config.general.lease_retry,
             stopped.clone(),
         ));
     }

@@ -351,6 +351,7 @@ async fn idle_picks_up_new_mail_and_shutdown_is_clean() {
     let task = tokio::spawn(mailbox::run(
         setup.config.mailboxes[0].clone(),
         setup.ingestor().await,
+        Duration::from_secs(1),
         stopped,
     ));
     // Let it connect and enter IDLE with an empty mailbox.
@@ -380,6 +381,7 @@ async fn reconnects_after_dovecot_restarts() {
     let task = tokio::spawn(mailbox::run(
         setup.config.mailboxes[0].clone(),
         setup.ingestor().await,
+        Duration::from_secs(1),
         stopped,
     ));
     dovecot.deliver("INBOX", &sample_message(1));

@@ -59,6 +59,21 @@ enum Command {
     Drafts(DraftsCommand),
     /// Rebuild every derived field from the stored raw messages.
     Reparse,
+    /// Manage the store itself.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Copy everything from one store into an empty one (e.g. SQLite →
+    /// PostgreSQL), then check row counts and every raw message's hash.
+    Copy {
+        #[arg(long, value_name = "URL")]
+        from: String,
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +137,16 @@ async fn dispatch(cli: Cli) -> u8 {
     if let Command::Ingest { files, mailbox } = &cli.command {
         return ingest::run(&path, files, mailbox).await;
     }
+    if let Command::Store(StoreCommand::Copy { from, to }) = &cli.command {
+        // Both ends are named on the command line: no config file needed.
+        return match store_copy(from, to).await {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                eprintln!("slushpile: error: {e:#}");
+                exit::FAILURE
+            }
+        };
+    }
     let config = match Config::load(&path) {
         Ok(config) => config,
         Err(e) => {
@@ -137,7 +162,7 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::Migrate => migrate(&config).await,
         Command::Reparse => reparse(&config).await,
         Command::Drafts(command) => drafts::run(&config, command).await,
-        Command::Ingest { .. } => unreachable!("handled above"),
+        Command::Ingest { .. } | Command::Store(_) => unreachable!("handled above"),
     };
     match result {
         Ok(()) => exit::OK,
@@ -152,6 +177,29 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
     let store = crate::daemon::open_store(config).await?;
     store.close().await;
     println!("store {} is up to date", config.store.url);
+    Ok(())
+}
+
+async fn store_copy(from: &str, to: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let tz = chrono_tz::Asia::Shanghai;
+    let source = crate::store::Store::open_migrated(from, tz, "store-copy")
+        .await
+        .context("source store")?;
+    let target = crate::store::Store::open(to, tz, "store-copy")
+        .await
+        .context("target store")?;
+    let report = crate::store::copy::copy(&source, &target).await;
+    source.close().await;
+    target.close().await;
+    let report = report?;
+    for (table, rows) in &report.tables {
+        println!("{table:<20} {rows:>8} rows");
+    }
+    println!(
+        "checked: row counts equal, {} raw message hashes verified",
+        report.hashes_checked
+    );
     Ok(())
 }
 

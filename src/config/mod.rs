@@ -62,6 +62,11 @@ pub struct General {
     pub own_addresses: Vec<String>,
     /// Names this process in logs and events.
     pub instance: Option<String>,
+    /// With several instances on PostgreSQL, how often one without a
+    /// mailbox's lease tries to take it: the bound on takeover after the
+    /// holder dies.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub lease_retry: Duration,
 }
 
 impl Default for General {
@@ -70,6 +75,7 @@ impl Default for General {
             time_zone: "Asia/Shanghai".into(),
             own_addresses: Vec::new(),
             instance: None,
+            lease_retry: Duration::from_secs(5),
         }
     }
 }

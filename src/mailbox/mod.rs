@@ -38,6 +38,8 @@ pub enum MailboxError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("lost the mailbox lease (database session ended): another instance may take over")]
+    LeaseLost,
 }
 
 impl MailboxError {
@@ -73,27 +75,53 @@ pub async fn sync_once(
     Ok(report)
 }
 
-/// Runs one mailbox until `shutdown` turns true: sync, IDLE (or sleep), and
-/// reconnect with exponential backoff and jitter after any failure.
-pub async fn run(config: MailboxConfig, ingestor: Ingestor, mut shutdown: watch::Receiver<bool>) {
+/// Runs one mailbox until `shutdown` turns true: take the mailbox's lease
+/// (so one instance polls it), sync, IDLE (or sleep), and reconnect with
+/// exponential backoff and jitter after any failure. An instance without
+/// the lease retries it every `lease_retry`: that bounds takeover after the
+/// holder dies.
+pub async fn run(
+    config: MailboxConfig,
+    ingestor: Ingestor,
+    lease_retry: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let span = tracing::info_span!("mailbox", mailbox = %config.name);
     async move {
         let mut backoff = Backoff::default();
+        let mut waiting_logged = false;
         while !*shutdown.borrow() {
-            match sync::serve(&config, &ingestor, &mut shutdown, &mut backoff).await {
-                Ok(()) => break,
-                Err(error) => {
-                    let delay = if error.is_auth() {
-                        backoff.next_auth()
-                    } else {
-                        backoff.next()
-                    };
-                    tracing::error!(%error, retry_in_s = delay.as_secs(), "mailbox failed");
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.changed() => {}
+            let delay = match ingestor.store.try_lease(&config.name).await {
+                Ok(Some(mut lease)) => {
+                    tracing::info!("holding the mailbox lease");
+                    waiting_logged = false;
+                    let result = sync::serve(&config, &ingestor, &mut shutdown, &mut backoff, &mut lease).await;
+                    lease.release().await;
+                    match result {
+                        Ok(()) => break,
+                        Err(error) => {
+                            let delay = if error.is_auth() { backoff.next_auth() } else { backoff.next() };
+                            tracing::error!(%error, retry_in_s = delay.as_secs(), "mailbox failed");
+                            delay
+                        }
                     }
                 }
+                Ok(None) => {
+                    if !waiting_logged {
+                        tracing::info!("another instance holds the mailbox lease: standing by");
+                        waiting_logged = true;
+                    }
+                    lease_retry
+                }
+                Err(error) => {
+                    let delay = backoff.next();
+                    tracing::error!(%error, retry_in_s = delay.as_secs(), "cannot take the mailbox lease");
+                    delay
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shutdown.changed() => {}
             }
         }
         tracing::info!("mailbox stopped");

@@ -11,7 +11,7 @@ use super::connect::{self, ImapSession, ServerInfo};
 use super::{Backoff, MailboxError, uidset};
 use crate::config::{AfterIngest, MailboxConfig};
 use crate::ingest::{Fetched, FetchedBody, Ingestor};
-use crate::store::{IngestOutcome, MailboxProgress, SourceLocation};
+use crate::store::{IngestOutcome, Lease, MailboxProgress, SourceLocation};
 
 /// A message's UID and RFC822.SIZE.
 type UidSize = (u32, u64);
@@ -34,11 +34,16 @@ pub(super) async fn serve(
     ingestor: &Ingestor,
     shutdown: &mut watch::Receiver<bool>,
     backoff: &mut Backoff,
+    lease: &mut Lease,
 ) -> Result<(), MailboxError> {
     let (mut session, info) = connect::open(config).await?;
     tracing::info!(server = %config.host, idle = info.idle, r#move = info.move_ext, "connected");
     let mut syncer = Syncer::new(config, ingestor, &info);
     loop {
+        if !lease.is_held().await {
+            let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
+            return Err(MailboxError::LeaseLost);
+        }
         let report = syncer.run(&mut session, shutdown).await?;
         backoff.reset();
         if report != SyncReport::default() {

@@ -4,6 +4,7 @@
 //! domain types only.
 
 // sql/ is compiled once per backend on purpose: one SQL source, two typed engines.
+pub mod copy;
 #[allow(clippy::duplicate_mod)]
 mod postgres;
 #[allow(clippy::duplicate_mod)]
@@ -220,5 +221,30 @@ impl Store {
 
     pub fn time_zone(&self) -> Tz {
         dispatch!(self, e => e.time_zone())
+    }
+
+    pub async fn count_rows(&self, table: &copy::TableSpec) -> Result<i64> {
+        dispatch!(self, e => e.count_rows(table).await)
+    }
+
+    pub async fn export_page(
+        &self,
+        table: &copy::TableSpec,
+        after: Option<&[copy::Value]>,
+        limit: i64,
+    ) -> Result<Vec<Vec<copy::Value>>> {
+        dispatch!(self, e => e.export_page(table, after, limit).await)
+    }
+
+    pub async fn import_rows(
+        &self,
+        table: &copy::TableSpec,
+        rows: &[Vec<copy::Value>],
+    ) -> Result<()> {
+        dispatch!(self, e => e.import_rows(table, rows).await)
+    }
+
+    pub async fn after_import(&self) -> Result<()> {
+        dispatch!(self, e => e.after_import().await)
     }
 }

@@ -15,6 +15,8 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 
 #[path = "sql/batch.rs"]
 mod batch;
+#[path = "sql/copy.rs"]
+mod copy;
 #[path = "sql/engine.rs"]
 mod engine;
 #[path = "sql/query.rs"]
@@ -45,6 +47,22 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
             source,
         })?;
     Ok(Engine::new(pool, tz, actor))
+}
+
+impl Engine {
+    /// `store copy` inserts explicit ids, which identity sequences do not
+    /// see: move them past the copied rows.
+    pub async fn after_import(&self) -> Result<()> {
+        for table in ["drafts", "events"] {
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// A session-level advisory lock on its own connection: PostgreSQL releases
