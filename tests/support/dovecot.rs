@@ -577,7 +577,7 @@ fn dovecot_bin() -> String {
 /// Makes this test process the reaper of orphaned Dovecot processes: once
 /// the master is gone its children are reparented to us rather than to PID 1,
 /// which in some sandboxes never reaps, leaving zombies behind every test.
-fn become_subreaper() {
+pub(super) fn become_subreaper() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     // SAFETY: prctl with integer arguments only; failure just means zombies
     // are left to PID 1 as without this call.
@@ -599,7 +599,7 @@ fn reap_group(pgid: i32) {
     }
 }
 
-fn signal(pid: i32, sig: libc::c_int) {
+pub(super) fn signal(pid: i32, sig: libc::c_int) {
     // SAFETY: kill(2) has no memory-safety preconditions; ESRCH (already
     // gone) is fine to ignore.
     unsafe {
@@ -664,7 +664,7 @@ fn give_tree(path: &Path, owner: &MailOwner) {
     }
 }
 
-fn give(path: &Path, owner: &MailOwner) {
+pub(super) fn give(path: &Path, owner: &MailOwner) {
     if running_as_root() {
         chown(path, Some(owner.uid), Some(owner.gid))
             .unwrap_or_else(|e| panic!("chown {} to {}: {e}", path.display(), owner.name));

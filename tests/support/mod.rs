@@ -1,14 +1,19 @@
-//! Real-server test harness: a private Dovecot per test, a throwaway CA and
-//! sample submissions. Integration tests pull it in with `mod support;`.
+//! Real-server test harness: a private Dovecot per test, a private
+//! PostgreSQL per test process, a throwaway CA and sample submissions.
+//! Integration tests pull it in with `mod support;`.
 
 // Each test binary compiles its own copy and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod backend;
 pub mod dovecot;
 pub mod message;
+pub mod postgres;
 pub mod tls;
 pub mod user;
 
+pub use backend::{Backend, test_backend, test_store_url};
 pub use dovecot::{Dovecot, HOST, ImapSession, STRICT_HOST};
 pub use message::sample_message;
+pub use postgres::Postgres;
 pub use tls::{TestCa, tls_connector};
