@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod support;
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/messages");
 
 struct Env {
@@ -16,11 +18,18 @@ struct Env {
 impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store_url = runtime.block_on(support::test_store_url(&dir.path().join("data")));
         std::fs::write(
             dir.path().join("slushpile.toml"),
-            "[general]\nown_addresses = ['submissions@example.org']\n\
-             [store]\nurl = 'sqlite://data/slushpile.db'\n\
-             [[maildir]]\nname = 'local'\npath = 'Maildir'\n",
+            format!(
+                "[general]\nown_addresses = ['submissions@example.org']\n\
+                 [store]\nurl = '{store_url}'\n\
+                 [[maildir]]\nname = 'local'\npath = 'Maildir'\n"
+            ),
         )
         .unwrap();
         Env { dir }

@@ -37,7 +37,7 @@ impl Default for Opts {
     }
 }
 
-fn config_text(dovecot: &Dovecot, dir: &Path, opts: &Opts) -> String {
+fn config_text(dovecot: &Dovecot, dir: &Path, store_url: &str, opts: &Opts) -> String {
     let port = if opts.tls == "implicit" {
         dovecot.imaps_port()
     } else {
@@ -53,7 +53,7 @@ fn config_text(dovecot: &Dovecot, dir: &Path, opts: &Opts) -> String {
 [general]
 instance = "test"
 [store]
-url = "sqlite://{dir}/slushpile.db"
+url = "{store_url}"
 [limits]
 {limits}
 [[mailbox]]
@@ -68,7 +68,6 @@ after_ingest = "{after}"
 poll_interval = "1s"
 io_timeout = "10s"
 "#,
-        dir = dir.display(),
         limits = opts.limits,
         tls = opts.tls,
         ca = dovecot.ca_pem().display(),
@@ -77,9 +76,10 @@ io_timeout = "10s"
     )
 }
 
-fn setup(dovecot: &Dovecot, opts: Opts) -> Setup {
+async fn setup(dovecot: &Dovecot, opts: Opts) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(dovecot, dir.path(), &opts);
+    let store_url = support::test_store_url(dir.path()).await;
+    let text = config_text(dovecot, dir.path(), &store_url, &opts);
     let path = dir.path().join("slushpile.toml");
     std::fs::write(&path, &text).unwrap();
     let config = Config::load(&path).unwrap();
@@ -145,7 +145,7 @@ fn assert_unique_message_ids(drafts: &[slushpile::draft::DraftView]) {
 async fn every_message_becomes_one_draft_and_the_inbox_empties() {
     let dovecot = Dovecot::start().await;
     deliver_samples(&dovecot, 0..45);
-    let setup = setup(&dovecot, Opts::default());
+    let setup = setup(&dovecot, Opts::default()).await;
 
     let report = setup.sync().await.unwrap();
     assert_eq!(
@@ -188,7 +188,8 @@ async fn starttls_works_and_flag_seen_leaves_mail_in_place() {
             after_ingest: "seen",
             ..Opts::default()
         },
-    );
+    )
+    .await;
     assert_eq!(setup.sync().await.unwrap().ingested, 3);
     assert_eq!(dovecot.count("INBOX"), 3);
     // Seen mode remembers its position: the next run fetches only what is new.
@@ -208,7 +209,8 @@ async fn after_ingest_delete_expunges_committed_mail() {
             after_ingest: "delete",
             ..Opts::default()
         },
-    );
+    )
+    .await;
     assert_eq!(setup.sync().await.unwrap().ingested, 4);
     assert_eq!(dovecot.count("INBOX"), 0);
     assert_eq!(setup.drafts().await.len(), 4);
@@ -224,7 +226,8 @@ async fn uidvalidity_change_makes_no_duplicates() {
             after_ingest: "seen",
             ..Opts::default()
         },
-    );
+    )
+    .await;
     assert_eq!(setup.sync().await.unwrap().ingested, 6);
 
     dovecot.recreate_inbox().await;
@@ -262,7 +265,8 @@ async fn too_big_and_hostile_messages_are_quarantined_and_still_moved() {
             limits: "max_message_bytes = 30000\nmax_parts = 20",
             ..Opts::default()
         },
-    );
+    )
+    .await;
 
     let report = setup.sync().await.unwrap();
     assert_eq!((report.ingested, report.quarantined), (1, 2));
@@ -298,7 +302,8 @@ async fn wrong_password_is_a_clear_error_without_the_password() {
             password: Some("not-the-password-42"),
             ..Opts::default()
         },
-    );
+    )
+    .await;
     let error = setup.sync().await.unwrap_err();
     assert!(error.is_auth(), "{error:?}");
     let message = error.to_string();
@@ -334,7 +339,7 @@ async fn wrong_password_is_a_clear_error_without_the_password() {
 #[tokio::test]
 async fn certificates_are_always_verified() {
     let dovecot = Dovecot::start().await;
-    let setup = setup(&dovecot, Opts::default());
+    let setup = setup(&dovecot, Opts::default()).await;
     let mut config = setup.config.mailboxes[0].clone();
     config.ca_file = None;
     let error = mailbox::sync_once(&config, &setup.ingestor().await)
@@ -346,7 +351,7 @@ async fn certificates_are_always_verified() {
 #[tokio::test]
 async fn idle_picks_up_new_mail_and_shutdown_is_clean() {
     let dovecot = Dovecot::start().await;
-    let setup = setup(&dovecot, Opts::default());
+    let setup = setup(&dovecot, Opts::default()).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(mailbox::run(
         setup.config.mailboxes[0].clone(),
@@ -376,7 +381,7 @@ async fn idle_picks_up_new_mail_and_shutdown_is_clean() {
 #[tokio::test]
 async fn reconnects_after_dovecot_restarts() {
     let mut dovecot = Dovecot::start().await;
-    let setup = setup(&dovecot, Opts::default());
+    let setup = setup(&dovecot, Opts::default()).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(mailbox::run(
         setup.config.mailboxes[0].clone(),
@@ -410,7 +415,7 @@ async fn kill_9_mid_batch_loses_nothing_and_duplicates_nothing() {
     let dovecot = Dovecot::start().await;
     const N: usize = 300;
     deliver_samples(&dovecot, 0..N);
-    let setup = setup(&dovecot, Opts::default());
+    let setup = setup(&dovecot, Opts::default()).await;
     let binary = env!("CARGO_BIN_EXE_slushpile");
     let config = setup.config_path();
     let mut daemon = std::process::Command::new(binary)
@@ -492,7 +497,8 @@ async fn figures_for_a_seeded_mailbox() {
             limits: "batch_messages = 500",
             ..Opts::default()
         },
-    );
+    )
+    .await;
     let start = Instant::now();
     let report = setup.sync().await.unwrap();
     let secs = start.elapsed().as_secs_f64();

@@ -10,6 +10,8 @@ use slushpile::store::{
     Store,
 };
 
+mod support;
+
 const MAILBOX: &str = "submissions";
 
 fn submission(message_id: &str, from: &str, extra_header: &str) -> Vec<u8> {
@@ -23,7 +25,7 @@ fn submission(message_id: &str, from: &str, extra_header: &str) -> Vec<u8> {
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/slushpile.db", dir.path().display());
+    let url = support::test_store_url(dir.path()).await;
     let store = Store::open_migrated(&url, chrono_tz::Asia::Shanghai, "test")
         .await
         .unwrap();
