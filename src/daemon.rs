@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::config::Config;
 use crate::ingest::Ingestor;
@@ -16,13 +17,17 @@ use crate::{mailbox, maildir};
 /// How long sources get to finish their batch after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let actor = config
+/// This process's name in logs, events and PostgreSQL's application_name.
+pub fn instance_name(config: &Config) -> String {
+    config
         .general
         .instance
         .clone()
-        .unwrap_or_else(default_instance);
-    Store::open_migrated(&config.store.url, config.time_zone(), actor)
+        .unwrap_or_else(default_instance)
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open_migrated(&config.store.url, config.time_zone(), instance_name(config))
         .await
         .with_context(|| format!("store configured in {}", config.file.display()))
 }
@@ -34,6 +39,11 @@ fn default_instance() -> String {
 
 /// Runs every configured source until SIGTERM or SIGINT.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
+    let span = tracing::info_span!("slushpile", instance = %instance_name(config));
+    supervise(config).instrument(span).await
+}
+
+async fn supervise(config: &Config) -> anyhow::Result<()> {
     if config.mailboxes.is_empty() && config.maildirs.is_empty() {
         bail!(
             "no sources configured: add a [[mailbox]] or [[maildir]] to {}",
@@ -47,19 +57,20 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
     for source in &config.mailboxes {
-        tasks.spawn(mailbox::run(
-            source.clone(),
-            ingestor.clone(),
-            config.general.lease_retry,
-            stopped.clone(),
-        ));
+        tasks.spawn(
+            mailbox::run(
+                source.clone(),
+                ingestor.clone(),
+                config.general.lease_retry,
+                stopped.clone(),
+            )
+            .in_current_span(),
+        );
     }
     for source in &config.maildirs {
-        tasks.spawn(maildir::run(
-            source.clone(),
-            ingestor.clone(),
-            stopped.clone(),
-        ));
+        tasks.spawn(
+            maildir::run(source.clone(), ingestor.clone(), stopped.clone()).in_current_span(),
+        );
     }
     tracing::info!(
         mailboxes = config.mailboxes.len(),

@@ -2,8 +2,10 @@
 //! then act on the server; between syncs wait in IDLE or sleep.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
 use tokio::sync::watch;
 
@@ -51,6 +53,11 @@ pub(super) async fn serve(
         }
         if *shutdown.borrow() {
             break;
+        }
+        if syncer.news.swap(false, Ordering::Relaxed) {
+            // The server announced mail during the sync; IDLE would not
+            // announce it again.
+            continue;
         }
         if config.idle && info.idle {
             session = match idle(session, config, shutdown).await? {
@@ -103,6 +110,8 @@ pub(super) struct Syncer<'a> {
     info: &'a ServerInfo,
     /// Folders known to exist on the server, so each is created at most once.
     folders: HashSet<String>,
+    /// Set when the server announces new mail after the sync started.
+    news: AtomicBool,
 }
 
 impl<'a> Syncer<'a> {
@@ -116,6 +125,13 @@ impl<'a> Syncer<'a> {
             ingestor,
             info,
             folders: HashSet::new(),
+            news: AtomicBool::new(false),
+        }
+    }
+
+    fn drain(&self, session: &mut ImapSession) {
+        if drain_unsolicited(session) {
+            self.news.store(true, Ordering::Relaxed);
         }
     }
 
@@ -127,7 +143,9 @@ impl<'a> Syncer<'a> {
         let config = self.config;
         let store = &self.ingestor.store;
         let selected = timed(config, "SELECT", session.select(&config.folder)).await?;
+        // The scan below covers everything announced so far.
         drain_unsolicited(session);
+        self.news.store(false, Ordering::Relaxed);
         let uidvalidity = selected.uid_validity.ok_or_else(|| {
             MailboxError::protocol(&config.host, "SELECT", "server sent no UIDVALIDITY")
         })?;
@@ -237,7 +255,7 @@ impl<'a> Syncer<'a> {
                 .await
         })
         .await?;
-        drain_unsolicited(session);
+        self.drain(session);
         let mut sizes: Vec<UidSize> = fetches
             .iter()
             .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
@@ -281,7 +299,7 @@ impl<'a> Syncer<'a> {
                     .await
             })
             .await?;
-            drain_unsolicited(session);
+            self.drain(session);
             for f in &fetches {
                 let Some(uid) = f.uid else { continue };
                 if !uids.contains(&uid) {
@@ -374,7 +392,7 @@ impl<'a> Syncer<'a> {
                 .await?;
             self.expunge(session, uids).await?;
         }
-        drain_unsolicited(session);
+        self.drain(session);
         Ok(())
     }
 
@@ -393,7 +411,7 @@ impl<'a> Syncer<'a> {
                 .await
         })
         .await?;
-        drain_unsolicited(session);
+        self.drain(session);
         Ok(())
     }
 
@@ -416,7 +434,7 @@ impl<'a> Syncer<'a> {
             })
             .await?;
         }
-        drain_unsolicited(session);
+        self.drain(session);
         Ok(())
     }
 
@@ -440,7 +458,7 @@ impl<'a> Syncer<'a> {
             tracing::info!(folder, "creating folder");
             timed(self.config, "CREATE", session.create(folder)).await?;
         }
-        drain_unsolicited(session);
+        self.drain(session);
         self.folders.insert(folder.to_string());
         Ok(())
     }
@@ -465,7 +483,16 @@ async fn timed<T>(
 }
 
 /// async-imap queues untagged responses in a bounded channel (100) and drops
-/// what does not fit; we learn state by re-selecting, so discard them.
-fn drain_unsolicited(session: &mut ImapSession) {
-    while session.unsolicited_responses.try_recv().is_ok() {}
+/// what does not fit, so they are drained after every command; we learn the
+/// mailbox's state by re-selecting, so only "new mail" matters.
+/// Returns whether any of them announced new mail (EXISTS / RECENT).
+fn drain_unsolicited(session: &mut ImapSession) -> bool {
+    let mut news = false;
+    while let Ok(response) = session.unsolicited_responses.try_recv() {
+        news |= matches!(
+            response,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        );
+    }
+    news
 }

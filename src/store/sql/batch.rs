@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::engine::db_time;
 use super::{Db, Engine};
 use crate::draft::DraftStatus;
 use crate::store::{
@@ -28,7 +29,7 @@ impl Engine {
                 RawContent::HeadersOnly { .. } => None,
             })
             .collect();
-        let now = Utc::now();
+        let now = db_time(Utc::now());
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(items.len());
         for (item, sha) in items.iter().zip(&hashes) {
@@ -60,7 +61,7 @@ impl Engine {
         uidvalidity: u32,
         uids: &[u32],
     ) -> Result<()> {
-        let now = Utc::now();
+        let now = db_time(Utc::now());
         let mut tx = self.pool.begin().await?;
         for &uid in uids {
             let draft: Option<i64> = sqlx::query_scalar(
@@ -237,7 +238,7 @@ impl Engine {
             .submission
             .date
             .or(item.internal_date)
-            .map(|d| d.with_timezone(&Utc))
+            .map(db_time)
             .unwrap_or(now);
         let draft_id: i64 = sqlx::query_scalar(
             "INSERT INTO drafts (reference, status, mailbox, raw_sha256, raw_headers, raw_size,
@@ -250,7 +251,7 @@ impl Engine {
         .bind(sha)
         .bind(raw_headers)
         .bind(raw_size as i64)
-        .bind(item.internal_date.map(|d| d.with_timezone(&Utc)))
+        .bind(item.internal_date.map(db_time))
         .bind(now)
         .bind(received_at)
         .fetch_one(&mut **tx)

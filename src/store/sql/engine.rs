@@ -1,5 +1,6 @@
 //! The per-backend engine: a typed pool plus what every query needs.
 
+use chrono::{DateTime, SubsecRound, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::{Db, MIGRATOR};
@@ -30,4 +31,10 @@ impl Engine {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A timestamp as every backend stores it: PostgreSQL keeps microseconds,
+/// so SQLite gets the same, and copies between them compare equal.
+pub(super) fn db_time<Z: TimeZone>(t: DateTime<Z>) -> DateTime<Utc> {
+    t.with_timezone(&Utc).trunc_subsecs(6)
 }

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::Engine;
 use super::batch::insert_event;
+use super::engine::db_time;
 use crate::draft::DraftStatus;
 use crate::message::{self, ParseOptions};
 use crate::store::{ReparseReport, Result};
@@ -27,7 +28,7 @@ impl Engine {
             .await?;
             let Some(last) = rows.last() else { break };
             after = last.0;
-            let now = Utc::now();
+            let now = db_time(Utc::now());
             let mut tx = self.pool.begin().await?;
             for (id, status, bytes) in rows {
                 let Some(bytes) = bytes else {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::Db;
+use super::engine::db_time;
 use crate::draft::{AttachmentView, DraftStatus, DraftView};
 use crate::message::{Address, Disposition, Parsed};
 use crate::store::{Result, StoreError};
@@ -29,7 +30,7 @@ pub(super) async fn write_derived(
     .bind(s.from.as_ref().map(|a| a.address.clone()))
     .bind(s.reply_to.as_ref().map(to_json))
     .bind(to_json(&s.to))
-    .bind(s.date.map(|d| d.with_timezone(&Utc)))
+    .bind(s.date.map(db_time))
     .bind(&s.subject)
     .bind(&s.title)
     .bind(&s.body_text)
