@@ -1,6 +1,7 @@
 //! slushpile: a submissions mailbox turned into an editors' draft queue.
 //! See ARCHITECTURE.md for the module map and the invariants.
 
+pub mod ack;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -2,6 +2,7 @@
 //! overrides, secrets read from files, environment or systemd credentials.
 //! Every error names the file, the key and what was expected.
 
+pub mod ack;
 pub mod duration;
 mod env_override;
 mod secret;
@@ -50,6 +51,10 @@ pub struct Config {
     pub maildirs: Vec<MaildirConfig>,
     #[serde(default)]
     pub log: LogConfig,
+    /// Outgoing mail for acknowledgements.
+    pub smtp: Option<ack::SmtpConfig>,
+    /// With no [ack] section nothing is acknowledged.
+    pub ack: Option<ack::AckConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -325,6 +330,14 @@ impl Config {
             absolute(&mut maildir.path);
             maildir.processed.as_mut().map(absolute);
         }
+        if let Some(smtp) = &mut self.smtp {
+            smtp.ca_file.as_mut().map(absolute);
+            smtp.password_file.as_mut().map(absolute);
+            smtp.directory.as_mut().map(absolute);
+        }
+        if let Some(ack) = &mut self.ack {
+            absolute(&mut ack.templates);
+        }
         if let Some(rest) = self.store.url.strip_prefix("sqlite://")
             && !rest.starts_with('/')
             && !rest.starts_with(':')
@@ -395,12 +408,62 @@ impl Config {
             if mailbox.after_ingest == AfterIngest::Move && mailbox.move_to == mailbox.folder {
                 return Err(self.key_error(key("move_to"), "must differ from `folder`"));
             }
-            let password =
-                secret::resolve(mailbox).map_err(|(k, message)| self.key_error(key(k), message))?;
+            let password = secret::resolve(mailbox.into())
+                .map_err(|(k, message)| self.key_error(key(k), message))?
+                .ok_or_else(|| {
+                    self.key_error(
+                        key("password_file"),
+                        "no password source: set one of password_file, password_env or password_credential",
+                    )
+                })?;
             self.mailboxes[i].password = Some(password);
         }
         if self.limits.batch_messages == 0 {
             return Err(self.key_error("limits.batch_messages", "expected at least 1"));
+        }
+        self.validate_ack()
+    }
+
+    fn validate_ack(&mut self) -> Result<(), ConfigError> {
+        let Some(ack) = &self.ack else { return Ok(()) };
+        if !ack.enabled {
+            return Ok(());
+        }
+        let Some(smtp) = &self.smtp else {
+            return Err(self.key_error("ack.enabled", "acknowledgements need an [smtp] section"));
+        };
+        if !smtp.from.contains('@') {
+            return Err(self.key_error("smtp.from", "expected the submissions address, e.g. submissions@example.org"));
+        }
+        match smtp.transport {
+            ack::TransportKind::File if smtp.directory.is_none() => {
+                return Err(self.key_error("smtp.directory", "the file transport needs a directory"));
+            }
+            ack::TransportKind::Smtp if smtp.host.is_none() => {
+                return Err(self.key_error("smtp.host", "the smtp transport needs a host"));
+            }
+            _ => {}
+        }
+        if smtp.transport == ack::TransportKind::Smtp
+            && smtp.tls == Tls::None
+            && !is_loopback(smtp.host.as_deref().unwrap_or_default())
+        {
+            return Err(self.key_error(
+                "smtp.tls",
+                "\"none\" is allowed only for a loopback host: use \"implicit\" (465) or \"starttls\" (587)",
+            ));
+        }
+        let password = secret::resolve(secret::PasswordSource {
+            file: smtp.password_file.as_deref(),
+            env: smtp.password_env.as_deref(),
+            credential: smtp.password_credential.as_deref(),
+        })
+        .map_err(|(k, message)| self.key_error(format!("smtp.{k}"), message))?;
+        if password.is_some() && smtp.username.is_none() {
+            return Err(self.key_error("smtp.username", "a password is set but no username"));
+        }
+        if let Some(smtp) = &mut self.smtp {
+            smtp.password = password;
         }
         Ok(())
     }

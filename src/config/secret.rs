@@ -2,6 +2,7 @@
 //! environment variable or a systemd credential, and never print.
 
 use std::fmt;
+use std::path::Path;
 
 use super::MailboxConfig;
 
@@ -25,22 +26,29 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Returns the mailbox password, or the offending key and why.
-pub(super) fn resolve(mailbox: &MailboxConfig) -> Result<Secret, (&'static str, String)> {
-    let sources = [
-        mailbox.password_file.is_some(),
-        mailbox.password_env.is_some(),
-        mailbox.password_credential.is_some(),
-    ];
-    match sources.iter().filter(|set| **set).count() {
-        1 => {}
-        0 => {
-            return Err((
-                "password_file",
-                "no password source: set one of password_file, password_env or password_credential"
-                    .into(),
-            ));
+/// The three ways a password may be configured; at most one may be set.
+pub(super) struct PasswordSource<'a> {
+    pub file: Option<&'a Path>,
+    pub env: Option<&'a str>,
+    pub credential: Option<&'a str>,
+}
+
+impl<'a> From<&'a MailboxConfig> for PasswordSource<'a> {
+    fn from(m: &'a MailboxConfig) -> Self {
+        PasswordSource {
+            file: m.password_file.as_deref(),
+            env: m.password_env.as_deref(),
+            credential: m.password_credential.as_deref(),
         }
+    }
+}
+
+/// Returns the password (None when no source is set), or the offending key and why.
+pub(super) fn resolve(source: PasswordSource<'_>) -> Result<Option<Secret>, (&'static str, String)> {
+    let set = [source.file.is_some(), source.env.is_some(), source.credential.is_some()];
+    match set.iter().filter(|set| **set).count() {
+        0 => return Ok(None),
+        1 => {}
         _ => {
             return Err((
                 "password_file",
@@ -48,19 +56,19 @@ pub(super) fn resolve(mailbox: &MailboxConfig) -> Result<Secret, (&'static str, 
             ));
         }
     }
-    if let Some(path) = &mailbox.password_file {
-        return read_trimmed(path).map_err(|e| ("password_file", e));
+    if let Some(path) = source.file {
+        return read_trimmed(path).map(Some).map_err(|e| ("password_file", e));
     }
-    if let Some(var) = &mailbox.password_env {
+    if let Some(var) = source.env {
         return match std::env::var(var) {
-            Ok(value) if !value.is_empty() => Ok(Secret(value)),
+            Ok(value) if !value.is_empty() => Ok(Some(Secret(value))),
             _ => Err((
                 "password_env",
                 format!("environment variable `{var}` is unset or empty"),
             )),
         };
     }
-    let name = mailbox.password_credential.as_deref().unwrap_or_default();
+    let name = source.credential.unwrap_or_default();
     let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
         return Err((
             "password_credential",
@@ -75,12 +83,12 @@ pub(super) fn resolve(mailbox: &MailboxConfig) -> Result<Secret, (&'static str, 
             format!("`{name}` is not a credential name"),
         ));
     }
-    read_trimmed(&std::path::Path::new(&dir).join(name)).map_err(|e| ("password_credential", e))
+    read_trimmed(&Path::new(&dir).join(name)).map(Some).map_err(|e| ("password_credential", e))
 }
 
 /// Trailing newlines are what editors leave in password files; other
 /// whitespace may be part of the password.
-fn read_trimmed(path: &std::path::Path) -> Result<Secret, String> {
+fn read_trimmed(path: &Path) -> Result<Secret, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read password from {}: {e}", path.display()))?;
     let password = text.trim_end_matches(['\r', '\n']);
