@@ -2,4 +2,5 @@
 //! draft, and send with retries over one transport seam.
 
 pub mod compose;
+pub mod policy;
 pub mod template;
