@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::ack::outbox::Outbox;
 use crate::config::Config;
 use crate::ingest::Ingestor;
 use crate::store::Store;
@@ -53,9 +54,19 @@ async fn supervise(config: &Config) -> anyhow::Result<()> {
     let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
     let store = open_store(config).await?;
+    // Before any mail is read: a broken template must stop the start, not
+    // the first acknowledgement.
+    let outbox = Outbox::from_config(config, store.clone(), instance_name(config))?;
     let ingestor = Ingestor::new(store.clone(), config);
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
+    if let Some(outbox) = outbox {
+        tasks.spawn(
+            outbox
+                .run(ingestor.outbox.clone(), stopped.clone())
+                .in_current_span(),
+        );
+    }
     for source in &config.mailboxes {
         tasks.spawn(
             mailbox::run(
@@ -81,7 +92,7 @@ async fn supervise(config: &Config) -> anyhow::Result<()> {
     tokio::select! {
         _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
         _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
-        _ = tasks.join_next() => tracing::error!("a source task ended unexpectedly: stopping"),
+        _ = tasks.join_next() => tracing::error!("a task ended unexpectedly: stopping"),
     }
     let _ = stop.send(true);
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
@@ -104,6 +115,7 @@ async fn supervise(config: &Config) -> anyhow::Result<()> {
 /// Syncs every source once, concurrently, and reports; for cron and tests.
 pub async fn run_once(config: &Config) -> anyhow::Result<()> {
     let store = open_store(config).await?;
+    let outbox = Outbox::from_config(config, store.clone(), instance_name(config))?;
     let ingestor = Ingestor::new(store.clone(), config);
     let mut tasks = JoinSet::new();
     for source in config.mailboxes.clone() {
@@ -140,6 +152,10 @@ pub async fn run_once(config: &Config) -> anyhow::Result<()> {
                 failures.push(format!("{name}: {error}"));
             }
         }
+    }
+    if let Some(outbox) = outbox {
+        // Each round claims what is due; retries are scheduled later, so this ends.
+        while outbox.send_due().await? > 0 {}
     }
     store.close().await;
     if !failures.is_empty() {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
+use crate::ack::policy::AuthVerdict;
 use crate::message::{Address, Classification};
 
 /// Editorial state. Ingestion creates `new` or `quarantined`.
@@ -69,6 +70,24 @@ pub struct DraftView {
     pub attachments: Vec<AttachmentView>,
     pub classification: Classification,
     pub quarantine_reason: Option<String>,
+    /// The acknowledgement, when acknowledgements are configured.
+    pub ack: Option<AckView>,
+    /// The receiving provider's DMARC / DKIM / SPF verdict, when trusted.
+    pub sender_auth: Option<AuthVerdict>,
+}
+
+/// `state`: `pending | sent | suppressed | failed`; `reason` says why a
+/// suppressed one was not sent, `error` why a failed one could not be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckView {
+    pub state: String,
+    pub reason: Option<String>,
+    pub error: Option<String>,
+    pub to: Option<String>,
+    pub attempts: u32,
+    /// Our Message-ID, the same on every attempt.
+    pub message_id: Option<String>,
+    pub sent_at: Option<DateTime<FixedOffset>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,19 +1,80 @@
 //! The source-independent step: raw bytes → parsed [`Incoming`] records →
 //! one committed batch. IMAP, Maildir and `slushpile ingest` all use it.
 
-use chrono::{DateTime, FixedOffset};
+use std::sync::Arc;
 
+use chrono::{DateTime, FixedOffset, Utc};
+use tokio::sync::Notify;
+
+use crate::ack::followup;
+use crate::ack::policy::{Decision, Policy};
 use crate::config::{Config, Limits};
 use crate::message::{self, ParseOptions};
 use crate::store::{
     Incoming, IngestOutcome, MailboxProgress, RawContent, SourceLocation, Store, StoreError,
 };
 
+/// How messages are turned into records: parse limits and, when
+/// acknowledgements are on, the policy deciding who gets one.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub options: ParseOptions,
+    pub limits: Limits,
+    pub ack: Option<Policy>,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        let ack = config.ack.as_ref().filter(|ack| ack.enabled).map(|ack| {
+            let mut own_addresses = config.general.own_addresses.clone();
+            if let Some(smtp) = &config.smtp {
+                own_addresses.push(smtp.from.to_lowercase());
+            }
+            Policy {
+                config: ack.clone(),
+                own_addresses,
+            }
+        });
+        Settings {
+            options: config.parse_options(),
+            limits: config.limits.clone(),
+            ack,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Ingestor {
     pub store: Store,
-    pub options: ParseOptions,
-    pub limits: Limits,
+    pub settings: Arc<Settings>,
+    /// Woken when a batch queued acknowledgements, so they go out at once.
+    pub outbox: Arc<Notify>,
+}
+
+/// What a sync did, per outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub ingested: u64,
+    pub quarantined: u64,
+    pub seen_again: u64,
+    pub follow_ups: u64,
+    /// IMAP: messages committed earlier whose server action was redone.
+    pub leftovers: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, outcomes: &[IngestOutcome]) {
+        for outcome in outcomes {
+            match outcome {
+                IngestOutcome::Created {
+                    quarantined: true, ..
+                } => self.quarantined += 1,
+                IngestOutcome::Created { .. } => self.ingested += 1,
+                IngestOutcome::SeenAgain { .. } => self.seen_again += 1,
+                IngestOutcome::FollowUp { .. } => self.follow_ups += 1,
+            }
+        }
+    }
 }
 
 /// A message as a source hands it over.
@@ -36,15 +97,10 @@ pub enum FetchedBody {
 
 impl Ingestor {
     pub fn new(store: Store, config: &Config) -> Self {
-        let options = ParseOptions {
-            max_parts: config.limits.max_parts,
-            max_depth: config.limits.max_depth,
-            own_addresses: config.general.own_addresses.clone(),
-        };
         Ingestor {
             store,
-            options,
-            limits: config.limits.clone(),
+            settings: Arc::new(Settings::from_config(config)),
+            outbox: Arc::new(Notify::new()),
         }
     }
 
@@ -55,15 +111,12 @@ impl Ingestor {
         batch: Vec<Fetched>,
         progress: Option<MailboxProgress>,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
-        let (options, limits, name) = (
-            self.options.clone(),
-            self.limits.clone(),
-            mailbox.to_string(),
-        );
+        let (settings, name) = (self.settings.clone(), mailbox.to_string());
         let items = tokio::task::spawn_blocking(move || {
+            let now = Utc::now();
             batch
                 .into_iter()
-                .map(|f| prepare(&name, f, &options, &limits))
+                .map(|f| prepare(&name, f, &settings, now))
                 .collect::<Vec<_>>()
         })
         .await
@@ -82,6 +135,12 @@ impl Ingestor {
             .store
             .commit_batch(&items, progress.map(|p| (mailbox, p)))
             .await?;
+        if items
+            .iter()
+            .any(|i| i.ack.as_ref().is_some_and(|a| a.decision == Decision::Send))
+        {
+            self.outbox.notify_one();
+        }
         for (item, outcome) in items.iter().zip(&outcomes) {
             tracing::debug!(
                 location = ?item.location,
@@ -94,14 +153,16 @@ impl Ingestor {
     }
 }
 
-/// Pure: one fetched message → the record to commit. Too-big and hostile
-/// messages become quarantined records here rather than being skipped.
+/// Pure (given `now`): one fetched message → the record to commit.
+/// Too-big and hostile messages become quarantined records here rather than
+/// being skipped; the acknowledgement decision is made here too.
 pub fn prepare(
     mailbox: &str,
     fetched: Fetched,
-    options: &ParseOptions,
-    limits: &Limits,
+    settings: &Settings,
+    now: DateTime<Utc>,
 ) -> Incoming {
+    let (options, limits) = (&settings.options, &settings.limits);
     let (raw, parsed) = match fetched.body {
         FetchedBody::Full(bytes) if bytes.len() as u64 > limits.max_message_bytes => {
             let size = bytes.len() as u64;
@@ -120,12 +181,28 @@ pub fn prepare(
             (RawContent::HeadersOnly { headers, size }, parsed)
         }
     };
+    let headers = match &raw {
+        RawContent::Full(bytes) => header_section(bytes),
+        RawContent::HeadersOnly { headers, .. } => headers.as_slice(),
+    };
+    let follow_up_of = followup::referenced_drafts(headers, parsed.submission.subject.as_deref());
+    let ack = settings.ack.as_ref().map(|policy| {
+        policy.plan(
+            headers,
+            &parsed.submission,
+            parsed.quarantine.is_some(),
+            fetched.internal_date,
+            now,
+        )
+    });
     Incoming {
         mailbox: mailbox.to_string(),
         location: fetched.location,
         raw,
         internal_date: fetched.internal_date,
         parsed,
+        ack,
+        follow_up_of,
     }
 }
 

@@ -9,8 +9,8 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::config::MaildirConfig;
-use crate::ingest::{Fetched, FetchedBody, Ingestor};
-use crate::store::{IngestOutcome, SourceLocation, StoreError};
+use crate::ingest::{Fetched, FetchedBody, Ingestor, Tally};
+use crate::store::{SourceLocation, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MaildirError {
@@ -30,12 +30,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MaildirError + '_ {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MaildirReport {
-    pub ingested: u64,
-    pub quarantined: u64,
-    pub seen_again: u64,
-}
+pub type MaildirReport = Tally;
 
 /// Ingests every message currently in the Maildir, one batch at a time.
 pub async fn sync_once(
@@ -49,22 +44,14 @@ pub async fn sync_once(
     }
     let files = list(&config.path).await?;
     let mut report = MaildirReport::default();
-    let limits = &ingestor.limits;
+    let limits = &ingestor.settings.limits;
     for chunk in files.chunks(limits.batch_messages) {
         let mut batch = Vec::with_capacity(chunk.len());
         for path in chunk {
             batch.push(read(path, limits.max_message_bytes).await?);
         }
         let outcomes = ingestor.ingest(&config.name, batch, None).await?;
-        for outcome in &outcomes {
-            match outcome {
-                IngestOutcome::Created {
-                    quarantined: true, ..
-                } => report.quarantined += 1,
-                IngestOutcome::Created { .. } => report.ingested += 1,
-                IngestOutcome::SeenAgain { .. } => report.seen_again += 1,
-            }
-        }
+        report.add(&outcomes);
         // Committed: only now may the files move.
         for path in chunk {
             let name = path.file_name().unwrap_or_default();

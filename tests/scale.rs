@@ -274,7 +274,7 @@ async fn store_copy_moves_everything_and_round_trips_every_hash() {
             body: slushpile::ingest::FetchedBody::Full(sample_message(1)),
         },
         &Default::default(),
-        &Default::default(),
+        chrono::Utc::now(),
     );
     store.commit_batch(&[fresh], None).await.unwrap();
     assert_eq!(

@@ -1,9 +1,8 @@
 //! The store's invariants on a real SQLite file: the raw message is the
 //! record, ingestion is idempotent, nothing is dropped, reparse rebuilds.
 
-use slushpile::config::Limits;
 use slushpile::draft::DraftStatus;
-use slushpile::ingest::{Fetched, FetchedBody, prepare};
+use slushpile::ingest::{Fetched, FetchedBody, Settings, prepare};
 use slushpile::message::ParseOptions;
 use slushpile::store::{
     DraftFilter, DraftKey, Incoming, IngestOutcome, MailboxProgress, SeenAgain, SourceLocation,
@@ -38,12 +37,7 @@ fn incoming(body: FetchedBody, location: SourceLocation) -> Incoming {
         internal_date: None,
         body,
     };
-    prepare(
-        MAILBOX,
-        fetched,
-        &ParseOptions::default(),
-        &Limits::default(),
-    )
+    prepare(MAILBOX, fetched, &Settings::default(), chrono::Utc::now())
 }
 
 fn imap(uid: u32) -> SourceLocation {

@@ -48,7 +48,8 @@ pub fn ack_message_id(reference: &str, domain: &str) -> String {
 pub fn language_of(text: &str, default: Language) -> Language {
     let (mut cjk, mut latin) = (0usize, 0usize);
     for c in text.chars().take(4000) {
-        if matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FFFF}') {
+        if matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FFFF}')
+        {
             cjk += 1;
         } else if c.is_ascii_alphabetic() {
             latin += 1;
@@ -66,7 +67,11 @@ pub fn language_of(text: &str, default: Language) -> Language {
 
 /// Header and one-line values must not smuggle line breaks or controls.
 fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn human_size(bytes: u64) -> String {
@@ -83,7 +88,10 @@ pub fn compose(
     sender: &Sender,
     templates: &Templates,
 ) -> Result<Message, ComposeError> {
-    let language = language_of(&format!("{}\n{}", draft.title, draft.body_text), sender.default_language);
+    let language = language_of(
+        &format!("{}\n{}", draft.title, draft.body_text),
+        sender.default_language,
+    );
     let zh = language == Language::Zh;
     let title = match one_line(&draft.title) {
         t if t.is_empty() && zh => "（无标题）".to_string(),
@@ -91,7 +99,13 @@ pub fn compose(
         t => t,
     };
     let name = to.name.as_deref().map(one_line).filter(|n| !n.is_empty());
-    let name = name.unwrap_or_else(|| if zh { String::new() } else { "contributor".into() });
+    let name = name.unwrap_or_else(|| {
+        if zh {
+            String::new()
+        } else {
+            "contributor".into()
+        }
+    });
     let received_at = if zh {
         draft.received_at.format("%Y年%-m月%-d日 %H:%M").to_string()
     } else {
@@ -104,7 +118,11 @@ pub fn compose(
             .attachments
             .iter()
             .map(|a| {
-                let file = a.filename.as_deref().map(one_line).unwrap_or_else(|| a.content_type.clone());
+                let file = a
+                    .filename
+                    .as_deref()
+                    .map(one_line)
+                    .unwrap_or_else(|| a.content_type.clone());
                 if zh {
                     format!("- {file}（{}）", human_size(a.size))
                 } else {
@@ -114,11 +132,17 @@ pub fn compose(
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let publication = sender.name.clone().unwrap_or_else(|| sender.address.clone());
+    let publication = sender
+        .name
+        .clone()
+        .unwrap_or_else(|| sender.address.clone());
     let values = HashMap::from([
         ("reference", draft.reference.clone()),
         ("title", title),
-        ("received_at", format!("{received_at} ({})", sender.time_zone)),
+        (
+            "received_at",
+            format!("{received_at} ({})", sender.time_zone),
+        ),
         ("attachments", attachments),
         ("name", name),
         ("publication", publication),
@@ -126,7 +150,9 @@ pub fn compose(
     let (subject, body) = templates.get(language).render(&values);
 
     let mailbox = |name: Option<&str>, address: &str| -> Result<Mailbox, ComposeError> {
-        let address = address.parse().map_err(|_| ComposeError::Address(address.to_string()))?;
+        let address = address
+            .parse()
+            .map_err(|_| ComposeError::Address(address.to_string()))?;
         Ok(Mailbox::new(name.map(one_line), address))
     };
     let mut builder = Message::builder()
@@ -142,7 +168,11 @@ pub fn compose(
         builder = builder.in_reply_to(id.clone()).references(id);
     }
     builder
-        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body))
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(body),
+        )
         .map_err(|e| ComposeError::Build(e.to_string()))
 }
 

@@ -1,6 +1,11 @@
-//! Acknowledgements: decide (policy), compose, queue in the outbox with the
-//! draft, and send with retries over one transport seam.
+//! Acknowledgements: decide who gets one (`policy`, pure), recognise
+//! replies to them (`followup`, pure), compose (`compose` + `template`,
+//! pure), queue them in the outbox with the draft (store), and send them
+//! with retries (`outbox`) through one seam (`transport`).
 
 pub mod compose;
+pub mod followup;
+pub mod outbox;
 pub mod policy;
 pub mod template;
+pub mod transport;

@@ -48,6 +48,16 @@ pub struct AckPlan {
     pub to: Option<Recipient>,
     pub decision: Decision,
     pub auth: Option<AuthVerdict>,
+    pub limits: OutboxLimits,
+}
+
+/// The parts of the decision that need the store, applied when the
+/// acknowledgement is queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxLimits {
+    pub rate_limit: u32,
+    pub rate_window: std::time::Duration,
+    pub expire_after: std::time::Duration,
 }
 
 /// Everything the decision needs besides the message itself.
@@ -58,8 +68,16 @@ pub struct Policy {
     pub own_addresses: Vec<String>,
 }
 
-const AUTOMATED_LOCAL_PARTS: [&str; 8] =
-    ["mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "bounce"];
+const AUTOMATED_LOCAL_PARTS: [&str; 8] = [
+    "mailer-daemon",
+    "postmaster",
+    "noreply",
+    "no-reply",
+    "no_reply",
+    "donotreply",
+    "do-not-reply",
+    "bounce",
+];
 
 impl Policy {
     pub fn plan(
@@ -73,18 +91,48 @@ impl Policy {
         let parsed = MessageParser::default().parse_headers(headers);
         let header_list: Vec<(String, String)> = parsed
             .as_ref()
-            .map(|m| m.headers_raw().map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string())).collect())
+            .map(|m| {
+                m.headers_raw()
+                    .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
-        let auth = self.config.authserv_id.as_deref().and_then(|id| auth_verdict(&header_list, id));
-        let to = submission.reply_to.as_ref().or(submission.from.as_ref()).map(|a| Recipient {
-            address: a.address.trim().to_lowercase(),
-            name: a.name.clone(),
-        });
-        let decision = match self.reason(&header_list, submission, to.as_ref(), quarantined, internal_date, now, &auth) {
+        let auth = self
+            .config
+            .authserv_id
+            .as_deref()
+            .and_then(|id| auth_verdict(&header_list, id));
+        let to = submission
+            .reply_to
+            .as_ref()
+            .or(submission.from.as_ref())
+            .map(|a| Recipient {
+                address: a.address.trim().to_lowercase(),
+                name: a.name.clone(),
+            });
+        let decision = match self.reason(
+            &header_list,
+            submission,
+            to.as_ref(),
+            quarantined,
+            internal_date,
+            now,
+            &auth,
+        ) {
             Some(reason) => Decision::Suppress(reason),
             None => Decision::Send,
         };
-        AckPlan { to, decision, auth }
+        let limits = OutboxLimits {
+            rate_limit: self.config.rate_limit,
+            rate_window: self.config.rate_window,
+            expire_after: self.config.expire_after,
+        };
+        AckPlan {
+            to,
+            decision,
+            auth,
+            limits,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -98,23 +146,41 @@ impl Policy {
         now: DateTime<Utc>,
         auth: &Option<AuthVerdict>,
     ) -> Option<String> {
-        let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
         let Some(to) = to.filter(|r| r.address.contains('@')) else {
             return Some("null sender".into());
         };
-        if header("return-path").is_some_and(|v| v.trim_matches(|c| c == '<' || c == '>' || c == ' ').is_empty()) {
+        if header("return-path").is_some_and(|v| {
+            v.trim_matches(|c| c == '<' || c == '>' || c == ' ')
+                .is_empty()
+        }) {
             return Some("null sender (Return-Path: <>)".into());
         }
         if matches_any(&self.config.deny, &to.address) {
             return Some("sender is on the deny list".into());
         }
         let local = to.address.split('@').next().unwrap_or_default();
-        if AUTOMATED_LOCAL_PARTS.iter().any(|p| local.eq_ignore_ascii_case(p)) {
+        if AUTOMATED_LOCAL_PARTS
+            .iter()
+            .any(|p| local.eq_ignore_ascii_case(p))
+        {
             return Some(format!("automated sender ({local})"));
         }
-        let from_address = submission.from.as_ref().map(|a| a.address.to_lowercase()).unwrap_or_default();
+        let from_address = submission
+            .from
+            .as_ref()
+            .map(|a| a.address.to_lowercase())
+            .unwrap_or_default();
         if submission.classification == Classification::OwnAddress
-            || self.own_addresses.iter().any(|own| *own == to.address || *own == from_address)
+            || self
+                .own_addresses
+                .iter()
+                .any(|own| *own == to.address || *own == from_address)
         {
             return Some("mail from our own address".into());
         }
@@ -125,11 +191,19 @@ impl Policy {
             return Some(format!("Auto-Submitted: {value}"));
         }
         if let Some(value) = header("precedence").filter(|v| {
-            ["bulk", "junk", "list", "auto_reply"].iter().any(|p| v.eq_ignore_ascii_case(p))
+            ["bulk", "junk", "list", "auto_reply"]
+                .iter()
+                .any(|p| v.eq_ignore_ascii_case(p))
         }) {
             return Some(format!("Precedence: {value}"));
         }
-        for name in ["list-id", "list-unsubscribe", "x-autoreply", "x-autorespond", "x-auto-response-suppress"] {
+        for name in [
+            "list-id",
+            "list-unsubscribe",
+            "x-autoreply",
+            "x-autorespond",
+            "x-auto-response-suppress",
+        ] {
             if header(name).is_some() {
                 return Some(format!("{} header present", display_name(name)));
             }
@@ -144,8 +218,14 @@ impl Policy {
         }
         if let Some(sent) = submission.date.or(internal_date) {
             let age = now.signed_duration_since(sent.with_timezone(&Utc));
-            if age.to_std().is_ok_and(|age| age > self.config.skip_older_than) {
-                return Some(format!("older than {} (skip_older_than)", describe(self.config.skip_older_than)));
+            if age
+                .to_std()
+                .is_ok_and(|age| age > self.config.skip_older_than)
+            {
+                return Some(format!(
+                    "older than {} (skip_older_than)",
+                    describe(self.config.skip_older_than)
+                ));
             }
         }
         if let Some(failed) = auth.as_ref().and_then(AuthVerdict::failed) {
@@ -176,7 +256,10 @@ fn display_name(lower: &str) -> String {
         .split('-')
         .map(|w| {
             let mut chars = w.chars();
-            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join("-")
@@ -198,16 +281,27 @@ fn matches_any(list: &[String], address: &str) -> bool {
 /// server adds it last (on top), and any below it could have been written by
 /// the sender.
 fn auth_verdict(headers: &[(String, String)], authserv_id: &str) -> Option<AuthVerdict> {
-    let (_, value) = headers.iter().find(|(name, _)| name == "authentication-results")?;
+    let (_, value) = headers
+        .iter()
+        .find(|(name, _)| name == "authentication-results")?;
     let mut parts = value.split(';');
     let id = parts.next()?.split_whitespace().next()?;
     if !id.eq_ignore_ascii_case(authserv_id) {
         return None;
     }
-    let mut verdict = AuthVerdict { authserv_id: id.to_string(), ..AuthVerdict::default() };
+    let mut verdict = AuthVerdict {
+        authserv_id: id.to_string(),
+        ..AuthVerdict::default()
+    };
     for part in parts {
-        let Some((method, rest)) = part.trim().split_once('=') else { continue };
-        let result = rest.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
+        let Some((method, rest)) = part.trim().split_once('=') else {
+            continue;
+        };
+        let result = rest
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let slot = match method.trim().to_ascii_lowercase().as_str() {
             "dmarc" => &mut verdict.dmarc,
             "dkim" => &mut verdict.dkim,

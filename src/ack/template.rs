@@ -8,14 +8,28 @@ use std::path::{Path, PathBuf};
 use crate::config::ack::Language;
 
 /// What a template may refer to.
-pub const PLACEHOLDERS: [&str; 6] = ["reference", "title", "received_at", "attachments", "name", "publication"];
+pub const PLACEHOLDERS: [&str; 6] = [
+    "reference",
+    "title",
+    "received_at",
+    "attachments",
+    "name",
+    "publication",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read template {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("template {path}, line {line}: {message}")]
-    Invalid { path: PathBuf, line: usize, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,10 +58,20 @@ impl Templates {
     pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
         let load = |lang: Language| {
             let path = dir.join(format!("ack.{}.txt", lang.code()));
-            let text = std::fs::read_to_string(&path).map_err(|source| TemplateError::Read { path: path.clone(), source })?;
-            Template::parse(&text).map_err(|(line, message)| TemplateError::Invalid { path, line, message })
+            let text = std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            Template::parse(&text).map_err(|(line, message)| TemplateError::Invalid {
+                path,
+                line,
+                message,
+            })
         };
-        Ok(Templates { zh: load(Language::Zh)?, en: load(Language::En)? })
+        Ok(Templates {
+            zh: load(Language::Zh)?,
+            en: load(Language::En)?,
+        })
     }
 
     pub fn get(&self, lang: Language) -> &Template {
@@ -67,8 +91,13 @@ impl Template {
             .strip_prefix("Subject:")
             .ok_or((1, "the first line must be `Subject: …`".to_string()))?
             .trim();
-        let body = rest.strip_prefix('\n').ok_or((2, "a blank line must follow the subject".to_string()))?;
-        Ok(Template { subject: parse_text(subject, 1)?, body: parse_text(body.trim_end(), 3)? })
+        let body = rest
+            .strip_prefix('\n')
+            .ok_or((2, "a blank line must follow the subject".to_string()))?;
+        Ok(Template {
+            subject: parse_text(subject, 1)?,
+            body: parse_text(body.trim_end(), 3)?,
+        })
     }
 
     /// Every placeholder gets a value: unknown names were refused at parse.
@@ -108,12 +137,23 @@ fn parse_text(text: &str, first_line: usize) -> Result<Text, (usize, String)> {
             '{' => {
                 let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
                 let field = PLACEHOLDERS.iter().find(|p| **p == name).ok_or_else(|| {
-                    (line, format!("unknown placeholder {{{name}}}: expected one of {}", PLACEHOLDERS.join(", ")))
+                    (
+                        line,
+                        format!(
+                            "unknown placeholder {{{name}}}: expected one of {}",
+                            PLACEHOLDERS.join(", ")
+                        ),
+                    )
                 })?;
                 pieces.push(Piece::Text(std::mem::take(&mut literal)));
                 pieces.push(Piece::Field(field));
             }
-            '}' => return Err((line, "unmatched `}` (write `}}` for a literal brace)".into())),
+            '}' => {
+                return Err((
+                    line,
+                    "unmatched `}` (write `}}` for a literal brace)".into(),
+                ));
+            }
             '\n' => {
                 line += 1;
                 literal.push(c);
@@ -132,7 +172,10 @@ mod tests {
     #[test]
     fn renders_placeholders_and_literal_braces() {
         let t = Template::parse("Subject: Got {title}\n\nRef {reference} {{x}}\n").unwrap();
-        let values = HashMap::from([("title", "诗".to_string()), ("reference", "SP-1".to_string())]);
+        let values = HashMap::from([
+            ("title", "诗".to_string()),
+            ("reference", "SP-1".to_string()),
+        ]);
         assert_eq!(t.render(&values), ("Got 诗".into(), "Ref SP-1 {x}".into()));
     }
 

@@ -99,6 +99,9 @@ pub async fn run(config_path: &Path, files: &[PathBuf], mailbox: &str) -> u8 {
                     IngestOutcome::SeenAgain { reference, .. } => {
                         println!("{name}: seen again, already {reference}")
                     }
+                    IngestOutcome::FollowUp { reference, .. } => {
+                        println!("{name}: follow-up to {reference}")
+                    }
                 }
             }
             if unreadable { exit::NOINPUT } else { exit::OK }

@@ -36,7 +36,10 @@ pub struct SmtpConfig {
     pub from_name: Option<String>,
     /// For the file transport.
     pub directory: Option<PathBuf>,
-    #[serde(default = "default_timeout", deserialize_with = "duration::deserialize")]
+    #[serde(
+        default = "default_timeout",
+        deserialize_with = "duration::deserialize"
+    )]
     pub timeout: Duration,
     #[serde(skip)]
     pub password: Option<Secret>,
@@ -53,7 +56,9 @@ impl SmtpConfig {
 
     /// The domain of `from`, used for our Message-IDs.
     pub fn domain(&self) -> &str {
-        self.from.rsplit_once('@').map_or("localhost", |(_, domain)| domain)
+        self.from
+            .rsplit_once('@')
+            .map_or("localhost", |(_, domain)| domain)
     }
 }
 

@@ -433,11 +433,16 @@ impl Config {
             return Err(self.key_error("ack.enabled", "acknowledgements need an [smtp] section"));
         };
         if !smtp.from.contains('@') {
-            return Err(self.key_error("smtp.from", "expected the submissions address, e.g. submissions@example.org"));
+            return Err(self.key_error(
+                "smtp.from",
+                "expected the submissions address, e.g. submissions@example.org",
+            ));
         }
         match smtp.transport {
             ack::TransportKind::File if smtp.directory.is_none() => {
-                return Err(self.key_error("smtp.directory", "the file transport needs a directory"));
+                return Err(
+                    self.key_error("smtp.directory", "the file transport needs a directory")
+                );
             }
             ack::TransportKind::Smtp if smtp.host.is_none() => {
                 return Err(self.key_error("smtp.host", "the smtp transport needs a host"));

@@ -44,8 +44,14 @@ impl<'a> From<&'a MailboxConfig> for PasswordSource<'a> {
 }
 
 /// Returns the password (None when no source is set), or the offending key and why.
-pub(super) fn resolve(source: PasswordSource<'_>) -> Result<Option<Secret>, (&'static str, String)> {
-    let set = [source.file.is_some(), source.env.is_some(), source.credential.is_some()];
+pub(super) fn resolve(
+    source: PasswordSource<'_>,
+) -> Result<Option<Secret>, (&'static str, String)> {
+    let set = [
+        source.file.is_some(),
+        source.env.is_some(),
+        source.credential.is_some(),
+    ];
     match set.iter().filter(|set| **set).count() {
         0 => return Ok(None),
         1 => {}
@@ -57,7 +63,9 @@ pub(super) fn resolve(source: PasswordSource<'_>) -> Result<Option<Secret>, (&'s
         }
     }
     if let Some(path) = source.file {
-        return read_trimmed(path).map(Some).map_err(|e| ("password_file", e));
+        return read_trimmed(path)
+            .map(Some)
+            .map_err(|e| ("password_file", e));
     }
     if let Some(var) = source.env {
         return match std::env::var(var) {
@@ -83,7 +91,9 @@ pub(super) fn resolve(source: PasswordSource<'_>) -> Result<Option<Secret>, (&'s
             format!("`{name}` is not a credential name"),
         ));
     }
-    read_trimmed(&Path::new(&dir).join(name)).map(Some).map_err(|e| ("password_credential", e))
+    read_trimmed(&Path::new(&dir).join(name))
+        .map(Some)
+        .map_err(|e| ("password_credential", e))
 }
 
 /// Trailing newlines are what editors leave in password files; other

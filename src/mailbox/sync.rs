@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use super::connect::{self, ImapSession, ServerInfo};
 use super::{Backoff, MailboxError, uidset};
 use crate::config::{AfterIngest, MailboxConfig};
-use crate::ingest::{Fetched, FetchedBody, Ingestor};
-use crate::store::{IngestOutcome, Lease, MailboxProgress, SourceLocation};
+use crate::ingest::{Fetched, FetchedBody, Ingestor, Tally};
+use crate::store::{Lease, MailboxProgress, SourceLocation};
 
 /// A message's UID and RFC822.SIZE.
 type UidSize = (u32, u64);
@@ -21,14 +21,7 @@ type UidSize = (u32, u64);
 /// Servers drop IDLE after 30 minutes of silence (RFC 2177): re-issue before.
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SyncReport {
-    pub ingested: u64,
-    pub quarantined: u64,
-    pub seen_again: u64,
-    /// Messages committed earlier whose server action had not happened yet.
-    pub leftovers: u64,
-}
+pub type SyncReport = Tally;
 
 /// Connect, sync, wait for news, repeat — until shutdown (Ok) or an error.
 pub(super) async fn serve(
@@ -194,7 +187,7 @@ impl<'a> Syncer<'a> {
             self.act(session, &leftover).await?;
         }
 
-        let limits = &self.ingestor.limits;
+        let limits = &self.ingestor.settings.limits;
         // A too-big message counts for its header size only in batching.
         let weights: Vec<UidSize> = fresh
             .iter()
@@ -225,15 +218,7 @@ impl<'a> Syncer<'a> {
                 .ingestor
                 .ingest(&config.name, fetched, Some(progress))
                 .await?;
-            for outcome in &outcomes {
-                match outcome {
-                    IngestOutcome::Created {
-                        quarantined: true, ..
-                    } => report.quarantined += 1,
-                    IngestOutcome::Created { .. } => report.ingested += 1,
-                    IngestOutcome::SeenAgain { .. } => report.seen_again += 1,
-                }
-            }
+            report.add(&outcomes);
             // Committed: only now may the server be touched.
             self.act(session, batch).await?;
         }
@@ -274,7 +259,7 @@ impl<'a> Syncer<'a> {
         uidvalidity: u32,
         batch: &[UidSize],
     ) -> Result<Vec<Fetched>, MailboxError> {
-        let limit = self.ingestor.limits.max_message_bytes;
+        let limit = self.ingestor.settings.limits.max_message_bytes;
         let (too_big, normal): (Vec<_>, Vec<_>) = batch.iter().partition(|(_, size)| *size > limit);
         let mut out = Vec::with_capacity(batch.len());
         for (set, query, whole) in [
@@ -341,7 +326,7 @@ impl<'a> Syncer<'a> {
         messages: &[UidSize],
     ) -> Result<(), MailboxError> {
         let config = self.config;
-        let limit = self.ingestor.limits.max_message_bytes;
+        let limit = self.ingestor.settings.limits.max_message_bytes;
         let rejected: Vec<u32> = messages
             .iter()
             .filter(|(_, size)| *size > limit)

@@ -14,8 +14,8 @@ mod types;
 use chrono_tz::Tz;
 
 pub use types::{
-    DraftFilter, DraftKey, Incoming, IngestOutcome, MailboxProgress, RawContent, ReparseReport,
-    SeenAgain, SourceLocation,
+    DraftFilter, DraftKey, DueAck, Incoming, IngestOutcome, MailboxProgress, RawContent,
+    ReparseReport, SeenAgain, SourceLocation,
 };
 
 use crate::draft::{DraftView, EventView};
@@ -221,6 +221,41 @@ impl Store {
 
     pub fn time_zone(&self) -> Tz {
         dispatch!(self, e => e.time_zone())
+    }
+
+    /// Claims up to `limit` due acknowledgements for `owner` until `lease_until`.
+    pub async fn claim_due_acks(
+        &self,
+        owner: &str,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+    ) -> Result<Vec<DueAck>> {
+        dispatch!(self, e => e.claim_due_acks(owner, lease_until, limit).await)
+    }
+
+    pub async fn release_ack_leases(&self, owner: &str) -> Result<u64> {
+        dispatch!(self, e => e.release_ack_leases(owner).await)
+    }
+
+    pub async fn ack_sent(&self, draft_id: i64, message_id: &str) -> Result<()> {
+        dispatch!(self, e => e.ack_sent(draft_id, message_id).await)
+    }
+
+    pub async fn ack_retry(
+        &self,
+        draft_id: i64,
+        next: chrono::DateTime<chrono::Utc>,
+        error: &str,
+    ) -> Result<()> {
+        dispatch!(self, e => e.ack_retry(draft_id, next, error).await)
+    }
+
+    pub async fn ack_failed(&self, draft_id: i64, error: &str) -> Result<()> {
+        dispatch!(self, e => e.ack_failed(draft_id, error).await)
+    }
+
+    pub async fn ack_backlog(&self) -> Result<i64> {
+        dispatch!(self, e => e.ack_backlog().await)
     }
 
     pub async fn count_rows(&self, table: &copy::TableSpec) -> Result<i64> {

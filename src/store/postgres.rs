@@ -11,6 +11,9 @@ use super::{Result, StoreError};
 
 pub(super) type Db = sqlx::Postgres;
 
+/// Several senders share the outbox; each skips rows another is claiming.
+pub(super) const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
+
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 #[path = "sql/batch.rs"]
@@ -19,6 +22,8 @@ mod batch;
 mod copy;
 #[path = "sql/engine.rs"]
 mod engine;
+#[path = "sql/outbox.rs"]
+mod outbox;
 #[path = "sql/query.rs"]
 mod query;
 #[path = "sql/reparse.rs"]

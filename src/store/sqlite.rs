@@ -10,6 +10,9 @@ use super::{Result, StoreError};
 
 pub(super) type Db = sqlx::Sqlite;
 
+/// SQLite runs one writer at a time: a claiming UPDATE is already exclusive.
+pub(super) const SKIP_LOCKED: &str = "";
+
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 // The SQL is shared with the PostgreSQL backend: the same files, compiled
@@ -20,6 +23,8 @@ mod batch;
 mod copy;
 #[path = "sql/engine.rs"]
 mod engine;
+#[path = "sql/outbox.rs"]
+mod outbox;
 #[path = "sql/query.rs"]
 mod query;
 #[path = "sql/reparse.rs"]

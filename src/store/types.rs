@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::ack::policy::AckPlan;
 use crate::draft::DraftStatus;
 use crate::message::Parsed;
 
@@ -34,6 +35,10 @@ pub struct Incoming {
     pub raw: RawContent,
     pub internal_date: Option<DateTime<FixedOffset>>,
     pub parsed: Parsed,
+    /// Whether and to whom to acknowledge; None when acknowledgements are off.
+    pub ack: Option<AckPlan>,
+    /// References of drafts this message replies to (see `ack::followup`).
+    pub follow_up_of: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +70,9 @@ pub enum IngestOutcome {
         reference: String,
         reason: SeenAgain,
     },
+    /// A reply to an acknowledgement (or quoting a reference): kept with
+    /// the existing draft as an event, never a new draft or acknowledgement.
+    FollowUp { draft_id: i64, reference: String },
 }
 
 /// The position a mailbox has durably reached, committed with its batch.
@@ -115,4 +123,14 @@ pub struct ReparseReport {
     pub released: u64,
     /// Records without raw bytes (too big to download) left as they were.
     pub skipped: u64,
+}
+
+/// A queued acknowledgement claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueAck {
+    pub draft_id: i64,
+    pub to_address: String,
+    pub to_name: Option<String>,
+    pub attempts: u32,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }

@@ -28,10 +28,16 @@ fn draft(title: &str, body: &str) -> DraftView {
         status: DraftStatus::New,
         mailbox: "submissions".into(),
         message_id: Some("sub-1@mail.example.org".into()),
-        from: Some(Address { name: Some("李明".into()), address: "li.ming@example.org".into() }),
+        from: Some(Address {
+            name: Some("李明".into()),
+            address: "li.ming@example.org".into(),
+        }),
         subject: Some(title.into()),
         title: title.into(),
-        received_at: FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 11, 28, 9, 15, 0).unwrap(),
+        received_at: FixedOffset::east_opt(8 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 11, 28, 9, 15, 0)
+            .unwrap(),
         body_text: body.into(),
         attachments: vec![AttachmentView {
             index: 0,
@@ -42,11 +48,16 @@ fn draft(title: &str, body: &str) -> DraftView {
         }],
         classification: Classification::Normal,
         quarantine_reason: None,
+        ack: None,
+        sender_auth: None,
     }
 }
 
 fn to() -> Recipient {
-    Recipient { address: "li.ming@example.org".into(), name: Some("李明".into()) }
+    Recipient {
+        address: "li.ming@example.org".into(),
+        name: Some("李明".into()),
+    }
 }
 
 fn compose_bytes(d: &DraftView, to: &Recipient) -> Vec<u8> {
@@ -55,20 +66,47 @@ fn compose_bytes(d: &DraftView, to: &Recipient) -> Vec<u8> {
 
 #[test]
 fn a_chinese_submission_gets_a_chinese_acknowledgement_marked_automatic() {
-    let bytes = compose_bytes(&draft("上好戰“疫”這堂課", "新冠肺炎疫情發生以來，教育部教師司黨支部認真學習。"), &to());
+    let bytes = compose_bytes(
+        &draft(
+            "上好戰“疫”這堂課",
+            "新冠肺炎疫情發生以來，教育部教師司黨支部認真學習。",
+        ),
+        &to(),
+    );
     let parsed = MessageParser::default().parse(&bytes).unwrap();
     let subject = parsed.subject().unwrap();
-    assert!(subject.contains("来稿已收到") && subject.contains("SP-20261128-0007"), "{subject}");
+    assert!(
+        subject.contains("来稿已收到") && subject.contains("SP-20261128-0007"),
+        "{subject}"
+    );
     let body = parsed.body_text(0).unwrap();
     assert!(body.contains("李明您好"), "{body}");
-    assert!(body.contains("2026年11月28日 09:15 (Asia/Shanghai)"), "{body}");
+    assert!(
+        body.contains("2026年11月28日 09:15 (Asia/Shanghai)"),
+        "{body}"
+    );
     assert!(body.contains("上好戰疫這堂課.docx（12.5 KB）"), "{body}");
     assert!(body.contains("《旗幟》編輯部"), "{body}");
-    assert_eq!(parsed.message_id(), Some("ack.SP-20261128-0007@example.org"));
-    assert_eq!(parsed.in_reply_to().as_text(), Some("sub-1@mail.example.org"));
-    assert_eq!(parsed.references().as_text(), Some("sub-1@mail.example.org"));
-    assert_eq!(parsed.header_raw("Auto-Submitted").map(str::trim), Some("auto-replied"));
-    assert_eq!(parsed.header_raw("X-Auto-Response-Suppress").map(str::trim), Some("All"));
+    assert_eq!(
+        parsed.message_id(),
+        Some("ack.SP-20261128-0007@example.org")
+    );
+    assert_eq!(
+        parsed.in_reply_to().as_text(),
+        Some("sub-1@mail.example.org")
+    );
+    assert_eq!(
+        parsed.references().as_text(),
+        Some("sub-1@mail.example.org")
+    );
+    assert_eq!(
+        parsed.header_raw("Auto-Submitted").map(str::trim),
+        Some("auto-replied")
+    );
+    assert_eq!(
+        parsed.header_raw("X-Auto-Response-Suppress").map(str::trim),
+        Some("All")
+    );
     // Non-ASCII headers are RFC 2047-encoded on the wire, never raw UTF-8.
     let head = String::from_utf8_lossy(crate::ingest::header_section(&bytes));
     assert!(head.is_ascii(), "{head}");
@@ -76,14 +114,26 @@ fn a_chinese_submission_gets_a_chinese_acknowledgement_marked_automatic() {
 
 #[test]
 fn an_english_submission_gets_an_english_acknowledgement() {
-    let d = draft("Teaching online", "Dear editors, please find my essay on teaching online attached.");
-    let to = Recipient { address: "ada@example.org".into(), name: None };
+    let d = draft(
+        "Teaching online",
+        "Dear editors, please find my essay on teaching online attached.",
+    );
+    let to = Recipient {
+        address: "ada@example.org".into(),
+        name: None,
+    };
     let parsed_bytes = compose_bytes(&d, &to);
     let parsed = MessageParser::default().parse(&parsed_bytes).unwrap();
-    assert_eq!(parsed.subject(), Some("Submission received: Teaching online (ref. SP-20261128-0007)"));
+    assert_eq!(
+        parsed.subject(),
+        Some("Submission received: Teaching online (ref. SP-20261128-0007)")
+    );
     let body = parsed.body_text(0).unwrap();
     assert!(body.starts_with("Dear contributor,"), "{body}");
-    assert!(body.contains("28 November 2026, 09:15 (Asia/Shanghai)"), "{body}");
+    assert!(
+        body.contains("28 November 2026, 09:15 (Asia/Shanghai)"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -91,27 +141,52 @@ fn the_message_id_is_the_same_on_every_attempt() {
     let d = draft("诗", "诗");
     let first = compose(&d, &to(), &sender(), &templates()).unwrap();
     let second = compose(&d, &to(), &sender(), &templates()).unwrap();
-    let id = |m: &lettre::Message| MessageParser::default().parse(&m.formatted()).unwrap().message_id().map(str::to_string);
+    let id = |m: &lettre::Message| {
+        MessageParser::default()
+            .parse(&m.formatted())
+            .unwrap()
+            .message_id()
+            .map(str::to_string)
+    };
     assert_eq!(id(&first), id(&second));
 }
 
 #[test]
 fn line_breaks_in_title_or_name_cannot_inject_headers() {
     let d = draft("Poem\r\nBcc: victim@example.net\r\nX-Injected: yes", "body");
-    let to = Recipient { address: "li.ming@example.org".into(), name: Some("Evil\r\nCc: other@example.net".into()) };
+    let to = Recipient {
+        address: "li.ming@example.org".into(),
+        name: Some("Evil\r\nCc: other@example.net".into()),
+    };
     let bytes = compose_bytes(&d, &to);
     let parsed = MessageParser::default().parse(&bytes).unwrap();
     for name in ["Bcc", "Cc", "X-Injected"] {
-        assert!(parsed.header_raw(name).is_none(), "{name} injected:\n{}", String::from_utf8_lossy(&bytes));
+        assert!(
+            parsed.header_raw(name).is_none(),
+            "{name} injected:\n{}",
+            String::from_utf8_lossy(&bytes)
+        );
     }
     assert_eq!(parsed.to().unwrap().iter().count(), 1);
-    assert!(parsed.subject().unwrap().contains("Bcc: victim"), "kept as text in the subject");
+    assert!(
+        parsed.subject().unwrap().contains("Bcc: victim"),
+        "kept as text in the subject"
+    );
 }
 
 #[test]
 fn language_follows_the_text() {
-    assert_eq!(language_of("教育部教師司:上好戰“疫”這堂課", Language::En), Language::Zh);
-    assert_eq!(language_of("An essay on teaching online", Language::Zh), Language::En);
+    assert_eq!(
+        language_of("教育部教師司:上好戰“疫”這堂課", Language::En),
+        Language::Zh
+    );
+    assert_eq!(
+        language_of("An essay on teaching online", Language::Zh),
+        Language::En
+    );
     assert_eq!(language_of("2026 !!!", Language::En), Language::En);
-    assert_eq!(language_of("我的 essay about Shanghai 的故事", Language::En), Language::Zh);
+    assert_eq!(
+        language_of("我的 essay about Shanghai 的故事", Language::En),
+        Language::Zh
+    );
 }

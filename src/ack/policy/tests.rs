@@ -6,7 +6,10 @@ use super::*;
 use crate::message::{self, ParseOptions};
 
 fn policy(config: AckConfig) -> Policy {
-    Policy { config, own_addresses: vec!["submissions@example.org".into()] }
+    Policy {
+        config,
+        own_addresses: vec!["submissions@example.org".into()],
+    }
 }
 
 fn now() -> DateTime<Utc> {
@@ -20,7 +23,13 @@ fn plan_with(config: AckConfig, extra_headers: &str) -> AckPlan {
     );
     let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
     let headers = crate::ingest::header_section(raw.as_bytes());
-    policy(config).plan(headers, &parsed.submission, parsed.quarantine.is_some(), None, now())
+    policy(config).plan(
+        headers,
+        &parsed.submission,
+        parsed.quarantine.is_some(),
+        None,
+        now(),
+    )
 }
 
 fn reason(extra_headers: &str) -> Option<String> {
@@ -54,10 +63,16 @@ fn automated_mail_is_never_acknowledged() {
         ("Precedence: junk\r\n", "Precedence"),
         ("Precedence: list\r\n", "Precedence"),
         ("List-Id: <poetry.lists.example.org>\r\n", "List-ID"),
-        ("List-Unsubscribe: <mailto:leave@example.org>\r\n", "List-Unsubscribe"),
+        (
+            "List-Unsubscribe: <mailto:leave@example.org>\r\n",
+            "List-Unsubscribe",
+        ),
         ("X-Autoreply: yes\r\n", "X-Autoreply"),
         ("X-Autorespond: yes\r\n", "X-Autorespond"),
-        ("X-Auto-Response-Suppress: All\r\n", "X-Auto-Response-Suppress"),
+        (
+            "X-Auto-Response-Suppress: All\r\n",
+            "X-Auto-Response-Suppress",
+        ),
         ("Return-Path: <>\r\n", "null sender"),
     ] {
         let reason = reason(header).unwrap_or_else(|| panic!("{header} was acknowledged"));
@@ -68,48 +83,89 @@ fn automated_mail_is_never_acknowledged() {
 
 #[test]
 fn robots_and_our_own_address_are_never_acknowledged() {
-    for from in ["MAILER-DAEMON@example.org", "postmaster@example.org", "no-reply@example.org", "noreply@example.org"] {
+    for from in [
+        "MAILER-DAEMON@example.org",
+        "postmaster@example.org",
+        "no-reply@example.org",
+        "noreply@example.org",
+    ] {
         let raw = format!("From: {from}\r\nSubject: x\r\nMessage-ID: <b@x>\r\n\r\nx\r\n");
         let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
-        let plan = policy(AckConfig::default()).plan(raw.as_bytes(), &parsed.submission, false, None, now());
-        assert!(matches!(plan.decision, Decision::Suppress(_)), "{from} acknowledged");
+        let plan = policy(AckConfig::default()).plan(
+            raw.as_bytes(),
+            &parsed.submission,
+            false,
+            None,
+            now(),
+        );
+        assert!(
+            matches!(plan.decision, Decision::Suppress(_)),
+            "{from} acknowledged"
+        );
     }
     let raw = "From: Editors <submissions@example.org>\r\nSubject: x\r\n\r\nx\r\n";
     let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
-    let plan = policy(AckConfig::default()).plan(raw.as_bytes(), &parsed.submission, false, None, now());
-    assert_eq!(plan.decision, Decision::Suppress("mail from our own address".into()));
+    let plan =
+        policy(AckConfig::default()).plan(raw.as_bytes(), &parsed.submission, false, None, now());
+    assert_eq!(
+        plan.decision,
+        Decision::Suppress("mail from our own address".into())
+    );
 }
 
 #[test]
 fn old_mail_deny_list_and_quarantine_are_not_acknowledged() {
-    let config = AckConfig { skip_older_than: Duration::from_secs(600), ..AckConfig::default() };
-    assert!(matches!(plan_with(config, "").decision, Decision::Suppress(r) if r.starts_with("older than")));
-    let config = AckConfig { deny: vec!["@example.org".into()], ..AckConfig::default() };
+    let config = AckConfig {
+        skip_older_than: Duration::from_secs(600),
+        ..AckConfig::default()
+    };
+    assert!(
+        matches!(plan_with(config, "").decision, Decision::Suppress(r) if r.starts_with("older than"))
+    );
+    let config = AckConfig {
+        deny: vec!["@example.org".into()],
+        ..AckConfig::default()
+    };
     assert!(matches!(plan_with(config, "").decision, Decision::Suppress(r) if r.contains("deny")));
     let raw = "From: a@example.org\r\nSubject: x\r\n\r\nx\r\n";
     let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
-    let plan = policy(AckConfig::default()).plan(raw.as_bytes(), &parsed.submission, true, None, now());
+    let plan =
+        policy(AckConfig::default()).plan(raw.as_bytes(), &parsed.submission, true, None, now());
     assert_eq!(plan.decision, Decision::Suppress("quarantined".into()));
 }
 
 #[test]
 fn only_the_topmost_authentication_results_from_our_provider_is_trusted() {
-    let config = AckConfig { authserv_id: Some("mx.example.org".into()), ..AckConfig::default() };
+    let config = AckConfig {
+        authserv_id: Some("mx.example.org".into()),
+        ..AckConfig::default()
+    };
     let fail = "Authentication-Results: mx.example.org; spf=fail smtp.mailfrom=example.org; dmarc=fail header.from=example.org\r\n";
     let plan = plan_with(config.clone(), fail);
-    assert_eq!(plan.decision, Decision::Suppress("sender authentication failed (dmarc=fail)".into()));
+    assert_eq!(
+        plan.decision,
+        Decision::Suppress("sender authentication failed (dmarc=fail)".into())
+    );
     assert_eq!(plan.auth.unwrap().spf.as_deref(), Some("fail"));
 
     // A forger's own "pass" below the provider's verdict changes nothing…
     let forged_below = format!("{fail}Authentication-Results: mx.example.org; dmarc=pass\r\n");
-    assert!(matches!(plan_with(config.clone(), &forged_below).decision, Decision::Suppress(_)));
+    assert!(matches!(
+        plan_with(config.clone(), &forged_below).decision,
+        Decision::Suppress(_)
+    ));
     // … and a header from another authserv-id is ignored entirely.
     let other = "Authentication-Results: evil.example.net; dmarc=fail\r\n";
     let plan = plan_with(config.clone(), other);
     assert_eq!((plan.decision, plan.auth), (Decision::Send, None));
 
-    let strict = AckConfig { only_authenticated: true, ..config };
-    assert!(matches!(plan_with(strict.clone(), "").decision, Decision::Suppress(r) if r.contains("not authenticated")));
+    let strict = AckConfig {
+        only_authenticated: true,
+        ..config
+    };
+    assert!(
+        matches!(plan_with(strict.clone(), "").decision, Decision::Suppress(r) if r.contains("not authenticated"))
+    );
     let pass = "Authentication-Results: mx.example.org; dkim=pass; spf=pass; dmarc=pass\r\n";
     assert_eq!(plan_with(strict, pass).decision, Decision::Send);
 }

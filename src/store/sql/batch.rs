@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::engine::db_time;
 use super::{Db, Engine};
+use crate::ack::policy::{AckPlan, Decision};
 use crate::draft::DraftStatus;
 use crate::store::{
     Incoming, IngestOutcome, MailboxProgress, RawContent, Result, SeenAgain, SourceLocation,
@@ -171,7 +172,112 @@ impl Engine {
                     .await;
             }
         }
+        for reference in &item.follow_up_of {
+            let target: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM drafts WHERE reference = $1")
+                    .bind(reference)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if let Some(draft_id) = target {
+                return self
+                    .follow_up(tx, item, draft_id, reference.clone(), sha, now)
+                    .await;
+            }
+        }
         self.create_draft(tx, item, sha, now).await
+    }
+
+    /// A reply to an acknowledgement joins its draft: raw bytes kept, an
+    /// event for editors, no new draft and no acknowledgement.
+    async fn follow_up(
+        &self,
+        tx: &mut Transaction<'_>,
+        item: &Incoming,
+        draft_id: i64,
+        reference: String,
+        sha: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<IngestOutcome> {
+        if let (Some(sha), RawContent::Full(bytes)) = (sha, &item.raw) {
+            insert_raw(tx, sha, bytes, now).await?;
+        }
+        let submission = &item.parsed.submission;
+        let detail = json!({
+            "mailbox": item.mailbox,
+            "location": location_json(&item.location),
+            "from": submission.from.as_ref().map(|a| &a.address),
+            "subject": submission.subject,
+            "message_id": submission.message_id,
+        });
+        insert_event(tx, draft_id, now, "follow_up", &self.actor, &detail, sha).await?;
+        record_location(tx, item, draft_id, now).await?;
+        Ok(IngestOutcome::FollowUp {
+            draft_id,
+            reference,
+        })
+    }
+
+    /// The outbox row, in the draft's own transaction: a draft is never
+    /// stored without its acknowledgement decision, nor the reverse.
+    async fn queue_ack(
+        &self,
+        tx: &mut Transaction<'_>,
+        draft_id: i64,
+        plan: &AckPlan,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let to = plan.to.as_ref();
+        let mut decision = plan.decision.clone();
+        if let (Decision::Send, Some(to)) = (&decision, to) {
+            let since =
+                now - chrono::Duration::from_std(plan.limits.rate_window).unwrap_or_default();
+            let recent: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM acks WHERE to_address = $1 AND created_at > $2
+                 AND status IN ('pending', 'sent')",
+            )
+            .bind(&to.address)
+            .bind(since)
+            .fetch_one(&mut **tx)
+            .await?;
+            if recent >= i64::from(plan.limits.rate_limit) {
+                decision = Decision::Suppress(format!(
+                    "rate limited: {recent} acknowledgements to this address within {}h",
+                    plan.limits.rate_window.as_secs() / 3600
+                ));
+            }
+        }
+        let (status, reason, next_attempt) = match &decision {
+            Decision::Send => ("pending", None, Some(now)),
+            Decision::Suppress(reason) => ("suppressed", Some(reason.as_str()), None),
+        };
+        let expires_at =
+            now + chrono::Duration::from_std(plan.limits.expire_after).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO acks (draft_id, status, reason, to_address, to_name, next_attempt_at, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(draft_id)
+        .bind(status)
+        .bind(reason)
+        .bind(to.map(|t| t.address.as_str()))
+        .bind(to.and_then(|t| t.name.as_deref()))
+        .bind(next_attempt)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+        if let Some(auth) = &plan.auth {
+            sqlx::query("UPDATE drafts SET sender_auth = $2 WHERE id = $1")
+                .bind(draft_id)
+                .bind(serde_json::to_string(auth).unwrap_or_default())
+                .execute(&mut **tx)
+                .await?;
+        }
+        let event = match &decision {
+            Decision::Send => json!({ "ack": "pending", "to": to.map(|t| &t.address) }),
+            Decision::Suppress(reason) => json!({ "ack": "suppressed", "reason": reason }),
+        };
+        insert_event(tx, draft_id, now, "ack_queued", &self.actor, &event, None).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -266,6 +372,9 @@ impl Engine {
         detail["location"] = location_json(&item.location);
         insert_event(tx, draft_id, now, kind, &self.actor, &detail, None).await?;
         record_location(tx, item, draft_id, now).await?;
+        if let Some(plan) = &item.ack {
+            self.queue_ack(tx, draft_id, plan, now).await?;
+        }
         Ok(IngestOutcome::Created {
             draft_id,
             reference,

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::Engine;
-use super::rows::{DRAFT_COLUMNS, attachment_from_row, draft_from_row};
-use crate::draft::{AttachmentView, DraftStatus, DraftView, EventView};
+use super::rows::{ACK_COLUMNS, DRAFT_COLUMNS, ack_from_row, attachment_from_row, draft_from_row};
+use super::{Db, Engine};
+use crate::draft::{AckView, AttachmentView, DraftStatus, DraftView, EventView};
 use crate::store::{DraftFilter, DraftKey, MailboxProgress, Result, StoreError};
 
 impl Engine {
@@ -23,17 +23,49 @@ impl Engine {
         .bind(filter.limit.map_or(i64::MAX, i64::from))
         .fetch_all(&self.pool)
         .await?;
+        self.views(&rows).await
+    }
+
+    /// Draft rows with their attachments and acknowledgement, fetched for
+    /// all of them at once rather than per draft.
+    async fn views(&self, rows: &[<Db as sqlx::Database>::Row]) -> Result<Vec<DraftView>> {
         let ids: Vec<i64> = rows
             .iter()
             .map(|row| row.try_get("id"))
             .collect::<Result<_, _>>()?;
         let mut attachments = self.attachments_of(&ids).await?;
+        let mut acks = self.acks_of(&ids).await?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get("id")?;
-                draft_from_row(row, self.tz, attachments.remove(&id).unwrap_or_default())
+                draft_from_row(
+                    row,
+                    self.tz,
+                    attachments.remove(&id).unwrap_or_default(),
+                    acks.remove(&id),
+                )
             })
             .collect()
+    }
+
+    async fn acks_of(&self, ids: &[i64]) -> Result<HashMap<i64, AckView>> {
+        let mut by_draft = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ACK_COLUMNS} FROM acks WHERE draft_id IN ({list})"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            for row in &rows {
+                by_draft.insert(row.try_get("draft_id")?, ack_from_row(row, self.tz)?);
+            }
+        }
+        Ok(by_draft)
     }
 
     /// Attachments of many drafts in a few queries, not one per draft.
@@ -79,13 +111,7 @@ impl Engine {
         else {
             return Ok(None);
         };
-        let id: i64 = row.try_get("id")?;
-        let attachments = self
-            .attachments_of(&[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        Ok(Some(draft_from_row(&row, self.tz, attachments)?))
+        Ok(self.views(&[row]).await?.pop())
     }
 
     /// The exact bytes as received; for a message too big to download, the

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::Db;
 use super::engine::db_time;
-use crate::draft::{AttachmentView, DraftStatus, DraftView};
+use crate::draft::{AckView, AttachmentView, DraftStatus, DraftView};
 use crate::message::{Address, Disposition, Parsed};
 use crate::store::{Result, StoreError};
 
@@ -74,12 +74,13 @@ fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 pub(super) const DRAFT_COLUMNS: &str =
     "id, reference, status, mailbox, message_id, from_name, from_address,
-    subject, title, received_at, body_text, classification, quarantine_reason";
+    subject, title, received_at, body_text, classification, quarantine_reason, sender_auth";
 
 pub(super) fn draft_from_row(
     row: &<Db as sqlx::Database>::Row,
     tz: chrono_tz::Tz,
     attachments: Vec<AttachmentView>,
+    ack: Option<AckView>,
 ) -> Result<DraftView> {
     let corrupt =
         |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
@@ -107,6 +108,30 @@ pub(super) fn draft_from_row(
         classification: serde_json::from_value(serde_json::Value::String(classification))
             .map_err(|e| corrupt("classification", &e))?,
         quarantine_reason: row.try_get("quarantine_reason")?,
+        ack,
+        sender_auth: row
+            .try_get::<Option<String>, _>("sender_auth")?
+            .and_then(|json| serde_json::from_str(&json).ok()),
+    })
+}
+
+pub(super) const ACK_COLUMNS: &str =
+    "draft_id, status, reason, last_error, to_address, attempts, message_id, sent_at";
+
+pub(super) fn ack_from_row(
+    row: &<Db as sqlx::Database>::Row,
+    tz: chrono_tz::Tz,
+) -> Result<AckView> {
+    let attempts: i64 = row.try_get("attempts")?;
+    let sent_at: Option<DateTime<Utc>> = row.try_get("sent_at")?;
+    Ok(AckView {
+        state: row.try_get("status")?,
+        reason: row.try_get("reason")?,
+        error: row.try_get("last_error")?,
+        to: row.try_get("to_address")?,
+        attempts: attempts as u32,
+        message_id: row.try_get("message_id")?,
+        sent_at: sent_at.map(|t| t.with_timezone(&tz).fixed_offset()),
     })
 }
 

@@ -1,0 +1,173 @@
+//! The sender: claims due acknowledgements, composes, sends, records.
+//!
+//! Delivery guarantee: an acknowledgement is recorded `sent` only after the
+//! server accepted it. If the process dies between the two, the claim runs
+//! out (or is released when this instance restarts) and the message is sent
+//! again with the same Message-ID (`<ack.REFERENCE@domain>`), so the rare
+//! duplicate is recognisable — at least once, never silently lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Notify, watch};
+use tracing::Instrument;
+
+use super::compose::{self, Recipient, Sender};
+use super::template::Templates;
+use super::transport::{SendError, Transport};
+use crate::config::Config;
+use crate::store::{DraftKey, DueAck, Store, StoreError};
+
+/// How long a claim lasts; a sender that dies holds its rows this long.
+const CLAIM: Duration = Duration::from_secs(300);
+/// When idle, look for due retries this often.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+const BATCH: i64 = 20;
+
+pub struct Outbox {
+    pub store: Store,
+    pub transport: Transport,
+    pub templates: Arc<Templates>,
+    pub sender: Sender,
+    /// The instance name: claims are taken in it.
+    pub owner: String,
+}
+
+/// When to try again after `attempts` failures: exponential from 30 s to
+/// one hour, with ±20 % jitter so a queue of retries does not move in step.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let base = Duration::from_secs(30)
+        .saturating_mul(1 << attempts.min(10))
+        .min(Duration::from_secs(3600));
+    base.mul_f64(0.8 + 0.4 * fastrand::f64())
+}
+
+impl Outbox {
+    /// The configured outbox, or None when acknowledgements are off. Errors
+    /// (a broken template, an unreadable CA file) stop the start-up.
+    pub fn from_config(
+        config: &Config,
+        store: Store,
+        owner: String,
+    ) -> anyhow::Result<Option<Outbox>> {
+        let (Some(ack), Some(smtp)) = (&config.ack, &config.smtp) else {
+            return Ok(None);
+        };
+        if !ack.enabled {
+            return Ok(None);
+        }
+        let templates = Templates::load(&ack.templates)?;
+        let transport = Transport::from_config(smtp).map_err(anyhow::Error::msg)?;
+        let sender = Sender {
+            address: smtp.from.clone(),
+            name: smtp.from_name.clone(),
+            domain: smtp.domain().to_string(),
+            default_language: ack.default_language,
+            time_zone: config.general.time_zone.clone(),
+        };
+        Ok(Some(Outbox {
+            store,
+            transport,
+            templates: Arc::new(templates),
+            sender,
+            owner,
+        }))
+    }
+
+    /// Sends until shutdown; `wakeup` is notified when new acks are queued.
+    pub async fn run(self, wakeup: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        match self.store.release_ack_leases(&self.owner).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                count = n,
+                "re-queued acknowledgements claimed before a restart"
+            ),
+            Err(error) => tracing::error!(%error, "cannot release old claims"),
+        }
+        while !*shutdown.borrow() {
+            let sent_any = match self.send_due().await {
+                Ok(n) => n > 0,
+                Err(error) => {
+                    tracing::error!(%error, "outbox failed");
+                    false
+                }
+            };
+            if sent_any {
+                continue;
+            }
+            tokio::select! {
+                _ = wakeup.notified() => {}
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// One round: claim due rows and try each once. Returns how many were tried.
+    pub async fn send_due(&self) -> Result<usize, StoreError> {
+        let lease_until = Utc::now() + chrono::Duration::from_std(CLAIM).unwrap_or_default();
+        let due = self
+            .store
+            .claim_due_acks(&self.owner, lease_until, BATCH)
+            .await?;
+        for ack in &due {
+            self.send_one(ack).await?;
+        }
+        Ok(due.len())
+    }
+
+    async fn send_one(&self, ack: &DueAck) -> Result<(), StoreError> {
+        let span = tracing::info_span!("ack", draft_id = ack.draft_id, to = %ack.to_address);
+        self.attempt(ack).instrument(span).await
+    }
+
+    async fn attempt(&self, ack: &DueAck) -> Result<(), StoreError> {
+        let Some(draft) = self.store.draft(&DraftKey::Id(ack.draft_id)).await? else {
+            return self
+                .store
+                .ack_failed(ack.draft_id, "draft no longer exists")
+                .await;
+        };
+        let to = Recipient {
+            address: ack.to_address.clone(),
+            name: ack.to_name.clone(),
+        };
+        let result = match compose::compose(&draft, &to, &self.sender, &self.templates) {
+            Ok(message) => self.transport.send(message, &draft.reference).await,
+            Err(e) => Err(SendError::permanent(e.to_string())),
+        };
+        match result {
+            Ok(()) => {
+                let id = compose::ack_message_id(&draft.reference, &self.sender.domain);
+                tracing::info!(reference = %draft.reference, message_id = %id, "acknowledgement sent");
+                self.store.ack_sent(ack.draft_id, &id).await
+            }
+            Err(e) if e.is_transient() && Utc::now() < ack.expires_at => {
+                let delay = retry_delay(ack.attempts);
+                tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "acknowledgement deferred");
+                let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                self.store
+                    .ack_retry(ack.draft_id, next, &e.to_string())
+                    .await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "acknowledgement failed");
+                self.store.ack_failed(ack.draft_id, &e.to_string()).await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour() {
+        let first = retry_delay(0);
+        assert!(first >= Duration::from_secs(24) && first <= Duration::from_secs(36));
+        assert!(retry_delay(3) >= Duration::from_secs(190));
+        assert!(retry_delay(30) <= Duration::from_secs(4320));
+    }
+}
