@@ -141,6 +141,21 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
         d.message_id.as_deref().unwrap_or("")
     )?;
     writeln!(out, "classification: {}", d.classification.as_str())?;
+    if let Some(auth) = &d.sender_auth {
+        let show = |r: &Option<String>| r.clone().unwrap_or_else(|| "none".into());
+        writeln!(
+            out,
+            "sender auth:    dmarc={} dkim={} spf={} ({})",
+            show(&auth.dmarc),
+            show(&auth.dkim),
+            show(&auth.spf),
+            auth.authserv_id
+        )?;
+    }
+    if let Some(ack) = &d.ack {
+        let detail = ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or("");
+        writeln!(out, "acknowledgement: {} {} {detail}", ack.state, ack.to.as_deref().unwrap_or(""))?;
+    }
     for a in &d.attachments {
         writeln!(
             out,
