@@ -262,3 +262,40 @@ fn a_reply_to_an_acknowledgement_is_a_follow_up_not_a_draft() {
         "the follow-up is in the history"
     );
 }
+
+#[test]
+fn a_broken_template_stops_the_start_naming_file_and_line() {
+    let env = Env::new("");
+    let templates = env.dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("ack.zh.txt"),
+        "Subject: {title}\n\n{refrence}\n",
+    )
+    .unwrap();
+    std::fs::write(templates.join("ack.en.txt"), "Subject: {title}\n\nok\n").unwrap();
+    let config = env.dir.path().join("slushpile.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace(
+        &format!(
+            "templates = '{}'",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/templates")
+                .display()
+        ),
+        "templates = 'templates'",
+    );
+    std::fs::write(&config, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--once"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("ack.zh.txt, line 3") && stderr.contains("{refrence}"),
+        "{stderr}"
+    );
+}

@@ -309,3 +309,22 @@ fn reparse_and_migrate_work_on_an_existing_store() {
         stdout(&reparse)
     );
 }
+
+#[test]
+fn the_shipped_configs_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["imap-password", "smtp-password"] {
+        std::fs::write(dir.path().join(name), "secret\n").unwrap();
+    }
+    for config in ["config/slushpile.example.toml", "config/demo.toml"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+            .arg("--config")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(config))
+            .arg("migrate")
+            .env("CREDENTIALS_DIRECTORY", dir.path())
+            .env("SLUSHPILE_STORE__URL", format!("sqlite://{}/x.db", dir.path().display()))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}

@@ -32,12 +32,13 @@ pub struct Outbox {
     pub sender: Sender,
     /// The instance name: claims are taken in it.
     pub owner: String,
+    pub retry_initial: Duration,
 }
 
-/// When to try again after `attempts` failures: exponential from 30 s to
-/// one hour, with ±20 % jitter so a queue of retries does not move in step.
-pub fn retry_delay(attempts: u32) -> Duration {
-    let base = Duration::from_secs(30)
+/// When to try again after `attempts` failures: exponential from `initial`
+/// to one hour, with ±20 % jitter so a queue of retries does not move in step.
+pub fn retry_delay(initial: Duration, attempts: u32) -> Duration {
+    let base = initial
         .saturating_mul(1 << attempts.min(10))
         .min(Duration::from_secs(3600));
     base.mul_f64(0.8 + 0.4 * fastrand::f64())
@@ -72,6 +73,7 @@ impl Outbox {
             templates: Arc::new(templates),
             sender,
             owner,
+            retry_initial: ack.retry_initial,
         }))
     }
 
@@ -144,7 +146,7 @@ impl Outbox {
                 self.store.ack_sent(ack.draft_id, &id).await
             }
             Err(e) if e.is_transient() && Utc::now() < ack.expires_at => {
-                let delay = retry_delay(ack.attempts);
+                let delay = retry_delay(self.retry_initial, ack.attempts);
                 tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "acknowledgement deferred");
                 let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
                 self.store
@@ -165,9 +167,10 @@ mod tests {
 
     #[test]
     fn retries_back_off_exponentially_up_to_an_hour() {
-        let first = retry_delay(0);
+        let initial = Duration::from_secs(30);
+        let first = retry_delay(initial, 0);
         assert!(first >= Duration::from_secs(24) && first <= Duration::from_secs(36));
-        assert!(retry_delay(3) >= Duration::from_secs(190));
-        assert!(retry_delay(30) <= Duration::from_secs(4320));
+        assert!(retry_delay(initial, 3) >= Duration::from_secs(190));
+        assert!(retry_delay(initial, 30) <= Duration::from_secs(4320));
     }
 }

@@ -154,7 +154,12 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
     }
     if let Some(ack) = &d.ack {
         let detail = ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or("");
-        writeln!(out, "acknowledgement: {} {} {detail}", ack.state, ack.to.as_deref().unwrap_or(""))?;
+        writeln!(
+            out,
+            "acknowledgement: {} {} {detail}",
+            ack.state,
+            ack.to.as_deref().unwrap_or("")
+        )?;
     }
     for a in &d.attachments {
         writeln!(

@@ -86,6 +86,10 @@ pub struct AckConfig {
     pub templates: PathBuf,
     /// Used when the submission's language is not clearly Chinese or English.
     pub default_language: Language,
+    /// The first retry after a transient failure; each next one waits twice
+    /// as long, up to an hour.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub retry_initial: Duration,
     /// Retrying stops, and the acknowledgement is marked failed, this long
     /// after the submission was stored.
     #[serde(deserialize_with = "duration::deserialize")]
@@ -117,6 +121,7 @@ impl Default for AckConfig {
             enabled: true,
             templates: PathBuf::from("templates"),
             default_language: Language::Zh,
+            retry_initial: Duration::from_secs(30),
             expire_after: Duration::from_secs(3 * 86_400),
             skip_older_than: Duration::from_secs(7 * 86_400),
             rate_limit: 3,
