@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use crate::ack::followup;
 use crate::ack::policy::{Decision, Policy};
 use crate::config::{Config, Limits};
+use crate::health::Health;
 use crate::message::{self, ParseOptions};
 use crate::store::{
     Incoming, IngestOutcome, MailboxProgress, RawContent, SourceLocation, Store, StoreError,
@@ -49,6 +50,7 @@ pub struct Ingestor {
     pub settings: Arc<Settings>,
     /// Woken when a batch queued acknowledgements, so they go out at once.
     pub outbox: Arc<Notify>,
+    pub health: Arc<Health>,
 }
 
 /// What a sync did, per outcome.
@@ -101,6 +103,7 @@ impl Ingestor {
             store,
             settings: Arc::new(Settings::from_config(config)),
             outbox: Arc::new(Notify::new()),
+            health: Arc::default(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod draft;
+pub mod health;
 pub mod ingest;
 pub mod mailbox;
 pub mod maildir;

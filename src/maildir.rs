@@ -68,11 +68,17 @@ pub async fn run(config: MaildirConfig, ingestor: Ingestor, mut shutdown: watch:
     async move {
         while !*shutdown.borrow() {
             match sync_once(&config, &ingestor).await {
-                Ok(report) if report != MaildirReport::default() => {
-                    tracing::info!(?report, "synced")
+                Ok(report) => {
+                    if report != MaildirReport::default() {
+                        tracing::info!(?report, "synced");
+                    }
+                    ingestor.health.synced(&config.name, &report);
+                    ingestor.health.phase(&config.name, "polling");
                 }
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "maildir sync failed"),
+                Err(error) => {
+                    tracing::error!(%error, "maildir sync failed");
+                    ingestor.health.failed(&config.name, &error.to_string());
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(config.poll_interval) => {}

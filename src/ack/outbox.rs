@@ -17,6 +17,7 @@ use super::compose::{self, Recipient, Sender};
 use super::template::Templates;
 use super::transport::{SendError, Transport};
 use crate::config::Config;
+use crate::health::Health;
 use crate::store::{DraftKey, DueAck, Store, StoreError};
 
 /// How long a claim lasts; a sender that dies holds its rows this long.
@@ -33,6 +34,7 @@ pub struct Outbox {
     /// The instance name: claims are taken in it.
     pub owner: String,
     pub retry_initial: Duration,
+    pub health: Arc<Health>,
 }
 
 /// When to try again after `attempts` failures: exponential from `initial`
@@ -51,6 +53,7 @@ impl Outbox {
         config: &Config,
         store: Store,
         owner: String,
+        health: Arc<Health>,
     ) -> anyhow::Result<Option<Outbox>> {
         let (Some(ack), Some(smtp)) = (&config.ack, &config.smtp) else {
             return Ok(None);
@@ -74,6 +77,7 @@ impl Outbox {
             sender,
             owner,
             retry_initial: ack.retry_initial,
+            health,
         }))
     }
 
@@ -143,6 +147,7 @@ impl Outbox {
             Ok(()) => {
                 let id = compose::ack_message_id(&draft.reference, &self.sender.domain);
                 tracing::info!(reference = %draft.reference, message_id = %id, "acknowledgement sent");
+                self.health.ack_sent();
                 self.store.ack_sent(ack.draft_id, &id).await
             }
             Err(e) if e.is_transient() && Utc::now() < ack.expires_at => {
@@ -155,6 +160,7 @@ impl Outbox {
             }
             Err(e) => {
                 tracing::error!(error = %e, "acknowledgement failed");
+                self.health.ack_failed();
                 self.store.ack_failed(ack.draft_id, &e.to_string()).await
             }
         }

@@ -218,18 +218,44 @@ async fn reparse(config: &Config) -> anyhow::Result<()> {
 /// commands only warnings so their stdout stays clean for scripts.
 pub(crate) fn init_logging(config: &Config, daemon: bool) {
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::prelude::*;
     let level = if daemon {
         config.log.level.as_str()
     } else {
         "warn"
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    if daemon && (config.log.format == config::LogFormat::Journald || stderr_is_journal()) {
+        match tracing_journald::layer() {
+            Ok(journal) => {
+                let _ = tracing_subscriber::registry()
+                    .with(filter())
+                    .with(journal)
+                    .try_init();
+                return;
+            }
+            Err(e) => eprintln!("slushpile: journal unavailable ({e}); logging to stderr"),
+        }
+    }
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match config.log.format {
         config::LogFormat::Json => builder.json().try_init(),
-        config::LogFormat::Text => builder.try_init(),
+        config::LogFormat::Text | config::LogFormat::Journald => builder.try_init(),
     };
+}
+
+/// systemd sets JOURNAL_STREAM=DEV:INODE when stdout/stderr go to the
+/// journal; it only counts if stderr is still that very stream.
+fn stderr_is_journal() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(stream) = std::env::var("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Ok(stderr) = std::fs::metadata("/proc/self/fd/2") else {
+        return false;
+    };
+    stream == format!("{}:{}", stderr.dev(), stderr.ino())
 }

@@ -55,6 +55,25 @@ pub struct Config {
     pub smtp: Option<ack::SmtpConfig>,
     /// With no [ack] section nothing is acknowledged.
     pub ack: Option<ack::AckConfig>,
+    /// Metrics and health endpoint; none without this section.
+    pub ops: Option<OpsConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpsConfig {
+    /// e.g. "127.0.0.1:9187"
+    pub listen: std::net::SocketAddr,
+    /// /readyz fails when a source has not polled successfully for this long.
+    #[serde(
+        default = "default_ready_window",
+        deserialize_with = "duration::deserialize"
+    )]
+    pub ready_window: Duration,
+}
+
+fn default_ready_window() -> Duration {
+    Duration::from_secs(600)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,6 +231,9 @@ pub enum LogFormat {
     #[default]
     Text,
     Json,
+    /// Structured fields straight into the systemd journal. Chosen
+    /// automatically when $JOURNAL_STREAM says stderr is the journal.
+    Journald,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -102,11 +102,13 @@ pub async fn run(
                         Err(error) => {
                             let delay = if error.is_auth() { backoff.next_auth() } else { backoff.next() };
                             tracing::error!(%error, retry_in_s = delay.as_secs(), "mailbox failed");
+                            ingestor.health.failed(&config.name, &error.to_string());
                             delay
                         }
                     }
                 }
                 Ok(None) => {
+                    ingestor.health.standby(&config.name);
                     if !waiting_logged {
                         tracing::info!("another instance holds the mailbox lease: standing by");
                         waiting_logged = true;
@@ -116,6 +118,7 @@ pub async fn run(
                 Err(error) => {
                     let delay = backoff.next();
                     tracing::error!(%error, retry_in_s = delay.as_secs(), "cannot take the mailbox lease");
+                    ingestor.health.failed(&config.name, &error.to_string());
                     delay
                 }
             };

@@ -31,15 +31,20 @@ pub(super) async fn serve(
     backoff: &mut Backoff,
     lease: &mut Lease,
 ) -> Result<(), MailboxError> {
+    let health = &ingestor.health;
+    health.phase(&config.name, "connecting");
     let (mut session, info) = connect::open(config).await?;
     tracing::info!(server = %config.host, idle = info.idle, r#move = info.move_ext, "connected");
+    health.connected(&config.name);
     let mut syncer = Syncer::new(config, ingestor, &info);
     loop {
         if !lease.is_held().await {
             let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
             return Err(MailboxError::LeaseLost);
         }
+        health.phase(&config.name, "syncing");
         let report = syncer.run(&mut session, shutdown).await?;
+        health.synced(&config.name, &report);
         backoff.reset();
         if report != SyncReport::default() {
             tracing::info!(?report, "synced");
@@ -53,11 +58,13 @@ pub(super) async fn serve(
             continue;
         }
         if config.idle && info.idle {
+            health.phase(&config.name, "idle");
             session = match idle(session, config, shutdown).await? {
                 Some(session) => session,
                 None => return Ok(()),
             };
         } else {
+            health.phase(&config.name, "polling");
             tokio::select! {
                 _ = tokio::time::sleep(config.poll_interval) => {}
                 _ = shutdown.changed() => {}

@@ -210,6 +210,11 @@ impl Store {
         dispatch!(self, e => e.known_uids(mailbox, uidvalidity, uids).await)
     }
 
+    /// Drafts per status, for metrics.
+    pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>> {
+        dispatch!(self, e => e.count_by_status().await)
+    }
+
     pub async fn count_drafts(&self) -> Result<i64> {
         dispatch!(self, e => e.count_drafts().await)
     }

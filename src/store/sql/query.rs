@@ -194,6 +194,14 @@ impl Engine {
         Ok(known)
     }
 
+    pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT status, COUNT(*) FROM drafts GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn count_drafts(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM drafts")
             .fetch_one(&self.pool)

@@ -1,0 +1,256 @@
+//! Task supervision: one task per source plus the outbox sender, systemd
+//! notification (READY once every source tried to connect, STATUS,
+//! WATCHDOG, STOPPING), SIGHUP reload and SIGTERM/SIGINT shutdown with a
+//! bounded grace period in which the batch in flight finishes or rolls back.
+
+mod notify;
+mod ops;
+mod run_once;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+pub use run_once::run_once;
+
+use crate::ack::outbox::Outbox;
+use crate::config::Config;
+use crate::health::Health;
+use crate::ingest::Ingestor;
+use crate::store::Store;
+use crate::{mailbox, maildir};
+
+/// How long tasks get to finish their batch after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// STATUS= refresh when systemd asked for no watchdog.
+const STATUS_EVERY: Duration = Duration::from_secs(10);
+
+/// This process's name in logs, events and PostgreSQL's application_name.
+pub fn instance_name(config: &Config) -> String {
+    config
+        .general
+        .instance
+        .clone()
+        .unwrap_or_else(default_instance)
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open_migrated(&config.store.url, config.time_zone(), instance_name(config))
+        .await
+        .with_context(|| format!("store configured in {}", config.file.display()))
+}
+
+fn default_instance() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{}:{}", host.trim(), std::process::id())
+}
+
+fn source_names(config: &Config) -> Vec<String> {
+    let mailboxes = config.mailboxes.iter().map(|m| m.name.clone());
+    mailboxes
+        .chain(config.maildirs.iter().map(|m| m.name.clone()))
+        .collect()
+}
+
+/// The tasks running one configuration.
+struct Generation {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+/// Everything a configuration needs that can fail, built before anything
+/// of the running generation is stopped: a bad reload then changes nothing.
+struct Prepared {
+    config: Config,
+    ingestor: Ingestor,
+    outbox: Option<Outbox>,
+}
+
+impl Prepared {
+    fn new(config: Config, store: &Store, health: &Arc<Health>) -> anyhow::Result<Prepared> {
+        if config.mailboxes.is_empty() && config.maildirs.is_empty() {
+            bail!(
+                "no sources configured: add a [[mailbox]] or [[maildir]] to {}",
+                config.file.display()
+            );
+        }
+        let outbox = Outbox::from_config(
+            &config,
+            store.clone(),
+            instance_name(&config),
+            health.clone(),
+        )?;
+        let mut ingestor = Ingestor::new(store.clone(), &config);
+        ingestor.health = health.clone();
+        Ok(Prepared {
+            config,
+            ingestor,
+            outbox,
+        })
+    }
+
+    fn start(self) -> (Config, Generation) {
+        let Prepared {
+            config,
+            ingestor,
+            outbox,
+        } = self;
+        ingestor.health.track(source_names(&config));
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        if let Some(outbox) = outbox {
+            tasks.spawn(
+                outbox
+                    .run(ingestor.outbox.clone(), stopped.clone())
+                    .in_current_span(),
+            );
+        }
+        for source in &config.mailboxes {
+            let run = mailbox::run(
+                source.clone(),
+                ingestor.clone(),
+                config.general.lease_retry,
+                stopped.clone(),
+            );
+            tasks.spawn(run.in_current_span());
+        }
+        for source in &config.maildirs {
+            tasks.spawn(
+                maildir::run(source.clone(), ingestor.clone(), stopped.clone()).in_current_span(),
+            );
+        }
+        tracing::info!(
+            mailboxes = config.mailboxes.len(),
+            maildirs = config.maildirs.len(),
+            store = %config.store.url,
+            "sources started"
+        );
+        (config, Generation { stop, tasks })
+    }
+}
+
+impl Generation {
+    async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            // Dropping a task mid-transaction rolls the transaction back; the
+            // server was not touched for it, so nothing is lost.
+            tracing::warn!(
+                grace_s = SHUTDOWN_GRACE.as_secs(),
+                "tasks did not stop in time: aborting them"
+            );
+            self.tasks.shutdown().await;
+        }
+    }
+}
+
+/// Runs every configured source until SIGTERM or SIGINT; SIGHUP reloads.
+pub async fn run(config: &Config) -> anyhow::Result<()> {
+    let span = tracing::info_span!("slushpile", instance = %instance_name(config));
+    supervise(config.clone()).instrument(span).await
+}
+
+async fn supervise(config: Config) -> anyhow::Result<()> {
+    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
+    let mut hangup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+    let store = open_store(&config).await?;
+    let health = Arc::new(Health::default());
+    let prepared = Prepared::new(config, &store, &health)?;
+
+    let (ops_stop, ops_stopped) = watch::channel(false);
+    let ops_task = match &prepared.config.ops {
+        Some(ops) => {
+            let listener = ops::bind(ops.listen).await?;
+            let router = ops::router(health.clone(), store.clone(), ops.ready_window);
+            Some(tokio::spawn(ops::serve(listener, router, ops_stopped)))
+        }
+        None => None,
+    };
+    let (mut config, mut generation) = prepared.start();
+
+    // READY=1 only once migrations ran (above) and every source has made
+    // its first connection attempt, successful or not.
+    tokio::select! {
+        _ = health.first_attempts() => notify::ready(&health.status_line()),
+        _ = terminate.recv() => return shut_down(generation, &store, ops_stop, ops_task).await,
+        _ = interrupt.recv() => return shut_down(generation, &store, ops_stop, ops_task).await,
+    }
+    tracing::info!(status = %health.status_line(), "ready");
+
+    let watchdog = notify::watchdog_interval();
+    let mut tick = tokio::time::interval(watchdog.unwrap_or(STATUS_EVERY));
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => {
+                tracing::info!("SIGTERM: stopping");
+                break;
+            }
+            _ = interrupt.recv() => {
+                tracing::info!("SIGINT: stopping");
+                break;
+            }
+            _ = hangup.recv() => {
+                match reload(&config, &store, &health) {
+                    Ok(prepared) => {
+                        notify::reloading();
+                        generation.stop().await;
+                        (config, generation) = prepared.start();
+                        tracing::info!(config = %config.file.display(), "configuration reloaded");
+                        notify::ready(&health.status_line());
+                    }
+                    Err(error) => {
+                        tracing::error!(error = %format!("{error:#}"), "reload rejected: the running configuration stays");
+                        notify::status(&format!("reload rejected: {error}"));
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                let status = health.status_line();
+                if watchdog.is_some() { notify::watchdog(&status) } else { notify::status(&status) }
+            }
+            _ = generation.tasks.join_next() => {
+                tracing::error!("a task ended unexpectedly: stopping");
+                shut_down(generation, &store, ops_stop, ops_task).await?;
+                bail!("a task ended unexpectedly");
+            }
+        }
+    }
+    shut_down(generation, &store, ops_stop, ops_task).await
+}
+
+/// SIGHUP: the file is read and checked again; the store cannot change
+/// under a running daemon.
+fn reload(current: &Config, store: &Store, health: &Arc<Health>) -> anyhow::Result<Prepared> {
+    let config = Config::load(&current.file)?;
+    if config.store.url != current.store.url {
+        bail!("store.url changed: that needs a restart");
+    }
+    Prepared::new(config, store, health)
+}
+
+async fn shut_down(
+    generation: Generation,
+    store: &Store,
+    ops_stop: watch::Sender<bool>,
+    ops_task: Option<tokio::task::JoinHandle<()>>,
+) -> anyhow::Result<()> {
+    notify::stopping();
+    generation.stop().await;
+    let _ = ops_stop.send(true);
+    if let Some(task) = ops_task {
+        let _ = task.await;
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

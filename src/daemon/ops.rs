@@ -1,0 +1,82 @@
+//! The ops endpoint: Prometheus `/metrics`, `/healthz` (the process
+//! answers) and `/readyz` (the store answers and every source polled
+//! successfully within the configured window).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::sync::watch;
+
+use crate::health::Health;
+use crate::store::Store;
+
+#[derive(Clone)]
+struct Ops {
+    health: Arc<Health>,
+    store: Store,
+    ready_window: Duration,
+}
+
+pub fn router(health: Arc<Health>, store: Store, ready_window: Duration) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .with_state(Ops {
+            health,
+            store,
+            ready_window,
+        })
+}
+
+/// Serves until `shutdown` turns true. Binding happens before this returns
+/// its future's first poll, so a wrong address fails the start.
+pub async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (ops.listen): {e}"))
+}
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let stop = async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
+    if let Err(error) = axum::serve(listener, router)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        tracing::error!(%error, "ops endpoint failed");
+    }
+}
+
+async fn metrics(State(ops): State<Ops>) -> impl IntoResponse {
+    let by_status = ops.store.count_by_status().await.unwrap_or_default();
+    let backlog = ops.store.ack_backlog().await.unwrap_or(0);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        ops.health.metrics(&by_status, backlog),
+    )
+}
+
+async fn readyz(State(ops): State<Ops>) -> impl IntoResponse {
+    if let Err(error) = ops.store.count_drafts().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {error}\n"));
+    }
+    match ops.health.readiness(ops.ready_window) {
+        Ok(()) => (StatusCode::OK, "ready\n".to_string()),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")),
+    }
+}

@@ -1,0 +1,341 @@
+//! What the running daemon knows about itself: per-source state for
+//! systemd's STATUS= and /readyz, and counters for /metrics. Updated by the
+//! sources, the ingest step and the outbox; read by the supervisor and the
+//! ops endpoint.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::ingest::Tally;
+
+#[derive(Debug, Clone, Default)]
+pub struct SourceState {
+    /// What it is doing now: connecting, syncing, idle, polling, standby, failing.
+    pub phase: &'static str,
+    /// Its first connection attempt is over (succeeded or not).
+    pub attempted: bool,
+    pub last_success: Option<Instant>,
+    pub last_error: Option<String>,
+    pub tally: Tally,
+    pub connects: u64,
+    pub failures: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    sources: BTreeMap<String, SourceState>,
+    acks_sent: u64,
+    acks_failed: u64,
+    acks_suppressed: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Health {
+    inner: Mutex<Inner>,
+    attempted: Notify,
+}
+
+impl Health {
+    /// Starts tracking exactly these sources (again, after a reload).
+    pub fn track(&self, names: impl IntoIterator<Item = String>) {
+        let mut inner = self.lock();
+        let old = std::mem::take(&mut inner.sources);
+        for name in names {
+            let state = old
+                .get(&name)
+                .cloned()
+                .map(|s| SourceState {
+                    attempted: false,
+                    ..s
+                })
+                .unwrap_or_default();
+            inner.sources.insert(
+                name,
+                SourceState {
+                    phase: "starting",
+                    ..state
+                },
+            );
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic elsewhere must not take health reporting down with it.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn update(&self, source: &str, f: impl FnOnce(&mut SourceState)) {
+        if let Some(state) = self.lock().sources.get_mut(source) {
+            f(state);
+        }
+    }
+
+    pub fn phase(&self, source: &str, phase: &'static str) {
+        self.update(source, |s| s.phase = phase);
+    }
+
+    pub fn connected(&self, source: &str) {
+        self.update(source, |s| {
+            s.connects += 1;
+            s.last_error = None;
+        });
+        self.attempt_over(source);
+    }
+
+    pub fn failed(&self, source: &str, error: &str) {
+        self.update(source, |s| {
+            s.failures += 1;
+            s.phase = "failing";
+            s.last_error = Some(error.to_string());
+        });
+        self.attempt_over(source);
+    }
+
+    /// Another instance holds the mailbox: nothing to connect to here.
+    pub fn standby(&self, source: &str) {
+        self.phase(source, "standby");
+        self.attempt_over(source);
+    }
+
+    pub fn synced(&self, source: &str, tally: &Tally) {
+        self.update(source, |s| {
+            s.last_success = Some(Instant::now());
+            s.tally.ingested += tally.ingested;
+            s.tally.quarantined += tally.quarantined;
+            s.tally.seen_again += tally.seen_again;
+            s.tally.follow_ups += tally.follow_ups;
+            s.tally.leftovers += tally.leftovers;
+        });
+        self.attempt_over(source);
+    }
+
+    fn attempt_over(&self, source: &str) {
+        self.update(source, |s| s.attempted = true);
+        self.attempted.notify_waiters();
+    }
+
+    pub fn ack_sent(&self) {
+        self.lock().acks_sent += 1;
+    }
+
+    pub fn ack_failed(&self) {
+        self.lock().acks_failed += 1;
+    }
+
+    pub fn acks_suppressed(&self, n: u64) {
+        self.lock().acks_suppressed += n;
+    }
+
+    fn all_attempted(&self) -> bool {
+        self.lock().sources.values().all(|s| s.attempted)
+    }
+
+    /// Returns once every tracked source finished its first connection attempt.
+    pub async fn first_attempts(&self) {
+        loop {
+            let notified = self.attempted.notified();
+            if self.all_attempted() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// One line for systemd's STATUS=, e.g. "submissions: idle, 3 ingested".
+    pub fn status_line(&self) -> String {
+        let inner = self.lock();
+        inner
+            .sources
+            .iter()
+            .map(|(name, s)| format!("{name}: {}, {} ingested", s.phase, s.tally.ingested))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Ready when every source synced successfully within `window`
+    /// (a standby instance counts as ready: it is doing its job).
+    pub fn readiness(&self, window: Duration) -> Result<(), String> {
+        let inner = self.lock();
+        let stale: Vec<String> = inner
+            .sources
+            .iter()
+            .filter(|(_, s)| {
+                s.phase != "standby" && s.last_success.is_none_or(|t| t.elapsed() > window)
+            })
+            .map(|(name, s)| match &s.last_error {
+                Some(error) => format!("{name}: {error}"),
+                None => format!("{name}: no successful poll within {}s", window.as_secs()),
+            })
+            .collect();
+        if stale.is_empty() {
+            Ok(())
+        } else {
+            Err(stale.join("\n"))
+        }
+    }
+
+    /// Prometheus text exposition of the counters, plus the store gauges given.
+    pub fn metrics(&self, drafts_by_status: &[(String, i64)], outbox_backlog: i64) -> String {
+        let inner = self.lock();
+        let mut out = String::new();
+        family(
+            &mut out,
+            "slushpile_build_info",
+            "gauge",
+            "Version of the running binary.",
+        );
+        let _ = writeln!(
+            out,
+            "slushpile_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+        family(
+            &mut out,
+            "slushpile_messages_total",
+            "counter",
+            "Messages handled per source and outcome.",
+        );
+        for (name, s) in &inner.sources {
+            for (outcome, n) in [
+                ("ingested", s.tally.ingested),
+                ("quarantined", s.tally.quarantined),
+                ("duplicate", s.tally.seen_again),
+                ("follow_up", s.tally.follow_ups),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "slushpile_messages_total{{mailbox=\"{name}\",outcome=\"{outcome}\"}} {n}"
+                );
+            }
+        }
+        family(
+            &mut out,
+            "slushpile_imap_connects_total",
+            "counter",
+            "Successful connections per source.",
+        );
+        for (name, s) in &inner.sources {
+            let _ = writeln!(
+                out,
+                "slushpile_imap_connects_total{{mailbox=\"{name}\"}} {}",
+                s.connects
+            );
+        }
+        family(
+            &mut out,
+            "slushpile_imap_failures_total",
+            "counter",
+            "Failed connections or syncs per source.",
+        );
+        for (name, s) in &inner.sources {
+            let _ = writeln!(
+                out,
+                "slushpile_imap_failures_total{{mailbox=\"{name}\"}} {}",
+                s.failures
+            );
+        }
+        family(
+            &mut out,
+            "slushpile_seconds_since_last_poll",
+            "gauge",
+            "Seconds since the last successful sync per source.",
+        );
+        for (name, s) in &inner.sources {
+            if let Some(t) = s.last_success {
+                let _ = writeln!(
+                    out,
+                    "slushpile_seconds_since_last_poll{{mailbox=\"{name}\"}} {:.3}",
+                    t.elapsed().as_secs_f64()
+                );
+            }
+        }
+        family(
+            &mut out,
+            "slushpile_acks_total",
+            "counter",
+            "Acknowledgements by outcome since start.",
+        );
+        for (outcome, n) in [
+            ("sent", inner.acks_sent),
+            ("failed", inner.acks_failed),
+            ("suppressed", inner.acks_suppressed),
+        ] {
+            let _ = writeln!(out, "slushpile_acks_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        family(
+            &mut out,
+            "slushpile_drafts",
+            "gauge",
+            "Drafts in the queue by status.",
+        );
+        for (status, n) in drafts_by_status {
+            let _ = writeln!(out, "slushpile_drafts{{status=\"{status}\"}} {n}");
+        }
+        family(
+            &mut out,
+            "slushpile_outbox_backlog",
+            "gauge",
+            "Acknowledgements waiting to be sent.",
+        );
+        let _ = writeln!(out, "slushpile_outbox_backlog {outbox_backlog}");
+        out
+    }
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_readiness_and_metrics_follow_the_sources() {
+        let health = Health::default();
+        health.track(["submissions".to_string(), "standby-box".to_string()]);
+        assert!(!health.all_attempted());
+        health.connected("submissions");
+        health.standby("standby-box");
+        assert!(health.all_attempted());
+        assert!(
+            health
+                .readiness(Duration::from_secs(60))
+                .unwrap_err()
+                .contains("submissions")
+        );
+        health.phase("submissions", "idle");
+        health.synced(
+            "submissions",
+            &Tally {
+                ingested: 3,
+                seen_again: 1,
+                ..Tally::default()
+            },
+        );
+        assert_eq!(health.readiness(Duration::from_secs(60)), Ok(()));
+        assert_eq!(
+            health.status_line(),
+            "standby-box: standby, 0 ingested; submissions: idle, 3 ingested"
+        );
+        let metrics = health.metrics(&[("new".into(), 3)], 1);
+        assert!(
+            metrics.contains(
+                "slushpile_messages_total{mailbox=\"submissions\",outcome=\"ingested\"} 3"
+            )
+        );
+        assert!(
+            metrics.contains(
+                "slushpile_messages_total{mailbox=\"submissions\",outcome=\"duplicate\"} 1"
+            )
+        );
+        assert!(metrics.contains("slushpile_drafts{status=\"new\"} 3"));
+        assert!(metrics.contains("slushpile_outbox_backlog 1"));
+    }
+}
