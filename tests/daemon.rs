@@ -1,0 +1,339 @@
+//! The daemon as systemd and ops see it: sd_notify on a real NOTIFY_SOCKET,
+//! the ops endpoint, SIGHUP reload, SIGTERM during a large batch.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Dovecot, HOST, sample_message};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn seed_maildir(dir: &Path, n: usize) {
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    for i in 0..n {
+        std::fs::write(
+            dir.join("new").join(format!("1764300000.{i}.test")),
+            sample_message(i),
+        )
+        .unwrap();
+    }
+}
+
+fn maildir_config(dir: &Path, store_url: &str, port: u16, maildirs: &[&str]) -> String {
+    let mut text = format!(
+        "[general]\ninstance = 'daemon-test'\n[store]\nurl = '{store_url}'\n\
+         [ops]\nlisten = '127.0.0.1:{port}'\nready_window = '1m'\n"
+    );
+    for name in maildirs {
+        text.push_str(&format!(
+            "[[maildir]]\nname = '{name}'\npath = '{}'\npoll_interval = '200ms'\n",
+            dir.join(name).display()
+        ));
+    }
+    text
+}
+
+fn spawn(config: &Path, notify: Option<&Path>, log: &Path) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_slushpile"));
+    command
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap());
+    if let Some(socket) = notify {
+        command
+            .env("NOTIFY_SOCKET", socket)
+            .env("WATCHDOG_USEC", "1000000");
+    }
+    command.spawn().unwrap()
+}
+
+fn signal(child: &Child, sig: i32) {
+    unsafe { libc::kill(child.id() as i32, sig) };
+}
+
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < limit, "did not exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+struct Daemon {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    port: u16,
+    store_url: String,
+}
+
+impl Daemon {
+    fn new(maildirs: &[&str], seeded: usize) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store_url = runtime.block_on(support::test_store_url(dir.path()));
+        let port = free_port();
+        for name in maildirs {
+            seed_maildir(&dir.path().join(name), seeded);
+        }
+        let config = dir.path().join("slushpile.toml");
+        std::fs::write(
+            &config,
+            maildir_config(dir.path(), &store_url, port, maildirs),
+        )
+        .unwrap();
+        Daemon {
+            dir,
+            config,
+            port,
+            store_url,
+        }
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir.path().join("daemon.log")
+    }
+}
+
+#[test]
+fn systemd_hears_ready_after_the_first_poll_then_watchdog_then_stopping() {
+    let daemon = Daemon::new(&["local"], 3);
+    let socket_path = daemon.dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut child = spawn(&daemon.config, Some(&socket_path), &daemon.log());
+
+    let mut buf = [0u8; 4096];
+    let mut receive = || {
+        let n = socket.recv(&mut buf).expect("a notification within 10 s");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let first = receive();
+    assert!(first.contains("READY=1"), "first notification: {first}");
+    // READY means the first poll is over: the seeded mail is already in.
+    let (status, metrics) = http_get(daemon.port, "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("slushpile_messages_total{mailbox=\"local\",outcome=\"ingested\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("slushpile_drafts{status=\"new\"} 3"),
+        "{metrics}"
+    );
+    assert_eq!(http_get(daemon.port, "/healthz").0, 200);
+    let (status, body) = http_get(daemon.port, "/readyz");
+    assert_eq!(status, 200, "{body}");
+
+    // WATCHDOG_USEC=1 s: pings every half second.
+    let started = Instant::now();
+    let mut pings = 0;
+    while pings < 4 {
+        let message = receive();
+        if message.contains("WATCHDOG=1") {
+            pings += 1;
+            assert!(
+                message.contains("STATUS=local: polling, 3 ingested"),
+                "{message}"
+            );
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(1400) && elapsed < Duration::from_secs(4),
+        "4 pings took {elapsed:?}"
+    );
+
+    signal(&child, libc::SIGTERM);
+    let mut stopping = false;
+    while !stopping {
+        stopping = receive().contains("STOPPING=1");
+    }
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+}
+
+#[test]
+fn sighup_applies_a_good_config_and_rejects_a_broken_one() {
+    let daemon = Daemon::new(&["local", "second"], 2);
+    std::fs::write(
+        &daemon.config,
+        maildir_config(
+            daemon.dir.path(),
+            &daemon.store_url,
+            daemon.port,
+            &["local"],
+        ),
+    )
+    .unwrap();
+    let mut child = spawn(&daemon.config, None, &daemon.log());
+    let metric = |port| http_get(port, "/metrics").1;
+    wait_for("the first source", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", daemon.port)).is_ok()
+            && metric(daemon.port).contains("slushpile_drafts{status=\"new\"} 2")
+    });
+
+    // Broken: the old configuration keeps running.
+    std::fs::write(&daemon.config, "[store]\nurl = 42\n").unwrap();
+    signal(&child, libc::SIGHUP);
+    wait_for("the rejection in the log", Duration::from_secs(10), || {
+        std::fs::read_to_string(daemon.log())
+            .unwrap()
+            .contains("reload rejected")
+    });
+    let log = std::fs::read_to_string(daemon.log()).unwrap();
+    assert!(log.contains("store.url"), "the reason names the key: {log}");
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    assert_eq!(http_get(daemon.port, "/healthz").0, 200);
+
+    // Good: a second Maildir added by the new configuration is picked up.
+    std::fs::write(
+        &daemon.config,
+        maildir_config(
+            daemon.dir.path(),
+            &daemon.store_url,
+            daemon.port,
+            &["local", "second"],
+        ),
+    )
+    .unwrap();
+    signal(&child, libc::SIGHUP);
+    // It holds the same sample messages: seen again, not new drafts.
+    wait_for(
+        "the second Maildir drained",
+        Duration::from_secs(10),
+        || {
+            std::fs::read_dir(daemon.dir.path().join("second/new"))
+                .unwrap()
+                .count()
+                == 0
+        },
+    );
+    let metrics = metric(daemon.port);
+    assert!(
+        metrics.contains("slushpile_messages_total{mailbox=\"second\",outcome=\"duplicate\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("slushpile_drafts{status=\"new\"} 2\n"),
+        "{metrics}"
+    );
+    signal(&child, libc::SIGTERM);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+}
+
+#[tokio::test]
+async fn sigterm_during_a_large_batch_exits_in_time_and_loses_nothing() {
+    const N: usize = 1500;
+    let dovecot = Dovecot::start().await;
+    for i in 0..N {
+        dovecot.deliver("INBOX", &sample_message(i));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = support::test_store_url(dir.path()).await;
+    std::fs::write(dir.path().join("pw"), &dovecot.password).unwrap();
+    let config = dir.path().join("slushpile.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[general]\ninstance = 'term-test'\n[store]\nurl = '{store_url}'\n[limits]\nbatch_messages = 500\n\
+             [[mailbox]]\nname = 'submissions'\nhost = '{HOST}'\nport = {}\nca_file = '{}'\nusername = '{}'\npassword_file = 'pw'\n",
+            dovecot.imaps_port(),
+            dovecot.ca_pem().display(),
+            dovecot.user
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("daemon.log");
+    let mut child = spawn(&config, None, &log);
+    let store =
+        slushpile::store::Store::open_migrated(&store_url, chrono_tz::Asia::Shanghai, "test")
+            .await
+            .unwrap();
+    while store.count_drafts().await.unwrap() == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let signalled = Instant::now();
+    signal(&child, libc::SIGTERM);
+    let status = wait_exit(&mut child, Duration::from_secs(12));
+    let took = signalled.elapsed();
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    eprintln!(
+        "stopped {took:?} after SIGTERM with {} of {N} drafts",
+        store.count_drafts().await.unwrap()
+    );
+
+    let again = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--once"])
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let drafts = store.list_drafts(&Default::default()).await.unwrap();
+    let mut ids: Vec<_> = drafts.iter().map(|d| d.message_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((drafts.len(), ids.len()), (N, N));
+    assert_eq!(dovecot.count("INBOX"), 0);
+}
