@@ -1,4 +1,6 @@
-//! A private, real Dovecot per test: its own temp dir, CA, ports and Maildir.
+//! A private, real Dovecot per test: its own temp dir, CA, ports and
+//! Maildirs. Besides IMAP it serves LMTP (where a private Postfix delivers)
+//! and its auth service over TCP (Postfix's SASL backend).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
@@ -56,7 +58,7 @@ auth_verbose = yes
 # slushpile identifies itself (126.com/163.com require it before SELECT).
 imap_id_log = *
 
-protocols = imap
+protocols = imap lmtp
 listen = @LISTEN@
 
 ssl = yes
@@ -85,14 +87,19 @@ namespace inbox {
   inbox = yes
 }
 
+# One passwd-file per user, named after the login. With a single file,
+# Dovecot noticed an appended user only sometimes (a user added within a
+# second of the previous one stayed unknown: it re-reads by mtime, not on
+# every lookup); a file it has not seen yet is read on first use. %Ln: LMTP recipients (and SASL logins) may be full addresses
+# such as writer@example.org, which map to the login "writer". Each line
+# carries its uid, gid and home, so users have separate Maildirs.
 passdb {
   driver = passwd-file
-  args = @DIR@/passwd
+  args = username_format=%Ln @DIR@/passwd.d/%Ln
 }
 userdb {
-  driver = static
-  # allow_all_users: lets doveadm look users up without a passdb pass.
-  args = uid=@UID@ gid=@GID@ home=@DIR@/home allow_all_users=yes
+  driver = passwd-file
+  args = username_format=%Ln @DIR@/passwd.d/%Ln
 }
 
 protocol imap {
@@ -126,6 +133,23 @@ service auth-worker {
   # Defaults to root, which an unprivileged master cannot switch to.
   user = $default_internal_user
 }
+# Where the private Postfix delivers. Only on 127.0.0.1, even when
+# STRICT_HOST is served: fewer ports that must be free on both.
+service lmtp {
+  inet_listener lmtp {
+    address = @HOST@
+    port = @LMTP_PORT@
+  }
+}
+# Postfix's SASL backend (smtpd_sasl_type = dovecot) over TCP: a unix
+# socket would sit in a base_dir that changes with every start and belong
+# to a user Postfix's smtpd (running as "postfix") cannot connect as.
+service auth {
+  inet_listener auth {
+    address = @HOST@
+    port = @AUTH_PORT@
+  }
+}
 "#;
 
 static INSTANCES: AtomicUsize = AtomicUsize::new(0);
@@ -137,8 +161,13 @@ static DELIVERIES: AtomicUsize = AtomicUsize::new(0);
 /// Connect to [`HOST`] (or "localhost") on `imaps_port()` (implicit TLS) or
 /// `imap_port()` (STARTTLS), trusting `ca_pem()`. Folder separator is `.`
 /// (Dovecot's Maildir++ default).
+///
+/// Mail users: `user` (the submissions mailbox) exists from the start;
+/// [`Dovecot::add_user`] adds more. LMTP on `lmtp_port()` takes recipients
+/// as `LOGIN@any.domain` (case-insensitive) and delivers to that user's
+/// INBOX; unknown logins get 550.
 pub struct Dovecot {
-    /// IMAP login name.
+    /// IMAP login name of the submissions mailbox ("editor").
     pub user: String,
     /// IMAP password (plain ASCII, no spaces).
     pub password: String,
@@ -148,6 +177,8 @@ pub struct Dovecot {
     id: String,
     imap_port: u16,
     imaps_port: u16,
+    lmtp_port: u16,
+    auth_port: u16,
     strict_host: bool,
     child: Option<Child>,
     starts: u32,
@@ -182,17 +213,15 @@ impl Dovecot {
             "home/Maildir/cur",
             "home/Maildir/new",
             "home/Maildir/tmp",
+            "passwd.d",
+            "users",
             "state",
         ] {
             fs::create_dir_all(root.join(sub)).expect("create Dovecot dirs");
         }
         let user = "editor".to_string();
         let password = "slush-pile-secret".to_string();
-        fs::write(
-            root.join("passwd"),
-            format!("{user}:{{PLAIN}}{password}::::::\n"),
-        )
-        .expect("write passwd-file");
+        write_passwd_entry(root, &owner, &user, &password, &root.join("home"));
         give_tree(root, &owner);
 
         let id = format!(
@@ -209,6 +238,8 @@ impl Dovecot {
             id,
             imap_port: 0,
             imaps_port: 0,
+            lmtp_port: 0,
+            auth_port: 0,
             strict_host,
             child: None,
             starts: 0,
@@ -217,7 +248,12 @@ impl Dovecot {
         // Free ports are found by binding port 0 and letting go, so another
         // test may grab one before Dovecot does: then pick new ones.
         for attempt in 1.. {
-            (dovecot.imap_port, dovecot.imaps_port) = free_port_pair(strict_host);
+            [
+                dovecot.imap_port,
+                dovecot.imaps_port,
+                dovecot.lmtp_port,
+                dovecot.auth_port,
+            ] = free_ports(strict_host);
             match dovecot.launch().await {
                 Ok(()) => return dovecot,
                 Err(e) if e.address_in_use && attempt < 5 => continue,
@@ -233,6 +269,60 @@ impl Dovecot {
 
     pub fn imaps_port(&self) -> u16 {
         self.imaps_port
+    }
+
+    /// LMTP on [`HOST`], no TLS, no auth: where the private Postfix
+    /// delivers `@example.org` mail.
+    pub fn lmtp_port(&self) -> u16 {
+        self.lmtp_port
+    }
+
+    /// Dovecot's auth service (the protocol Postfix's `smtpd_sasl_type =
+    /// dovecot` speaks) on [`HOST`]. Same users and passwords as IMAP.
+    pub fn auth_port(&self) -> u16 {
+        self.auth_port
+    }
+
+    /// Creates mail user `login` with an empty INBOX and returns its
+    /// password. LMTP accepts `login@example.org` (any domain) at once, no
+    /// reload needed. Panics if the user exists or the name is unusable.
+    pub fn add_user(&self, login: &str) -> String {
+        // The login names a file (passwd.d/LOGIN) and a home dir, and
+        // Dovecot lowercases before looking it up (%Ln).
+        assert!(
+            !login.is_empty()
+                && login
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+                && !login.starts_with('.'),
+            "test logins are lowercase ASCII letters, digits, - _ . : {login:?}"
+        );
+        let root = self.dir.path();
+        assert!(
+            !root.join("passwd.d").join(login).exists(),
+            "mail user {login} already exists"
+        );
+        let home = root.join("users").join(login);
+        self.create_owned_dir(&home.join("Maildir"));
+        for sub in ["cur", "new", "tmp"] {
+            self.create_owned_dir(&home.join("Maildir").join(sub));
+        }
+        let password = format!("{login}-secret");
+        write_passwd_entry(root, &self.owner, login, &password, &home);
+        password
+    }
+
+    /// `login`'s Maildir (its INBOX); [`Dovecot::maildir`] for `user`.
+    pub fn user_maildir(&self, login: &str) -> PathBuf {
+        if login == self.user {
+            return self.maildir();
+        }
+        self.dir.path().join("users").join(login).join("Maildir")
+    }
+
+    /// Like [`Dovecot::count`], in `login`'s mailbox.
+    pub fn count_for(&self, login: &str, folder: &str) -> usize {
+        count_messages(&folder_dir_in(&self.user_maildir(login), folder))
     }
 
     /// Whether [`STRICT_HOST`] is served on this machine.
@@ -311,15 +401,7 @@ impl Dovecot {
 
     /// Messages on disk in `folder` (`new/` + `cur/`), whatever their flags.
     pub fn count(&self, folder: &str) -> usize {
-        let dir = self.folder_dir(folder);
-        ["new", "cur"]
-            .iter()
-            .filter_map(|sub| fs::read_dir(dir.join(sub)).ok())
-            .flatten()
-            .filter_map(Result::ok)
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
-            .count()
+        count_messages(&self.folder_dir(folder))
     }
 
     pub fn folder_exists(&self, name: &str) -> bool {
@@ -423,17 +505,22 @@ impl Dovecot {
             .expect("TLS handshake")
     }
 
-    /// Logged-in async-imap session over IMAPS.
+    /// Logged-in async-imap session over IMAPS as `user`.
     pub async fn imap_session(&self) -> ImapSession {
+        self.session_for(&self.user, &self.password).await
+    }
+
+    /// Logged-in async-imap session over IMAPS as any mail user.
+    pub async fn session_for(&self, login: &str, password: &str) -> ImapSession {
         let mut client = async_imap::Client::new(self.tls_stream().await);
         client
             .read_response()
             .await
             .expect("read greeting")
             .expect("greeting before EOF");
-        match client.login(&self.user, &self.password).await {
+        match client.login(login, password).await {
             Ok(session) => session,
-            Err((e, _)) => self.fail(&format!("IMAP LOGIN failed: {e}")),
+            Err((e, _)) => self.fail(&format!("IMAP LOGIN as {login} failed: {e}")),
         }
     }
 
@@ -463,7 +550,10 @@ impl Dovecot {
             .replace("@GID@", &self.owner.gid.to_string())
             .replace("@GROUP@", &self.owner.group)
             .replace("@IMAP_PORT@", &self.imap_port.to_string())
-            .replace("@IMAPS_PORT@", &self.imaps_port.to_string());
+            .replace("@IMAPS_PORT@", &self.imaps_port.to_string())
+            .replace("@HOST@", HOST)
+            .replace("@LMTP_PORT@", &self.lmtp_port.to_string())
+            .replace("@AUTH_PORT@", &self.auth_port.to_string());
         let conf_path = root.join("dovecot.conf");
         fs::write(&conf_path, conf).expect("write dovecot.conf");
 
@@ -504,7 +594,11 @@ impl Dovecot {
                     message: format!("Dovecot exited during startup ({status})"),
                 });
             }
-            if greets(self.imap_port).await && accepts(self.imaps_port).await {
+            if greets(self.imap_port).await
+                && accepts(self.imaps_port).await
+                && accepts(self.lmtp_port).await
+                && accepts(self.auth_port).await
+            {
                 break;
             }
             if Instant::now() > deadline {
@@ -524,21 +618,11 @@ impl Dovecot {
     }
 
     fn folder_dir(&self, folder: &str) -> PathBuf {
-        if folder.eq_ignore_ascii_case("INBOX") {
-            return self.maildir();
-        }
-        // Dovecot's Maildir++ maps IMAP "A.B" to ".A.B"; anything else
-        // (non-ASCII needs modified UTF-7, '/' is not a separator here)
-        // would silently name a different folder than the test meant.
-        assert!(
-            !folder.is_empty()
-                && folder.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
-                && !folder.contains(['/', '~', '&']),
-            "test folder names must be plain ASCII without / ~ &: {folder:?}"
-        );
-        self.maildir().join(format!(".{folder}"))
+        folder_dir_in(&self.maildir(), folder)
     }
 
+    /// Creates `dir` and any missing parents below the temp dir, all owned
+    /// by the mail owner.
     fn create_owned_dir(&self, dir: &Path) {
         if dir.is_dir() {
             return;
@@ -546,9 +630,9 @@ impl Dovecot {
         fs::create_dir_all(dir).expect("create folder dir");
         // create_dir_all may have made parents too (".Folder" itself).
         let mut d = dir;
-        while d != self.maildir() {
+        while d != self.dir.path() {
             self.give(d);
-            d = d.parent().expect("folder inside Maildir");
+            d = d.parent().expect("dir inside the temp dir");
         }
     }
 
@@ -570,6 +654,53 @@ impl Drop for Dovecot {
     }
 }
 
+fn folder_dir_in(maildir: &Path, folder: &str) -> PathBuf {
+    if folder.eq_ignore_ascii_case("INBOX") {
+        return maildir.to_path_buf();
+    }
+    // Dovecot's Maildir++ maps IMAP "A.B" to ".A.B"; anything else
+    // (non-ASCII needs modified UTF-7, '/' is not a separator here)
+    // would silently name a different folder than the test meant.
+    assert!(
+        !folder.is_empty()
+            && folder.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+            && !folder.contains(['/', '~', '&']),
+        "test folder names must be plain ASCII without / ~ &: {folder:?}"
+    );
+    maildir.join(format!(".{folder}"))
+}
+
+/// Messages on disk in a Maildir folder (`new/` + `cur/`).
+fn count_messages(dir: &Path) -> usize {
+    ["new", "cur"]
+        .iter()
+        .filter_map(|sub| fs::read_dir(dir.join(sub)).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .count()
+}
+
+/// passwd-file line with uid, gid and home, written under a temporary name
+/// and renamed: the auth process may look the user up at any moment.
+fn write_passwd_entry(root: &Path, owner: &MailOwner, login: &str, password: &str, home: &Path) {
+    let dir = root.join("passwd.d");
+    let tmp = dir.join(format!(".{login}.tmp"));
+    fs::write(
+        &tmp,
+        format!(
+            "{login}:{{PLAIN}}{password}:{}:{}::{}::\n",
+            owner.uid,
+            owner.gid,
+            home.display()
+        ),
+    )
+    .expect("write passwd-file");
+    give(&tmp, owner);
+    fs::rename(&tmp, dir.join(login)).expect("move passwd-file into place");
+}
+
 fn dovecot_bin() -> String {
     std::env::var("SLUSHPILE_DOVECOT").unwrap_or_else(|_| DOVECOT_BIN.to_string())
 }
@@ -588,7 +719,7 @@ pub(super) fn become_subreaper() {
 
 /// Waits for the (already SIGKILLed) rest of a Dovecot process group. Only
 /// orphans reparented to us by `become_subreaper` are affected.
-fn reap_group(pgid: i32) {
+pub(super) fn reap_group(pgid: i32) {
     loop {
         // SAFETY: plain waitpid on a process group we created; a null
         // status pointer is allowed.
@@ -633,17 +764,16 @@ fn can_bind(host: &str) -> bool {
     TcpListener::bind((host, 0)).is_ok()
 }
 
-/// Two distinct ports free on 127.0.0.1 (and on 127.0.0.2 when `strict`).
-fn free_port_pair(strict: bool) -> (u16, u16) {
+/// `N` distinct ports free on 127.0.0.1 (and on 127.0.0.2 when `strict`).
+/// All are held at once while choosing, so they cannot repeat.
+pub(super) fn free_ports<const N: usize>(strict: bool) -> [u16; N] {
     let loopback = Ipv4Addr::LOCALHOST;
     loop {
-        let a = TcpListener::bind(SocketAddrV4::new(loopback, 0)).expect("bind free port");
-        let b = TcpListener::bind(SocketAddrV4::new(loopback, 0)).expect("bind free port");
-        let ports = (
-            a.local_addr().unwrap().port(),
-            b.local_addr().unwrap().port(),
-        );
-        if !strict || (can_bind_port(STRICT_HOST, ports.0) && can_bind_port(STRICT_HOST, ports.1)) {
+        let held: Vec<TcpListener> = (0..N)
+            .map(|_| TcpListener::bind(SocketAddrV4::new(loopback, 0)).expect("bind free port"))
+            .collect();
+        let ports: [u16; N] = std::array::from_fn(|i| held[i].local_addr().unwrap().port());
+        if !strict || ports.iter().all(|&p| can_bind_port(STRICT_HOST, p)) {
             return ports;
         }
     }

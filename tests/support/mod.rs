@@ -1,5 +1,6 @@
-//! Real-server test harness: a private Dovecot per test, a private
-//! PostgreSQL per test process, a throwaway CA and sample submissions.
+//! Real-server test harness: a private Dovecot per test, a private Postfix
+//! per test that delivers only to it, a private PostgreSQL per test process,
+//! a throwaway CA and sample submissions.
 //! Integration tests pull it in with `mod support;`.
 
 // Each test binary compiles its own copy and uses only part of it.
@@ -8,6 +9,7 @@
 pub mod backend;
 pub mod dovecot;
 pub mod message;
+pub mod postfix;
 pub mod postgres;
 pub mod tls;
 pub mod user;
@@ -15,5 +17,6 @@ pub mod user;
 pub use backend::{Backend, test_backend, test_store_url};
 pub use dovecot::{Dovecot, HOST, ImapSession, STRICT_HOST};
 pub use message::sample_message;
+pub use postfix::Postfix;
 pub use postgres::Postgres;
 pub use tls::{TestCa, tls_connector};
