@@ -1,0 +1,402 @@
+//! Acknowledgements over real SMTP: submissions arrive in a private Dovecot,
+//! slushpile acknowledges them through a private Postfix, which delivers
+//! (LMTP) into each contributor's own Dovecot mailbox, where they are read
+//! back. Nothing can leave the machine: Postfix only relays to example.org.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use slushpile::store::{DraftFilter, Store};
+use support::postfix::REJECTED;
+use support::{Dovecot, HOST, Postfix};
+
+struct Setup {
+    dovecot: Dovecot,
+    postfix: Postfix,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    store_url: String,
+}
+
+#[derive(Clone, Copy)]
+enum Smtp {
+    StartTls,
+    Implicit,
+    /// STARTTLS but without our CA: the server's certificate must be refused.
+    Untrusted,
+}
+
+async fn setup(smtp: Smtp) -> Setup {
+    let dovecot = Dovecot::start().await;
+    let postfix = Postfix::start(&dovecot, dovecot.tls()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = support::test_store_url(dir.path()).await;
+    std::fs::write(dir.path().join("imap-pw"), &dovecot.password).unwrap();
+    std::fs::write(dir.path().join("smtp-pw"), &postfix.sasl_password).unwrap();
+    let (port, tls, ca) = match smtp {
+        Smtp::StartTls => (
+            postfix.starttls_port(),
+            "starttls",
+            format!("ca_file = '{}'", dovecot.ca_pem().display()),
+        ),
+        Smtp::Implicit => (
+            postfix.smtps_port(),
+            "implicit",
+            format!("ca_file = '{}'", dovecot.ca_pem().display()),
+        ),
+        Smtp::Untrusted => (postfix.starttls_port(), "starttls", String::new()),
+    };
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
+    let config = dir.path().join("slushpile.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[general]
+instance = "smtp-test"
+[store]
+url = "{store_url}"
+[[mailbox]]
+name = "submissions"
+host = "{HOST}"
+port = {imaps}
+ca_file = "{imap_ca}"
+username = "{imap_user}"
+password_file = "imap-pw"
+poll_interval = "1s"
+[smtp]
+host = "{HOST}"
+port = {port}
+tls = "{tls}"
+{ca}
+username = "{smtp_user}"
+password_file = "smtp-pw"
+from = "submissions@example.org"
+from_name = "Editors"
+timeout = "10s"
+[ack]
+templates = "{templates}"
+skip_older_than = "36500d"
+retry_initial = "1s"
+rate_limit = 100
+"#,
+            imaps = dovecot.imaps_port(),
+            imap_ca = dovecot.ca_pem().display(),
+            imap_user = dovecot.user,
+            smtp_user = postfix.sasl_user,
+            templates = templates.display(),
+        ),
+    )
+    .unwrap();
+    Setup {
+        dovecot,
+        postfix,
+        dir,
+        config,
+        store_url,
+    }
+}
+
+fn submission(from_login: &str, n: usize, subject: &str) -> Vec<u8> {
+    format!(
+        "From: Writer {n} <{from_login}@example.org>\r\nTo: submissions@example.org\r\nSubject: {subject}\r\n\
+         Date: Sat, 28 Nov 2026 09:15:00 +0800\r\nMessage-ID: <sub-{from_login}-{n}@example.org>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n新冠肺炎疫情发生以来，教育部教师司党支部认真学习。{n}\r\n"
+    )
+    .into_bytes()
+}
+
+impl Setup {
+    fn slushpile(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_slushpile"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn daemon(&self) -> Child {
+        let log = std::fs::File::create(self.dir.path().join("daemon.log")).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_slushpile"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("run")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    }
+
+    async fn store(&self) -> Store {
+        Store::open_migrated(&self.store_url, chrono_tz::Asia::Shanghai, "test")
+            .await
+            .unwrap()
+    }
+
+    /// Acknowledgements in `login`'s own mailbox, as raw messages.
+    fn received(&self, login: &str) -> Vec<Vec<u8>> {
+        let maildir = self.dovecot.user_maildir(login);
+        ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(maildir.join(sub)).ok())
+            .flatten()
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect()
+    }
+
+    async fn wait_received(&self, login: &str, count: usize) {
+        let start = Instant::now();
+        while self.received(login).len() < count {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{login} has {} of {count} acknowledgements\n{}",
+                self.received(login).len(),
+                self.postfix.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn ack_states(&self) -> Vec<(String, serde_json::Value)> {
+        let drafts = self
+            .store()
+            .await
+            .list_drafts(&DraftFilter::default())
+            .await
+            .unwrap();
+        drafts
+            .into_iter()
+            .map(|d| {
+                (
+                    d.from.unwrap().address,
+                    serde_json::to_value(d.ack).unwrap(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn message_id(raw: &[u8]) -> String {
+    mail_parser::MessageParser::default()
+        .parse(raw)
+        .unwrap()
+        .message_id()
+        .unwrap()
+        .to_string()
+}
+
+async fn one_acknowledgement_over(smtp: Smtp) {
+    let setup = setup(smtp).await;
+    setup.dovecot.add_user("writer");
+    setup.dovecot.deliver(
+        "INBOX",
+        &submission("writer", 1, "=?UTF-8?B?5oqV56i/77ya5LiK5aW95oiw?="),
+    );
+    let output = setup.slushpile(&["run", "--once"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    setup.wait_received("writer", 1).await;
+    // Seeing the submission again sends nothing more.
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let received = setup.received("writer");
+    assert_eq!(received.len(), 1);
+    let ack = mail_parser::MessageParser::default()
+        .parse(&received[0])
+        .unwrap();
+    let reference = setup
+        .store()
+        .await
+        .list_drafts(&DraftFilter::default())
+        .await
+        .unwrap()[0]
+        .reference
+        .clone();
+    assert!(
+        ack.subject().unwrap().contains(&reference),
+        "{:?}",
+        ack.subject()
+    );
+    assert!(
+        ack.subject().unwrap().contains("来稿已收到"),
+        "Chinese submission, Chinese acknowledgement"
+    );
+    assert_eq!(
+        ack.header_raw("Auto-Submitted").map(str::trim),
+        Some("auto-replied")
+    );
+    assert_eq!(
+        ack.in_reply_to().as_text(),
+        Some("sub-writer-1@example.org")
+    );
+}
+
+#[tokio::test]
+async fn one_acknowledgement_over_starttls() {
+    one_acknowledgement_over(Smtp::StartTls).await;
+}
+
+#[tokio::test]
+async fn one_acknowledgement_over_implicit_tls() {
+    one_acknowledgement_over(Smtp::Implicit).await;
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_and_retried_not_sent() {
+    let setup = setup(Smtp::Untrusted).await;
+    setup.dovecot.add_user("writer");
+    setup
+        .dovecot
+        .deliver("INBOX", &submission("writer", 1, "poem"));
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    let states = setup.ack_states().await;
+    assert_eq!(states[0].1["state"], "pending", "{states:?}");
+    let error = states[0].1["error"].as_str().unwrap().to_lowercase();
+    assert!(
+        error.contains("certificate") || error.contains("tls"),
+        "{error}"
+    );
+    assert!(setup.received("writer").is_empty());
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_fails_at_once_and_is_visible() {
+    let setup = setup(Smtp::StartTls).await;
+    let (login, _) = REJECTED.split_once('@').unwrap();
+    setup
+        .dovecot
+        .deliver("INBOX", &submission(login, 1, "poem"));
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    let states = setup.ack_states().await;
+    assert_eq!(states[0].1["state"], "failed", "{states:?}");
+    assert!(
+        states[0].1["error"].as_str().unwrap().contains("550"),
+        "{states:?}"
+    );
+}
+
+#[tokio::test]
+async fn smtp_down_while_mail_arrives_then_up_delivers_each_ack_once() {
+    let mut setup = setup(Smtp::StartTls).await;
+    let writers = ["ann", "bo", "chen"];
+    for (i, login) in writers.iter().enumerate() {
+        setup.dovecot.add_user(login);
+        setup
+            .dovecot
+            .deliver("INBOX", &submission(login, i, "poem"));
+    }
+    setup.postfix.stop();
+    let mut daemon = setup.daemon();
+    let start = Instant::now();
+    loop {
+        let states = setup.ack_states().await;
+        if states.len() == 3
+            && states
+                .iter()
+                .all(|(_, a)| a["attempts"].as_u64() >= Some(1))
+        {
+            assert!(
+                states.iter().all(|(_, a)| a["state"] == "pending"),
+                "{states:?}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no failed attempts: {states:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    setup.postfix.start_again().await;
+    for login in writers {
+        setup.wait_received(login, 1).await;
+    }
+    // Retries keep running: give them time to send anything twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for login in writers {
+        assert_eq!(setup.received(login).len(), 1, "{login}");
+    }
+    assert!(
+        setup
+            .ack_states()
+            .await
+            .iter()
+            .all(|(_, a)| a["state"] == "sent")
+    );
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+}
+
+#[tokio::test]
+async fn kill_9_while_sending_loses_nothing_and_duplicates_carry_the_same_message_id() {
+    let setup = setup(Smtp::StartTls).await;
+    let writers: Vec<String> = (0..12).map(|i| format!("w{i}")).collect();
+    for (i, login) in writers.iter().enumerate() {
+        setup.dovecot.add_user(login);
+        setup
+            .dovecot
+            .deliver("INBOX", &submission(login, i, "poem"));
+    }
+    let mut daemon = setup.daemon();
+    let store = setup.store().await;
+    let start = Instant::now();
+    loop {
+        let sent = setup
+            .ack_states()
+            .await
+            .iter()
+            .filter(|(_, a)| a["state"] == "sent")
+            .count();
+        if sent >= 1 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "nothing sent");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let sent_at_kill = setup
+        .ack_states()
+        .await
+        .iter()
+        .filter(|(_, a)| a["state"] == "sent")
+        .count();
+
+    // The same instance name releases the dead process's claims at start.
+    let mut daemon = setup.daemon();
+    for login in &writers {
+        setup.wait_received(login, 1).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let mut duplicates = 0;
+    for login in &writers {
+        let received = setup.received(login);
+        assert!(received.len() <= 2, "{login} got {}", received.len());
+        if received.len() == 2 {
+            duplicates += 1;
+            assert_eq!(
+                message_id(&received[0]),
+                message_id(&received[1]),
+                "a resend is recognisable"
+            );
+        }
+    }
+    assert!(
+        duplicates <= 1,
+        "at most the message in flight is sent twice"
+    );
+    assert_eq!(store.count_drafts().await.unwrap(), writers.len() as i64);
+    eprintln!(
+        "killed with {sent_at_kill} of {} sent; {duplicates} duplicate",
+        writers.len()
+    );
+}
