@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the module map and the invariants.
 
 pub mod ack;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;

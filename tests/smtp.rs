@@ -400,3 +400,75 @@ async fn kill_9_while_sending_loses_nothing_and_duplicates_carry_the_same_messag
         writers.len()
     );
 }
+
+#[tokio::test]
+async fn check_is_all_green_then_names_each_failure() {
+    let setup = setup(Smtp::StartTls).await;
+    let check = |config: &Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+            .arg("--config")
+            .arg(config)
+            .arg("check")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (passed, report) = check(&setup.config);
+    assert!(passed, "{report}");
+    assert!(
+        report.contains("logged in as editor") && report.contains("IDLE yes"),
+        "{report}"
+    );
+    assert!(report.contains("AUTH accepted; no mail sent"), "{report}");
+    assert!(
+        report.contains("folder Ingested: missing: created on first use"),
+        "{report}"
+    );
+    assert!(
+        setup.received("editor").is_empty() && setup.dovecot.count("INBOX") == 0,
+        "check changes nothing"
+    );
+
+    let original = std::fs::read_to_string(&setup.config).unwrap();
+    let variant = |name: &str, edit: &dyn Fn(&str) -> String| {
+        let path = setup.dir.path().join(name);
+        std::fs::write(&path, edit(&original)).unwrap();
+        check(&path)
+    };
+    std::fs::write(setup.dir.path().join("wrong-pw"), "not-the-password").unwrap();
+    let (passed, report) = variant("wrong-password.toml", &|t| {
+        t.replacen(
+            "password_file = \"imap-pw\"",
+            "password_file = \"wrong-pw\"",
+            1,
+        )
+    });
+    assert!(
+        !passed
+            && report.contains("FAIL mailbox submissions")
+            && report.contains("refused the credentials"),
+        "{report}"
+    );
+    assert!(!report.contains("not-the-password"), "{report}");
+
+    let ca = format!("ca_file = \"{}\"", setup.dovecot.ca_pem().display());
+    let (passed, report) = variant("wrong-ca.toml", &|t| t.replacen(&ca, "", 1));
+    assert!(
+        !passed
+            && report.contains("TLS with")
+            && report.contains("hint: the certificate is not trusted"),
+        "{report}"
+    );
+
+    let (passed, report) = variant("missing-folder.toml", &|t| {
+        t.replacen(
+            "poll_interval = \"1s\"",
+            "folder = \"Nope\"\npoll_interval = \"1s\"",
+            1,
+        )
+    });
+    assert!(!passed && report.contains("folder `Nope`"), "{report}");
+}

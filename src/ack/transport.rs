@@ -91,6 +91,30 @@ impl Transport {
         Ok(Transport::Smtp(builder.build()))
     }
 
+    /// Connects, negotiates TLS and authenticates, sending nothing.
+    pub async fn test(&self) -> Result<(), SendError> {
+        match self {
+            Transport::Smtp(smtp) => match smtp.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(SendError {
+                    message: "the server did not answer NOOP".into(),
+                    transient: true,
+                }),
+                Err(e) => Err(SendError::from(e)),
+            },
+            Transport::File(dir) => {
+                if dir.is_dir() {
+                    Ok(())
+                } else {
+                    Err(SendError::permanent(format!(
+                        "{} is not a directory",
+                        dir.display()
+                    )))
+                }
+            }
+        }
+    }
+
     pub async fn send(&self, message: Message, name: &str) -> Result<(), SendError> {
         match self {
             Transport::Smtp(smtp) => smtp

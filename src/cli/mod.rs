@@ -59,6 +59,9 @@ enum Command {
     Drafts(DraftsCommand),
     /// Rebuild every derived field from the stored raw messages.
     Reparse,
+    /// Try every mailbox, the SMTP server, the store and the templates for
+    /// real (nothing is sent, moved or created) and report.
+    Check,
     /// Manage the store itself.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -161,6 +164,15 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::Run { once: true } => crate::daemon::run_once(&config).await,
         Command::Migrate => migrate(&config).await,
         Command::Reparse => reparse(&config).await,
+        Command::Check => {
+            let (report, passed) = crate::check::report(&crate::check::run(&config).await);
+            print!("{report}");
+            if passed {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("some checks failed"))
+            }
+        }
         Command::Drafts(command) => drafts::run(&config, command).await,
         Command::Ingest { .. } | Command::Store(_) => unreachable!("handled above"),
     };

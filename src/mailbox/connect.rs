@@ -71,6 +71,8 @@ pub struct ServerInfo {
     pub move_ext: bool,
     pub uidplus: bool,
     pub id: bool,
+    /// Everything advertised, for `slushpile check`.
+    pub capabilities: Vec<String>,
 }
 
 pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), MailboxError> {
@@ -137,6 +139,19 @@ pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), M
         move_ext: caps.has_str("MOVE"),
         uidplus: caps.has_str("UIDPLUS"),
         id: caps.has_str("ID"),
+        capabilities: {
+            use async_imap::types::Capability;
+            let mut all: Vec<String> = caps
+                .iter()
+                .map(|c| match c {
+                    Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+                    Capability::Auth(mechanism) => format!("AUTH={mechanism}"),
+                    Capability::Atom(atom) => atom.clone(),
+                })
+                .collect();
+            all.sort();
+            all
+        },
     };
     if info.id {
         // 126.com/163.com answer SELECT with "Unsafe Login" until the client identifies itself.

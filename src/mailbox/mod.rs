@@ -61,6 +61,54 @@ impl MailboxError {
     }
 }
 
+/// What `slushpile check` learns about a mailbox without changing anything.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub info: ServerInfo,
+    pub folder_messages: u32,
+    /// Folders `after_ingest` / too-big mail would go to, and whether they exist.
+    pub targets: Vec<(String, bool)>,
+}
+
+/// Connects, logs in, sends ID, examines the folder (read-only) and looks
+/// up the target folders; logs out. Never creates, moves or flags anything.
+pub async fn inspect(config: &MailboxConfig) -> Result<Inspection, MailboxError> {
+    use futures::TryStreamExt;
+    let (mut session, info) = connect::open(config).await?;
+    let server = format!("{}:{}", config.host, config.port());
+    let examined = tokio::time::timeout(config.io_timeout, session.examine(&config.folder))
+        .await
+        .map_err(|_| MailboxError::protocol(&server, "EXAMINE", "timed out"))?
+        .map_err(|e| {
+            MailboxError::protocol(
+                &server,
+                "EXAMINE",
+                format!("folder `{}`: {e}", config.folder),
+            )
+        })?;
+    let mut targets = Vec::new();
+    let wanted = match config.after_ingest {
+        crate::config::AfterIngest::Move => vec![config.move_to.clone(), config.reject_to.clone()],
+        _ => vec![config.reject_to.clone()],
+    };
+    for folder in wanted {
+        let listed: Vec<_> = session
+            .list(None, Some(&folder))
+            .await
+            .map_err(|e| MailboxError::protocol(&server, "LIST", e))?
+            .try_collect()
+            .await
+            .map_err(|e| MailboxError::protocol(&server, "LIST", e))?;
+        targets.push((folder, !listed.is_empty()));
+    }
+    let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
+    Ok(Inspection {
+        info,
+        folder_messages: examined.exists,
+        targets,
+    })
+}
+
 /// Connects, ingests everything new once, applies `after_ingest`, logs out.
 pub async fn sync_once(
     config: &MailboxConfig,

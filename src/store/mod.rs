@@ -147,6 +147,10 @@ impl Store {
         dispatch!(self, e => e.close().await)
     }
 
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        dispatch!(self, e => e.pending_migrations().await)
+    }
+
     /// Tries to become the one instance polling `key` (a mailbox name).
     pub async fn try_lease(&self, key: &str) -> Result<Option<Lease>> {
         match self.backend {

@@ -28,6 +28,19 @@ impl Engine {
         Ok(())
     }
 
+    /// Migrations not applied yet (all of them on an empty database).
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .count())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
