@@ -233,6 +233,12 @@ fn sysusers_tmpfiles_and_package_layout_agree_with_the_unit() {
         Path::new(config["ack"]["templates"].as_str().unwrap())
     );
     let units = &deb["systemd-units"];
+    let unit_dir = repo(units["unit-scripts"].as_str().unwrap());
+    assert!(
+        unit_dir.join("slushpile.service").is_file(),
+        "cargo-deb packages the unit from unit-scripts = {}",
+        unit_dir.display()
+    );
     assert_eq!(units["enable"].as_bool(), Some(false));
     assert_eq!(units["start"].as_bool(), Some(false));
 }
