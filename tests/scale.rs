@@ -36,9 +36,21 @@ username = "{user}"
 password_file = "imap-password"
 poll_interval = "1s"
 io_timeout = "10s"
+[smtp]
+transport = "file"
+directory = "outbox-{instance}"
+from = "submissions@example.org"
+[ack]
+templates = "{templates}"
+skip_older_than = "36500d"
+rate_limit = 1000
+claim = "2s"
 [log]
 level = "info"
 "#,
+            templates = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/templates")
+                .display(),
             port = dovecot.imaps_port(),
             ca = dovecot.ca_pem().display(),
             user = dovecot.user,
@@ -180,6 +192,32 @@ async fn three_instances_share_a_mailbox_and_survive_a_kill_9() {
     assert!(
         takeover < Duration::from_secs(5),
         "takeover took {takeover:?}"
+    );
+    // Every draft acknowledged, each once: all instances send from the
+    // shared outbox; only one in flight when the victim died may go twice
+    // (same reference, same Message-ID).
+    let started = Instant::now();
+    while store.ack_backlog().await.unwrap() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "acknowledgements still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut files: Vec<String> = Vec::new();
+    for name in ["ingest-a", "ingest-b", "ingest-c"] {
+        if let Ok(outbox) = std::fs::read_dir(dir.path().join(format!("outbox-{name}"))) {
+            files.extend(outbox.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()));
+        }
+    }
+    let sent = files.len();
+    files.sort();
+    files.dedup();
+    eprintln!("{sent} acknowledgement files for {TOTAL} drafts");
+    assert_eq!(files.len(), TOTAL, "every draft acknowledged");
+    assert!(
+        sent <= TOTAL + 1,
+        "{sent} acknowledgements for {TOTAL} drafts"
     );
     for instance in &mut instances {
         instance.terminate();

@@ -20,8 +20,6 @@ use crate::config::Config;
 use crate::health::Health;
 use crate::store::{DraftKey, DueAck, Store, StoreError};
 
-/// How long a claim lasts; a sender that dies holds its rows this long.
-const CLAIM: Duration = Duration::from_secs(300);
 /// When idle, look for due retries this often.
 const IDLE_POLL: Duration = Duration::from_secs(2);
 const BATCH: i64 = 20;
@@ -34,6 +32,8 @@ pub struct Outbox {
     /// The instance name: claims are taken in it.
     pub owner: String,
     pub retry_initial: Duration,
+    /// How long a claim lasts; a sender that dies holds its rows this long.
+    pub claim: Duration,
     pub health: Arc<Health>,
 }
 
@@ -77,6 +77,7 @@ impl Outbox {
             sender,
             owner,
             retry_initial: ack.retry_initial,
+            claim: ack.claim,
             health,
         }))
     }
@@ -112,7 +113,7 @@ impl Outbox {
 
     /// One round: claim due rows and try each once. Returns how many were tried.
     pub async fn send_due(&self) -> Result<usize, StoreError> {
-        let lease_until = Utc::now() + chrono::Duration::from_std(CLAIM).unwrap_or_default();
+        let lease_until = Utc::now() + chrono::Duration::from_std(self.claim).unwrap_or_default();
         let due = self
             .store
             .claim_due_acks(&self.owner, lease_until, BATCH)

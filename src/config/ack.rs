@@ -90,6 +90,11 @@ pub struct AckConfig {
     /// as long, up to an hour.
     #[serde(deserialize_with = "duration::deserialize")]
     pub retry_initial: Duration,
+    /// A sender claims due acknowledgements for this long; if it dies, another
+    /// instance sends them after it (its own restart releases them at once).
+    /// Longer than any send can take.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub claim: Duration,
     /// Retrying stops, and the acknowledgement is marked failed, this long
     /// after the submission was stored.
     #[serde(deserialize_with = "duration::deserialize")]
@@ -122,6 +127,7 @@ impl Default for AckConfig {
             templates: PathBuf::from("templates"),
             default_language: Language::Zh,
             retry_initial: Duration::from_secs(30),
+            claim: Duration::from_secs(300),
             expire_after: Duration::from_secs(3 * 86_400),
             skip_older_than: Duration::from_secs(7 * 86_400),
             rate_limit: 3,
