@@ -21,7 +21,7 @@ pub async fn run(config_path: &Path, files: &[PathBuf], mailbox: &str) -> u8 {
         }));
     }
     let fail = |code: u8| if from_stdin { exit::TEMPFAIL } else { code };
-    let config = match Config::load(config_path) {
+    let config = match Config::load_without_secrets(config_path) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("slushpile: {e}");

@@ -150,7 +150,14 @@ async fn dispatch(cli: Cli) -> u8 {
             }
         };
     }
-    let config = match Config::load(&path) {
+    // Only the commands that talk to IMAP or SMTP read the passwords.
+    let needs_secrets = matches!(cli.command, Command::Run { .. } | Command::Check);
+    let loaded = if needs_secrets {
+        Config::load(&path)
+    } else {
+        Config::load_without_secrets(&path)
+    };
+    let config = match loaded {
         Ok(config) => config,
         Err(e) => {
             eprintln!("slushpile: {e}");

@@ -292,6 +292,13 @@ pub fn locate(explicit: Option<&Path>) -> PathBuf {
 impl Config {
     /// Reads, overrides from the process environment, validates and resolves secrets.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let mut config = Self::load_without_secrets(file)?;
+        config.resolve_secrets()?;
+        Ok(config)
+    }
+
+    /// [`Config::load`] for commands that only use the store.
+    pub fn load_without_secrets(file: &Path) -> Result<Config, ConfigError> {
         let read_error = |source| ConfigError::Read {
             file: file.to_path_buf(),
             source,
@@ -430,15 +437,6 @@ impl Config {
             if mailbox.after_ingest == AfterIngest::Move && mailbox.move_to == mailbox.folder {
                 return Err(self.key_error(key("move_to"), "must differ from `folder`"));
             }
-            let password = secret::resolve(mailbox.into())
-                .map_err(|(k, message)| self.key_error(key(k), message))?
-                .ok_or_else(|| {
-                    self.key_error(
-                        key("password_file"),
-                        "no password source: set one of password_file, password_env or password_credential",
-                    )
-                })?;
-            self.mailboxes[i].password = Some(password);
         }
         if self.limits.batch_messages == 0 {
             return Err(self.key_error("limits.batch_messages", "expected at least 1"));
@@ -480,17 +478,41 @@ impl Config {
                 "\"none\" is allowed only for a loopback host: use \"implicit\" (465) or \"starttls\" (587)",
             ));
         }
-        let password = secret::resolve(secret::PasswordSource {
-            file: smtp.password_file.as_deref(),
-            env: smtp.password_env.as_deref(),
-            credential: smtp.password_credential.as_deref(),
-        })
-        .map_err(|(k, message)| self.key_error(format!("smtp.{k}"), message))?;
-        if password.is_some() && smtp.username.is_none() {
+        let has_password = smtp.password_file.is_some()
+            || smtp.password_env.is_some()
+            || smtp.password_credential.is_some();
+        if has_password && smtp.username.is_none() {
             return Err(self.key_error("smtp.username", "a password is set but no username"));
         }
-        if let Some(smtp) = &mut self.smtp {
-            smtp.password = password;
+        Ok(())
+    }
+
+    /// Reads every password from its file, variable or credential. Only the
+    /// commands that talk to IMAP or SMTP need them, so that an editor at
+    /// the server can run `drafts list` without the daemon's credentials.
+    pub fn resolve_secrets(&mut self) -> Result<(), ConfigError> {
+        for i in 0..self.mailboxes.len() {
+            let key = |k: &str| format!("mailbox[{i}].{k}");
+            let password = secret::resolve((&self.mailboxes[i]).into())
+                .map_err(|(k, message)| self.key_error(key(k), message))?
+                .ok_or_else(|| {
+                    self.key_error(
+                        key("password_file"),
+                        "no password source: set one of password_file, password_env or password_credential",
+                    )
+                })?;
+            self.mailboxes[i].password = Some(password);
+        }
+        if let Some(smtp) = &self.smtp {
+            let password = secret::resolve(secret::PasswordSource {
+                file: smtp.password_file.as_deref(),
+                env: smtp.password_env.as_deref(),
+                credential: smtp.password_credential.as_deref(),
+            })
+            .map_err(|(k, message)| self.key_error(format!("smtp.{k}"), message))?;
+            if let Some(smtp) = &mut self.smtp {
+                smtp.password = password;
+            }
         }
         Ok(())
     }

@@ -2,7 +2,9 @@ use super::*;
 
 fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-    Config::from_toml(Path::new("/etc/slushpile/test.toml"), text, env)
+    let mut config = Config::from_toml(Path::new("/etc/slushpile/test.toml"), text, env)?;
+    config.resolve_secrets()?;
+    Ok(config)
 }
 
 const MINIMAL: &str = r#"
