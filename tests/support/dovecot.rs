@@ -35,6 +35,8 @@ pub const HOST: &str = "127.0.0.1";
 pub const STRICT_HOST: &str = "127.0.0.2";
 
 const DOVECOT_BIN: &str = "/usr/sbin/dovecot";
+/// Dovecot's real greeting, not its "waiting for auth" placeholder.
+const IMAP_GREETING: &str = "* OK [CAPABILITY";
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -594,7 +596,7 @@ impl Dovecot {
                     message: format!("Dovecot exited during startup ({status})"),
                 });
             }
-            if greets(self.imap_port).await
+            if greets(self.imap_port, IMAP_GREETING).await
                 && accepts(self.imaps_port).await
                 && accepts(self.lmtp_port).await
                 && accepts(self.auth_port).await
@@ -738,14 +740,16 @@ pub(super) fn signal(pid: i32, sig: libc::c_int) {
     }
 }
 
-/// Ready means the real greeting: a new login process may first send
-/// "* OK Waiting for authentication process to respond..".
-async fn greets(port: u16) -> bool {
+/// Whether a server on `port` answers with a first line starting with
+/// `greeting`: listening alone is not ready (Dovecot's login process may
+/// first send "* OK Waiting for authentication process to respond..",
+/// Postfix's master listens before smtpd can serve).
+pub(super) async fn greets(port: u16, greeting: &str) -> bool {
     let attempt = async {
         let tcp = TcpStream::connect((HOST, port)).await.ok()?;
         let mut line = String::new();
         BufReader::new(tcp).read_line(&mut line).await.ok()?;
-        Some(line.starts_with("* OK [CAPABILITY"))
+        Some(line.starts_with(greeting))
     };
     matches!(
         timeout(Duration::from_secs(1), attempt).await,
@@ -753,7 +757,7 @@ async fn greets(port: u16) -> bool {
     )
 }
 
-async fn accepts(port: u16) -> bool {
+pub(super) async fn accepts(port: u16) -> bool {
     matches!(
         timeout(Duration::from_secs(1), TcpStream::connect((HOST, port))).await,
         Ok(Ok(_))

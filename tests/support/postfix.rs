@@ -19,7 +19,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 
-use super::dovecot::{Dovecot, HOST, become_subreaper, free_ports, reap_group, signal};
+use super::dovecot::{
+    Dovecot, HOST, accepts, become_subreaper, free_ports, greets, reap_group, signal,
+};
 use super::tls::TestCa;
 use super::user::running_as_root;
 
@@ -522,8 +524,8 @@ impl Postfix {
                     message: format!("Postfix master exited during startup ({status})"),
                 });
             }
-            if greets(self.smtp_port).await
-                && greets(self.starttls_port).await
+            if greets(self.smtp_port, "220 ").await
+                && greets(self.starttls_port, "220 ").await
                 && accepts(self.smtps_port).await
             {
                 break;
@@ -574,28 +576,6 @@ impl Drop for Postfix {
         }
         self.kill();
     }
-}
-
-/// Ready means smtpd's banner: master listens before it can serve.
-async fn greets(port: u16) -> bool {
-    let attempt = async {
-        let tcp = TcpStream::connect((HOST, port)).await.ok()?;
-        let mut line = String::new();
-        BufReader::new(tcp).read_line(&mut line).await.ok()?;
-        Some(line.starts_with("220 "))
-    };
-    matches!(
-        timeout(Duration::from_secs(1), attempt).await,
-        Ok(Some(true))
-    )
-}
-
-/// The wrapper-mode port greets only after a TLS handshake.
-async fn accepts(port: u16) -> bool {
-    matches!(
-        timeout(Duration::from_secs(1), TcpStream::connect((HOST, port))).await,
-        Ok(Ok(_))
-    )
 }
 
 fn uid_of(user: &str) -> u32 {

@@ -51,11 +51,7 @@ impl Engine {
     async fn acks_of(&self, ids: &[i64]) -> Result<HashMap<i64, AckView>> {
         let mut by_draft = HashMap::new();
         for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = sql_list(chunk);
             let rows = sqlx::query(AssertSqlSafe(format!(
                 "SELECT {ACK_COLUMNS} FROM acks WHERE draft_id IN ({list})"
             )))
@@ -73,11 +69,7 @@ impl Engine {
         let mut by_draft: HashMap<i64, Vec<AttachmentView>> = HashMap::new();
         // Chunked to stay under SQLite's bound-parameter limit.
         for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = sql_list(chunk);
             let rows = sqlx::query(AssertSqlSafe(format!(
                 "SELECT draft_id, idx, filename, content_type, size, sha256 FROM attachments
                  WHERE draft_id IN ({list}) ORDER BY draft_id, idx"
@@ -177,11 +169,7 @@ impl Engine {
         let mut known = Vec::new();
         // Chunked to stay under SQLite's bound-parameter limit.
         for chunk in uids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = sql_list(chunk);
             let rows: Vec<(i64,)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT uid FROM message_locations WHERE mailbox = $1 AND uidvalidity = $2 AND uid IN ({list})"
             )))
@@ -207,4 +195,14 @@ impl Engine {
             .fetch_one(&self.pool)
             .await?)
     }
+}
+
+/// Numbers for an `IN (…)` list. Only integers are ever formatted into SQL;
+/// anything else is bound.
+fn sql_list<T: std::fmt::Display>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(T::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
