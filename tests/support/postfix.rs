@@ -36,6 +36,7 @@ pub const TEMPFAIL: &str = "tempfail@example.org";
 pub const TEMPFAIL_REPLY: &str = "450 4.2.0 try later";
 
 const POSTFIX_BIN: &str = "/usr/sbin/postfix";
+const POSTQUEUE_BIN: &str = "/usr/sbin/postqueue";
 const MASTER_BIN: &str = "/usr/lib/postfix/sbin/master";
 const MAIL_OWNER: &str = "postfix";
 const SETGID_GROUP: &str = "postdrop";
@@ -177,7 +178,8 @@ enum Ownership {
 }
 
 struct LaunchError {
-    address_in_use: bool,
+    /// Worth another attempt (with new ports, unless restarting).
+    retry: bool,
     message: String,
 }
 
@@ -243,7 +245,10 @@ impl Postfix {
             postfix.write_master_cf();
             match postfix.launch().await {
                 Ok(()) => return postfix,
-                Err(e) if e.address_in_use && attempt < 10 => continue,
+                Err(e) if e.retry && attempt < 10 => {
+                    let why = e.message.lines().next().unwrap_or_default();
+                    eprintln!("Postfix start attempt {attempt}: {why}; trying new ports");
+                }
                 Err(e) => postfix.fail(&e.message),
             }
         }
@@ -262,8 +267,8 @@ impl Postfix {
         self.smtps_port
     }
 
-    /// Time the last start took until all three ports answered (the
-    /// one-off `postfix check` of a new instance not included).
+    /// Time the last start (or start_again) took until master owned all
+    /// three ports and both plain-text ports greeted.
     pub fn startup_time(&self) -> Duration {
         self.startup
     }
@@ -354,7 +359,7 @@ impl Postfix {
     /// Asks the queue manager to retry deferred mail now (`postqueue -f`),
     /// e.g. after Dovecot came back.
     pub fn flush(&self) {
-        let out = Command::new("postqueue")
+        let out = Command::new(POSTQUEUE_BIN)
             .arg("-c")
             .arg(self.config_dir())
             .arg("-f")
@@ -399,9 +404,7 @@ impl Postfix {
             match self.launch().await {
                 Ok(()) => return,
                 // Killed daemons may take a moment to release the ports.
-                Err(e) if e.address_in_use && attempt < 50 => {
-                    sleep(Duration::from_millis(100)).await
-                }
+                Err(e) if e.retry && attempt < 50 => sleep(Duration::from_millis(100)).await,
                 Err(e) => self.fail(&e.message),
             }
         }
@@ -458,10 +461,10 @@ impl Postfix {
         fs::rename(&tmp, &path).expect("replace recipient_access");
     }
 
-    /// `postfix check`'s verdict on the config, for failure messages only:
+    /// `postfix check`'s verdict on the config, only after master failed:
     /// it costs 0.3 s (a shell script running postconf many times), and
     /// more when the machine is busy.
-    fn check(&self) -> String {
+    fn check(&self) -> (bool, String) {
         match Command::new(POSTFIX_BIN)
             .arg("-c")
             .arg(self.config_dir())
@@ -469,13 +472,19 @@ impl Postfix {
             .stdin(Stdio::null())
             .output()
         {
-            Ok(out) => format!(
-                "postfix check: {}{}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
+            Ok(out) => (
+                out.status.success(),
+                format!(
+                    "postfix check: {}{}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
             ),
-            Err(e) => format!("cannot run {POSTFIX_BIN}: {e} (scripts/test installs postfix)"),
+            Err(e) => (
+                false,
+                format!("cannot run {POSTFIX_BIN}: {e} (scripts/test installs postfix)"),
+            ),
         }
     }
 
@@ -494,7 +503,9 @@ impl Postfix {
         let mut master = Command::new(MASTER_BIN)
             .arg("-c")
             .arg(self.config_dir())
-            // Keeps stderr (our stderr.log) for errors before postlogd runs.
+            // Leaves stdout/stderr (stderr.log) open instead of /dev/null.
+            // master's own early errors still go to syslog only, but
+            // anything else printed there ends up in failure messages.
             .arg("-d")
             .current_dir(root)
             .stdin(Stdio::null())
@@ -523,18 +534,20 @@ impl Postfix {
                     .collect();
                 let log = self.log();
                 let new_log = log.get(log_len..).unwrap_or(&log);
-                let address_in_use =
-                    !taken.is_empty() || new_log.contains("Address already in use");
+                let in_use = !taken.is_empty() || new_log.contains("Address already in use");
+                // Ports free again and a config `postfix check` accepts:
+                // most likely a bind race with a port that was taken only
+                // for a moment, so worth another try.
+                let (config_ok, verdict) = if in_use {
+                    (true, String::new())
+                } else {
+                    self.check()
+                };
                 return Err(LaunchError {
-                    address_in_use,
+                    retry: in_use || config_ok,
                     message: format!(
                         "Postfix master exited during startup ({status}), ports in use: \
-                         {taken:?} (errors before postlogd runs go only to syslog)\n{}",
-                        if address_in_use {
-                            String::new()
-                        } else {
-                            self.check()
-                        }
+                         {taken:?} (errors before postlogd runs go only to syslog)\n{verdict}"
                     ),
                 });
             }
@@ -545,7 +558,7 @@ impl Postfix {
                     let _ = master.wait();
                     reap_group(master.id() as i32);
                     return Err(LaunchError {
-                        address_in_use: true,
+                        retry: true,
                         message: format!(
                             "port {port} is also bound by another process (Postfix \
                              listens with SO_REUSEPORT, so a second one does not fail)"
@@ -566,7 +579,7 @@ impl Postfix {
                 let _ = master.wait();
                 reap_group(master.id() as i32);
                 return Err(LaunchError {
-                    address_in_use: false,
+                    retry: false,
                     message: format!("Postfix not ready after {READY_TIMEOUT:?}"),
                 });
             }
