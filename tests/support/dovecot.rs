@@ -770,7 +770,7 @@ fn can_bind(host: &str) -> bool {
 
 /// `N` distinct ports free on 127.0.0.1 (and on 127.0.0.2 when `strict`).
 /// All are held at once while choosing, so they cannot repeat.
-pub(super) fn free_ports<const N: usize>(strict: bool) -> [u16; N] {
+fn free_ports<const N: usize>(strict: bool) -> [u16; N] {
     let loopback = Ipv4Addr::LOCALHOST;
     loop {
         let held: Vec<TcpListener> = (0..N)

@@ -5,23 +5,22 @@
 //! `mail_owner`. The Debian package's `postfix` user and `postdrop` group
 //! are used; no system Postfix needs to run (or is touched).
 
-use std::collections::BTreeSet;
-use std::fs::{self, OpenOptions};
+use std::collections::{BTreeSet, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::fs::{PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 
-use super::dovecot::{
-    Dovecot, HOST, accepts, become_subreaper, free_ports, greets, reap_group, signal,
-};
+use super::dovecot::{Dovecot, HOST, accepts, become_subreaper, greets, reap_group, signal};
 use super::tls::TestCa;
 use super::user::running_as_root;
 
@@ -37,6 +36,7 @@ pub const TEMPFAIL: &str = "tempfail@example.org";
 pub const TEMPFAIL_REPLY: &str = "450 4.2.0 try later";
 
 const POSTFIX_BIN: &str = "/usr/sbin/postfix";
+const POSTQUEUE_BIN: &str = "/usr/sbin/postqueue";
 const MASTER_BIN: &str = "/usr/lib/postfix/sbin/master";
 const MAIL_OWNER: &str = "postfix";
 const SETGID_GROUP: &str = "postdrop";
@@ -169,8 +169,17 @@ pub struct Postfix {
     startup: Duration,
 }
 
+enum Ownership {
+    /// master has not bound every port yet.
+    NotYet,
+    Ours,
+    /// Someone else listens on this port too.
+    Shared(u16),
+}
+
 struct LaunchError {
-    address_in_use: bool,
+    /// Worth another attempt (with new ports, unless restarting).
+    retry: bool,
     message: String,
 }
 
@@ -197,11 +206,8 @@ impl Postfix {
         // Postfix's daemons run as `postfix` and open data_directory (and
         // the queue, by relative paths after chdir) themselves.
         fs::set_permissions(root, fs::Permissions::from_mode(0o755)).expect("chmod temp dir");
-        for sub in ["etc", "queue", "data"] {
-            fs::create_dir(root.join(sub)).expect("create Postfix dirs");
-        }
-        chown(root.join("data"), Some(uid_of(MAIL_OWNER)), None).expect("chown data_directory");
-        gid_of(SETGID_GROUP);
+        fs::create_dir(root.join("etc")).expect("create config_directory");
+        create_postfix_dirs(root);
         // Copies, read by smtpd as root before it drops privileges; the
         // originals may sit in a dir only Dovecot's user can enter.
         for (from, to) in [(&tls.key_pem, "key.pem"), (&tls.cert_pem, "cert.pem")] {
@@ -215,12 +221,11 @@ impl Postfix {
             .replace("@DOMAIN@", TEST_DOMAIN)
             .replace("@LMTP_PORT@", &dovecot.lmtp_port().to_string())
             .replace("@AUTH_PORT@", &dovecot.auth_port().to_string());
-        fs::write(root.join("etc/main.cf"), main_cf).expect("write main.cf");
-        fs::write(
-            root.join("etc/recipient_access"),
-            format!("{REJECTED} {REJECTED_REPLY}\n{TEMPFAIL} {TEMPFAIL_REPLY}\n"),
-        )
-        .expect("write recipient_access");
+        write_config(&root.join("etc/main.cf"), &main_cf);
+        write_config(
+            &root.join("etc/recipient_access"),
+            &format!("{REJECTED} {REJECTED_REPLY}\n{TEMPFAIL} {TEMPFAIL_REPLY}\n"),
+        );
 
         let mut postfix = Postfix {
             sasl_user,
@@ -233,17 +238,17 @@ impl Postfix {
             master: None,
             startup: Duration::ZERO,
         };
-        // Free ports are found by binding port 0 and letting go, so another
-        // test may grab one before master does: then pick new ones.
+        // Another test may take a port before master binds it, or pick the
+        // same one for its Postfix: then pick new ones (see `pick_ports`).
         for attempt in 1.. {
-            [postfix.smtp_port, postfix.starttls_port, postfix.smtps_port] = free_ports(false);
+            [postfix.smtp_port, postfix.starttls_port, postfix.smtps_port] = pick_ports();
             postfix.write_master_cf();
-            if attempt == 1 {
-                postfix.check();
-            }
             match postfix.launch().await {
                 Ok(()) => return postfix,
-                Err(e) if e.address_in_use && attempt < 5 => continue,
+                Err(e) if e.retry && attempt < 10 => {
+                    let why = e.message.lines().next().unwrap_or_default();
+                    eprintln!("Postfix start attempt {attempt}: {why}; trying new ports");
+                }
                 Err(e) => postfix.fail(&e.message),
             }
         }
@@ -262,8 +267,8 @@ impl Postfix {
         self.smtps_port
     }
 
-    /// Time the last start took until all three ports answered (the
-    /// one-off `postfix check` of a new instance not included).
+    /// Time the last start (or start_again) took until master owned all
+    /// three ports and both plain-text ports greeted.
     pub fn startup_time(&self) -> Duration {
         self.startup
     }
@@ -354,7 +359,7 @@ impl Postfix {
     /// Asks the queue manager to retry deferred mail now (`postqueue -f`),
     /// e.g. after Dovecot came back.
     pub fn flush(&self) {
-        let out = Command::new("postqueue")
+        let out = Command::new(POSTQUEUE_BIN)
             .arg("-c")
             .arg(self.config_dir())
             .arg("-f")
@@ -399,9 +404,7 @@ impl Postfix {
             match self.launch().await {
                 Ok(()) => return,
                 // Killed daemons may take a moment to release the ports.
-                Err(e) if e.address_in_use && attempt < 50 => {
-                    sleep(Duration::from_millis(100)).await
-                }
+                Err(e) if e.retry && attempt < 50 => sleep(Duration::from_millis(100)).await,
                 Err(e) => self.fail(&e.message),
             }
         }
@@ -441,7 +444,7 @@ impl Postfix {
             .replace("@SMTP_PORT@", &self.smtp_port.to_string())
             .replace("@STARTTLS_PORT@", &self.starttls_port.to_string())
             .replace("@SMTPS_PORT@", &self.smtps_port.to_string());
-        fs::write(self.config_dir().join("master.cf"), master_cf).expect("write master.cf");
+        write_config(&self.config_dir().join("master.cf"), &master_cf);
     }
 
     fn add_recipient_rule(&self, address: &str, reply: &str) {
@@ -454,29 +457,34 @@ impl Postfix {
         text.push_str(&format!("{address} {reply}\n"));
         // Renamed into place: an smtpd starting now reads old or new, whole.
         let tmp = path.with_extension("tmp");
-        fs::write(&tmp, text).expect("write recipient_access");
+        write_config(&tmp, &text);
         fs::rename(&tmp, &path).expect("replace recipient_access");
     }
 
-    /// `postfix check` validates the config and creates the queue's
-    /// subdirectories with the owners and modes Postfix insists on.
-    fn check(&self) {
-        let out = Command::new(POSTFIX_BIN)
+    /// `postfix check`'s verdict on the config, only after master failed:
+    /// it costs 0.3 s (a shell script running postconf many times), and
+    /// more when the machine is busy.
+    fn check(&self) -> (bool, String) {
+        match Command::new(POSTFIX_BIN)
             .arg("-c")
             .arg(self.config_dir())
             .arg("check")
             .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {POSTFIX_BIN}: {e} (scripts/test installs postfix)")
-            });
-        if !out.status.success() {
-            self.fail(&format!(
-                "postfix check failed ({}): {}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
+        {
+            Ok(out) => (
+                out.status.success(),
+                format!(
+                    "postfix check: {}{}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            ),
+            Err(e) => (
+                false,
+                format!("cannot run {POSTFIX_BIN}: {e} (scripts/test installs postfix)"),
+            ),
         }
     }
 
@@ -495,7 +503,9 @@ impl Postfix {
         let mut master = Command::new(MASTER_BIN)
             .arg("-c")
             .arg(self.config_dir())
-            // Keeps stderr (our stderr.log) for errors before postlogd runs.
+            // Leaves stdout/stderr (stderr.log) open instead of /dev/null.
+            // master's own early errors still go to syslog only, but
+            // anything else printed there ends up in failure messages.
             .arg("-d")
             .current_dir(root)
             .stdin(Stdio::null())
@@ -515,27 +525,61 @@ impl Postfix {
             if let Some(status) = master.try_wait().expect("poll Postfix master") {
                 signal(-(master.id() as i32), libc::SIGKILL);
                 reap_group(master.id() as i32);
-                // postlogd may still be writing the reason.
-                sleep(Duration::from_millis(100)).await;
+                // master opens its listeners before it starts postlogd, so
+                // a failed bind is logged only to syslog (/dev/log), which
+                // is usually absent: ask the ports instead.
+                let taken: Vec<u16> = [self.smtp_port, self.starttls_port, self.smtps_port]
+                    .into_iter()
+                    .filter(|&port| TcpListener::bind((HOST, port)).is_err())
+                    .collect();
                 let log = self.log();
                 let new_log = log.get(log_len..).unwrap_or(&log);
+                let in_use = !taken.is_empty() || new_log.contains("Address already in use");
+                // Ports free again and a config `postfix check` accepts:
+                // most likely a bind race with a port that was taken only
+                // for a moment, so worth another try.
+                let (config_ok, verdict) = if in_use {
+                    (true, String::new())
+                } else {
+                    self.check()
+                };
                 return Err(LaunchError {
-                    address_in_use: new_log.contains("Address already in use"),
-                    message: format!("Postfix master exited during startup ({status})"),
+                    retry: in_use || config_ok,
+                    message: format!(
+                        "Postfix master exited during startup ({status}), ports in use: \
+                         {taken:?} (errors before postlogd runs go only to syslog)\n{verdict}"
+                    ),
                 });
             }
-            if greets(self.smtp_port, "220 ").await
-                && greets(self.starttls_port, "220 ").await
-                && accepts(self.smtps_port).await
-            {
-                break;
+            match self.ownership(master.id()) {
+                Ownership::NotYet => {}
+                Ownership::Shared(port) => {
+                    signal(-(master.id() as i32), libc::SIGKILL);
+                    let _ = master.wait();
+                    reap_group(master.id() as i32);
+                    return Err(LaunchError {
+                        retry: true,
+                        message: format!(
+                            "port {port} is also bound by another process (Postfix \
+                             listens with SO_REUSEPORT, so a second one does not fail)"
+                        ),
+                    });
+                }
+                Ownership::Ours => {
+                    if greets(self.smtp_port, "220 ").await
+                        && greets(self.starttls_port, "220 ").await
+                        && accepts(self.smtps_port).await
+                    {
+                        break;
+                    }
+                }
             }
             if Instant::now() > deadline {
                 signal(-(master.id() as i32), libc::SIGKILL);
                 let _ = master.wait();
                 reap_group(master.id() as i32);
                 return Err(LaunchError {
-                    address_in_use: false,
+                    retry: false,
                     message: format!("Postfix not ready after {READY_TIMEOUT:?}"),
                 });
             }
@@ -544,6 +588,28 @@ impl Postfix {
         self.startup = began.elapsed();
         self.master = Some(master);
         Ok(())
+    }
+
+    /// Whether master alone listens on our ports. Postfix sets SO_REUSEPORT
+    /// on its listeners, so when two instances (both root) pick the same
+    /// port both binds succeed and the kernel splits connections between
+    /// them: a test would then talk to the other test's Postfix. Whichever
+    /// instance sees the port shared after binding it backs off.
+    fn ownership(&self, master: u32) -> Ownership {
+        let ours = socket_inodes(master);
+        let mut all_ours = true;
+        for port in [self.smtp_port, self.starttls_port, self.smtps_port] {
+            let listeners = listening_inodes(port);
+            if listeners.len() > 1 {
+                return Ownership::Shared(port);
+            }
+            all_ours &= listeners.iter().any(|inode| ours.contains(inode));
+        }
+        if all_ours {
+            Ownership::Ours
+        } else {
+            Ownership::NotYet
+        }
     }
 
     fn kill(&mut self) {
@@ -575,6 +641,121 @@ impl Drop for Postfix {
             );
         }
         self.kill();
+    }
+}
+
+/// Three distinct ports on 127.0.0.1, chosen at random below the kernel's
+/// ephemeral range: bind(0) (the Dovecot and PostgreSQL harnesses) and
+/// outgoing connections never take those, and random picks make two
+/// Postfix instances unlikely to want the same one. `ownership` catches
+/// the rest.
+fn pick_ports() -> [u16; 3] {
+    let ephemeral_low = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let range = if ephemeral_low > 12000 {
+        10000..ephemeral_low
+    } else {
+        // Unusual kernel setting: fall back to the top of the port space.
+        50000..65535
+    };
+    loop {
+        let ports: [u16; 3] = std::array::from_fn(|_| fastrand::u16(range.clone()));
+        let distinct = ports[0] != ports[1] && ports[1] != ports[2] && ports[0] != ports[2];
+        if distinct && ports.iter().all(|&p| TcpListener::bind((HOST, p)).is_ok()) {
+            return ports;
+        }
+    }
+}
+
+/// Inodes of the sockets listening on 127.0.0.1:`port` (/proc/net/tcp).
+fn listening_inodes(port: u16) -> Vec<u64> {
+    // The kernel prints the address as the in-memory (network order) u32
+    // in host-order hex.
+    let local = format!(
+        "{:08X}:{port:04X}",
+        u32::from_ne_bytes(Ipv4Addr::LOCALHOST.octets())
+    );
+    const LISTEN: &str = "0A";
+    fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&LISTEN) {
+                fields.get(9)?.parse().ok()
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Inodes of the sockets process `pid` has open.
+fn socket_inodes(pid: u32) -> HashSet<u64> {
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|fd| {
+            let target = fs::read_link(fd.path()).ok()?;
+            let target = target.to_str()?;
+            target
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// Writes a file Postfix reads as configuration (main.cf, master.cf, a
+/// texthash map) with an mtime a minute in the past. Postfix takes a file
+/// modified within the last second for one still being edited and re-reads
+/// it every 0.3 s until it is older: a just-written main.cf made master take
+/// 1.5-2.5 s to start, and a fresh map would delay every new smtpd alike.
+fn write_config(path: &Path, text: &str) {
+    fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    let past = SystemTime::now() - Duration::from_secs(60);
+    File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(past))
+        .unwrap_or_else(|e| panic!("backdate {}: {e}", path.display()));
+}
+
+/// What `postfix check` (post-install create-missing) would create, per
+/// /etc/postfix/postfix-files, in a millisecond instead of 0.3 s: master
+/// refuses to run without these owners and modes. `root` is the temp dir.
+fn create_postfix_dirs(root: &Path) {
+    let postfix = uid_of(MAIL_OWNER);
+    let postdrop = gid_of(SETGID_GROUP);
+    let dirs: &[(&str, Option<u32>, Option<u32>, u32)] = &[
+        ("data", Some(postfix), None, 0o700),
+        ("queue", None, None, 0o755),
+        ("queue/active", Some(postfix), None, 0o700),
+        ("queue/bounce", Some(postfix), None, 0o700),
+        ("queue/corrupt", Some(postfix), None, 0o700),
+        ("queue/defer", Some(postfix), None, 0o700),
+        ("queue/deferred", Some(postfix), None, 0o700),
+        ("queue/flush", Some(postfix), None, 0o700),
+        ("queue/hold", Some(postfix), None, 0o700),
+        ("queue/incoming", Some(postfix), None, 0o700),
+        ("queue/private", Some(postfix), None, 0o700),
+        ("queue/maildrop", Some(postfix), Some(postdrop), 0o730),
+        ("queue/public", Some(postfix), Some(postdrop), 0o710),
+        ("queue/pid", None, None, 0o755),
+        ("queue/saved", Some(postfix), None, 0o700),
+        ("queue/trace", Some(postfix), None, 0o700),
+    ];
+    for &(sub, uid, gid, mode) in dirs {
+        let path = root.join(sub);
+        fs::create_dir(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        chown(&path, uid, gid).unwrap_or_else(|e| panic!("chown {}: {e}", path.display()));
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
     }
 }
 
