@@ -322,9 +322,16 @@ fn the_shipped_configs_are_valid() {
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(config))
             .arg("migrate")
             .env("CREDENTIALS_DIRECTORY", dir.path())
-            .env("SLUSHPILE_STORE__URL", format!("sqlite://{}/x.db", dir.path().display()))
+            .env(
+                "SLUSHPILE_STORE__URL",
+                format!("sqlite://{}/x.db", dir.path().display()),
+            )
             .output()
             .unwrap();
-        assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{config}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
