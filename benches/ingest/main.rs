@@ -224,8 +224,16 @@ async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize) -> Sample {
         }
         Tool::Slushpile => {
             let config = slushpile_config(&dovecot, dir);
-            let mut cmd = Command::new(SLUSHPILE);
-            cmd.arg("--config").arg(config).args(["run", "--once"]);
+            // SLUSHBENCH_WRAP="perf record -g -o /tmp/perf.data --" profiles
+            // slushpile in exactly the benchmark's setting.
+            let wrap = std::env::var("SLUSHBENCH_WRAP").unwrap_or_default();
+            let mut argv: Vec<&str> = wrap.split_whitespace().collect();
+            argv.push(SLUSHPILE);
+            let mut cmd = Command::new(argv[0]);
+            cmd.args(&argv[1..])
+                .arg("--config")
+                .arg(config)
+                .args(["run", "--once"]);
             cmd
         }
     };
