@@ -133,7 +133,7 @@ impl Default for Limits {
             max_parts: 256,
             max_depth: 12,
             batch_messages: 500,
-            batch_bytes: 64 * 1024 * 1024,
+            batch_bytes: 4 * 1024 * 1024,
         }
     }
 }

@@ -13,10 +13,12 @@ use super::connect::{self, ImapSession, ServerInfo};
 use super::{Backoff, MailboxError, uidset};
 use crate::config::{AfterIngest, MailboxConfig};
 use crate::ingest::{Fetched, FetchedBody, Ingestor, Tally};
-use crate::store::{Lease, MailboxProgress, SourceLocation};
+use crate::store::{IngestOutcome, Lease, MailboxProgress, SourceLocation, StoreError};
 
 /// A message's UID and RFC822.SIZE.
 type UidSize = (u32, u64);
+
+type IngestTask = tokio::task::JoinHandle<Result<Vec<IngestOutcome>, StoreError>>;
 
 /// Servers drop IDLE after 30 minutes of silence (RFC 2177): re-issue before.
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
@@ -209,25 +211,47 @@ impl<'a> Syncer<'a> {
                 )
             })
             .collect();
-        for range in uidset::batches(&weights, limits.batch_messages, limits.batch_bytes) {
-            if *shutdown.borrow() {
-                break;
+        // Batch k is parsed and committed on its own task while batch k+1
+        // downloads; batch k is acted on only once its commit has returned.
+        let mut pending: Option<(&[UidSize], IngestTask)> = None;
+        let mut batches =
+            uidset::batches(&weights, limits.batch_messages, limits.batch_bytes).into_iter();
+        loop {
+            let next = if *shutdown.borrow() {
+                None
+            } else {
+                batches.next()
+            };
+            let fetched = match next {
+                Some(range) => Some((
+                    &fresh[range.clone()],
+                    self.fetch(session, uidvalidity, &fresh[range]).await,
+                )),
+                None => None,
+            };
+            if let Some((batch, task)) = pending.take() {
+                let outcomes = task
+                    .await
+                    .map_err(|e| StoreError::Corrupt(format!("ingest task failed: {e}")))??;
+                report.add(&outcomes);
+                // Committed: only now may the server be touched.
+                self.act(session, batch).await?;
             }
-            let batch = &fresh[range];
-            let fetched = self.fetch(session, uidvalidity, batch).await?;
+            let Some((batch, fetched)) = fetched else {
+                break;
+            };
+            let fetched = fetched?;
             let last = batch.iter().map(|(uid, _)| *uid).max().unwrap_or(high);
             high = high.max(last);
             let progress = MailboxProgress {
                 uidvalidity,
                 last_uid: high,
             };
-            let outcomes = self
-                .ingestor
-                .ingest(&config.name, fetched, Some(progress))
-                .await?;
-            report.add(&outcomes);
-            // Committed: only now may the server be touched.
-            self.act(session, batch).await?;
+            let (ingestor, name) = (self.ingestor.clone(), config.name.clone());
+            pending = Some((
+                batch,
+                tokio::spawn(async move { ingestor.ingest(&name, fetched, Some(progress)).await }),
+            ));
         }
         Ok(report)
     }
@@ -282,36 +306,34 @@ impl<'a> Syncer<'a> {
             }
             let uids: Vec<u32> = set.iter().map(|(uid, _)| *uid).collect();
             let set = uidset::format(&uids);
-            let config = self.config;
-            let fetches: Vec<_> = timed(config, "UID FETCH", async {
-                session
-                    .uid_fetch(&set, query)
-                    .await?
-                    .try_collect::<Vec<_>>()
-                    .await
+            // Each response becomes a `Fetched` as it arrives, so the batch
+            // is held once rather than as responses and copies together.
+            timed(self.config, "UID FETCH", async {
+                let mut stream = session.uid_fetch(&set, query).await?;
+                while let Some(f) = stream.try_next().await? {
+                    let Some(uid) = f.uid else { continue };
+                    if !uids.contains(&uid) {
+                        continue;
+                    }
+                    let location = SourceLocation::Imap { uidvalidity, uid };
+                    let body = if whole {
+                        FetchedBody::Full(f.body().unwrap_or_default().to_vec())
+                    } else {
+                        FetchedBody::TooBig {
+                            headers: f.header().unwrap_or_default().to_vec(),
+                            size: f.size.map_or(0, u64::from),
+                        }
+                    };
+                    out.push(Fetched {
+                        location,
+                        internal_date: f.internal_date(),
+                        body,
+                    });
+                }
+                Ok(())
             })
             .await?;
             self.drain(session);
-            for f in &fetches {
-                let Some(uid) = f.uid else { continue };
-                if !uids.contains(&uid) {
-                    continue;
-                }
-                let location = SourceLocation::Imap { uidvalidity, uid };
-                let body = if whole {
-                    FetchedBody::Full(f.body().unwrap_or_default().to_vec())
-                } else {
-                    FetchedBody::TooBig {
-                        headers: f.header().unwrap_or_default().to_vec(),
-                        size: f.size.map_or(0, u64::from),
-                    }
-                };
-                out.push(Fetched {
-                    location,
-                    internal_date: f.internal_date(),
-                    body,
-                });
-            }
         }
         if out.len() < batch.len() {
             // A message expunged by someone else between SIZE and FETCH is

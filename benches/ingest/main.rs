@@ -1,0 +1,806 @@
+//! Ingest benchmark: the raw IMAPS limit, mbsync and slushpile against the
+//! same private Dovecot mailbox contents, plus IDLE arrival-to-draft
+//! latency. Run with `scripts/bench [--messages N] [--runs R]`; writes
+//! bench/results.md.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+mod corpus;
+mod raw;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use corpus::{Corpus, Kind};
+use support::{Dovecot, HOST};
+
+const SLUSHPILE: &str = env!("CARGO_BIN_EXE_slushpile");
+
+struct Args {
+    messages: usize,
+    runs: usize,
+    latency: usize,
+    out: PathBuf,
+    command: String,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        messages: 10_000,
+        runs: 3,
+        latency: 200,
+        out: Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/results.md"),
+        command: String::from("scripts/bench"),
+    };
+    let mut it = std::env::args().skip(1);
+    let number = |v: Option<String>, name: &str| -> usize {
+        v.and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} needs a number"))
+    };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--messages" => {
+                args.messages = number(it.next(), "--messages");
+                let _ = write!(args.command, " --messages {}", args.messages);
+            }
+            "--runs" => {
+                args.runs = number(it.next(), "--runs").max(1);
+                let _ = write!(args.command, " --runs {}", args.runs);
+            }
+            "--latency" => {
+                args.latency = number(it.next(), "--latency");
+                let _ = write!(args.command, " --latency {}", args.latency);
+            }
+            "--out" => args.out = it.next().expect("--out needs a path").into(),
+            // cargo bench passes --bench to harness = false targets.
+            "--bench" => {}
+            other => panic!(
+                "unknown argument {other:?}; usage: ingest [--messages N] [--runs R] [--latency N] [--out FILE]"
+            ),
+        }
+    }
+    args
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--raw-client") {
+        let [port, ca, user, password] = [2, 3, 4, 5].map(|i| argv[i].clone());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (messages, bytes) = rt.block_on(raw::fetch_all(
+            port.parse().unwrap(),
+            Path::new(&ca),
+            &user,
+            &password,
+        ));
+        println!("{messages} {bytes}");
+        return;
+    }
+    let args = parse_args();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(bench(args));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    Raw,
+    Mbsync,
+    Slushpile,
+}
+
+impl Tool {
+    const ALL: [Tool; 3] = [Tool::Raw, Tool::Mbsync, Tool::Slushpile];
+
+    fn label(self) -> &'static str {
+        match self {
+            Tool::Raw => "raw limit (one pipelined UID FETCH 1:*)",
+            Tool::Mbsync => "mbsync (isync, default fsync)",
+            Tool::Slushpile => "slushpile run --once (SQLite, move)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    wall: f64,
+    rss_kb: i64,
+    /// slushpile only: SQLite file + WAL after the run.
+    store_bytes: u64,
+}
+
+struct Measured {
+    wall: Duration,
+    rss_kb: i64,
+    status: i32,
+}
+
+async fn bench(args: Args) {
+    let started = chrono::Utc::now();
+    let machine = machine();
+    eprintln!("{machine}");
+    let owner = support::user::running_as_root().then(|| {
+        let o = support::user::mail_owner();
+        (o.uid, o.gid)
+    });
+    let t = Instant::now();
+    let corpus = tokio::task::block_in_place(|| Corpus::write(args.messages, owner));
+    eprintln!(
+        "corpus: {} messages, {:.1} MB in {:.1}s at {}",
+        args.messages,
+        mb(corpus.bytes),
+        t.elapsed().as_secs_f64(),
+        corpus.path().display()
+    );
+
+    let mut samples: HashMap<&str, Vec<Sample>> = HashMap::new();
+    for round in 1..=args.runs {
+        for tool in Tool::ALL {
+            let sample = run_tool(tool, &corpus, args.messages).await;
+            eprintln!(
+                "run {round}/{}: {:<40} {:>8.2}s {:>8.0} msg/s {:>7.1} MB/s {:>7.1} MB RSS",
+                args.runs,
+                tool.label(),
+                sample.wall,
+                args.messages as f64 / sample.wall,
+                mb(corpus.bytes) / sample.wall,
+                sample.rss_kb as f64 / 1024.0
+            );
+            samples.entry(tool.label()).or_default().push(sample);
+        }
+    }
+    let latency = if args.latency > 0 {
+        Some(latency(args.latency).await)
+    } else {
+        None
+    };
+    let report = report(
+        &args,
+        &machine,
+        started,
+        &corpus,
+        &samples,
+        latency.as_ref(),
+    );
+    println!("{report}");
+    if let Some(dir) = args.out.parent() {
+        fs::create_dir_all(dir).unwrap();
+    }
+    fs::write(&args.out, &report).unwrap();
+    eprintln!("wrote {}", args.out.display());
+}
+
+/// A fresh Dovecot whose INBOX holds the whole corpus, already indexed so
+/// no tool pays for Dovecot's first scan of new/.
+async fn seeded_dovecot(corpus: &Corpus, messages: usize) -> Dovecot {
+    let dovecot = Dovecot::start().await;
+    corpus.seed(&dovecot.maildir());
+    let mut session = dovecot.imap_session().await;
+    let mailbox = session.select("INBOX").await.expect("SELECT");
+    assert_eq!(mailbox.exists as usize, messages, "seeded INBOX");
+    session.logout().await.expect("LOGOUT");
+    dovecot
+}
+
+async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize) -> Sample {
+    let dovecot = seeded_dovecot(corpus, messages).await;
+    let work = tempfile::Builder::new()
+        .prefix("slushbench-run")
+        .tempdir()
+        .unwrap();
+    let dir = work.path();
+    let log = dir.join("output.log");
+    let mut cmd = match tool {
+        Tool::Raw => {
+            let mut cmd = Command::new(std::env::current_exe().unwrap());
+            cmd.arg("--raw-client")
+                .arg(dovecot.imaps_port().to_string())
+                .arg(dovecot.ca_pem())
+                .arg(&dovecot.user)
+                .arg(&dovecot.password);
+            cmd
+        }
+        Tool::Mbsync => {
+            let config = dir.join("mbsyncrc");
+            fs::write(&config, mbsync_config(&dovecot, dir)).unwrap();
+            // mbsync creates the INBOX Maildir but not the store's root.
+            fs::create_dir_all(dir.join("mail")).unwrap();
+            let mut cmd = Command::new("mbsync");
+            // HOME too: nothing from the user's own ~/.mbsyncrc or state.
+            cmd.env("HOME", dir).arg("-c").arg(&config).arg("-a");
+            cmd
+        }
+        Tool::Slushpile => {
+            let config = slushpile_config(&dovecot, dir);
+            // SLUSHBENCH_WRAP="perf record -g -o /tmp/perf.data --" profiles
+            // slushpile in exactly the benchmark's setting.
+            let wrap = std::env::var("SLUSHBENCH_WRAP").unwrap_or_default();
+            let mut argv: Vec<&str> = wrap.split_whitespace().collect();
+            argv.push(SLUSHPILE);
+            let mut cmd = Command::new(argv[0]);
+            cmd.args(&argv[1..])
+                .arg("--config")
+                .arg(config)
+                .args(["run", "--once"]);
+            cmd
+        }
+    };
+    let out = File::create(&log).unwrap();
+    cmd.stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out);
+    let measured = tokio::task::block_in_place(|| measure(&mut cmd));
+    let output = fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        measured.status == 0,
+        "{tool:?} exited with {}:\n{}",
+        measured.status,
+        tail(&output)
+    );
+    let mut store_bytes = 0;
+    match tool {
+        Tool::Raw => {
+            let fetched: usize = output
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            assert_eq!(fetched, messages, "raw client FETCH responses");
+        }
+        Tool::Mbsync => {
+            let inbox = dir.join("mail/INBOX");
+            let synced: usize = ["cur", "new"]
+                .iter()
+                .filter_map(|sub| fs::read_dir(inbox.join(sub)).ok())
+                .map(|d| d.count())
+                .sum();
+            assert_eq!(
+                synced,
+                messages,
+                "mbsync local messages:\n{}",
+                tail(&output)
+            );
+        }
+        Tool::Slushpile => {
+            let url = store_url(dir);
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let drafts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drafts")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            assert_eq!(drafts as usize, messages, "drafts:\n{}", tail(&output));
+            assert_eq!(dovecot.count("INBOX"), 0, "INBOX after move");
+            assert_eq!(dovecot.count("Ingested"), messages, "Ingested after move");
+            store_bytes = ["slushpile.db", "slushpile.db-wal"]
+                .iter()
+                .filter_map(|f| fs::metadata(dir.join(f)).ok())
+                .map(|m| m.len())
+                .sum();
+        }
+    }
+    Sample {
+        wall: measured.wall.as_secs_f64(),
+        rss_kb: measured.rss_kb,
+        store_bytes,
+    }
+}
+
+fn tail(s: &str) -> &str {
+    let start = s.len().saturating_sub(4000);
+    let start = (start..s.len())
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(s.len());
+    &s[start..]
+}
+
+/// Runs `cmd` to completion; peak RSS comes from the kernel's accounting of
+/// that one child (wait4), not from sampling.
+#[expect(clippy::zombie_processes, reason = "reaped by wait4, for its rusage")]
+fn measure(cmd: &mut Command) -> Measured {
+    let began = Instant::now();
+    let child = cmd.spawn().expect("spawn benchmark child");
+    let (status, rss_kb) = wait4(child.id() as i32);
+    Measured {
+        wall: began.elapsed(),
+        rss_kb,
+        status,
+    }
+}
+
+/// Exit code (or 128 + signal) and ru_maxrss in KiB.
+fn wait4(pid: i32) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: valid pointers to locals; pid is a child we spawned.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.raw_os_error(), Some(libc::EINTR), "wait4: {e}");
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    (code, usage.ru_maxrss)
+}
+
+fn store_url(dir: &Path) -> String {
+    format!("sqlite://{}/slushpile.db", dir.display())
+}
+
+fn slushpile_config(dovecot: &Dovecot, dir: &Path) -> PathBuf {
+    fs::write(dir.join("imap-password"), &dovecot.password).unwrap();
+    let config = format!(
+        r#"[general]
+instance = "bench"
+[store]
+url = "{url}"
+[[mailbox]]
+name = "submissions"
+host = "{HOST}"
+port = {port}
+tls = "implicit"
+ca_file = "{ca}"
+username = "{user}"
+password_file = "imap-password"
+after_ingest = "move"
+"#,
+        url = store_url(dir),
+        port = dovecot.imaps_port(),
+        ca = dovecot.ca_pem().display(),
+        user = dovecot.user,
+    );
+    let path = dir.join("slushpile.toml");
+    fs::write(&path, config).unwrap();
+    path
+}
+
+fn mbsync_config(dovecot: &Dovecot, dir: &Path) -> String {
+    // mbsync 1.4 checks only DNS names in the certificate, never IP
+    // addresses: connect by the name the test CA also signed.
+    format!(
+        "IMAPAccount bench\n\
+         Host localhost\n\
+         Port {port}\n\
+         User {user}\n\
+         Pass {password}\n\
+         SSLType IMAPS\n\
+         CertificateFile {ca}\n\
+         \n\
+         IMAPStore remote\n\
+         Account bench\n\
+         \n\
+         MaildirStore local\n\
+         Path {dir}/mail/\n\
+         Inbox {dir}/mail/INBOX\n\
+         \n\
+         Channel bench\n\
+         Far :remote:\n\
+         Near :local:\n\
+         Patterns INBOX\n\
+         Sync Pull\n\
+         Create Near\n\
+         SyncState *\n",
+        port = dovecot.imaps_port(),
+        user = dovecot.user,
+        password = dovecot.password,
+        ca = dovecot.ca_pem().display(),
+        dir = dir.display(),
+    )
+}
+
+struct Latency {
+    seconds: Vec<f64>,
+    rss_kb: i64,
+}
+
+/// The daemon idles on an empty INBOX; messages arrive one by one at
+/// seeded random intervals; each latency runs from the rename into new/ to
+/// the first poll of the store that sees its draft (5 ms polls).
+#[expect(clippy::zombie_processes, reason = "reaped by wait4, for its rusage")]
+async fn latency(count: usize) -> Latency {
+    let dovecot = Dovecot::start().await;
+    let work = tempfile::Builder::new()
+        .prefix("slushbench-idle")
+        .tempdir()
+        .unwrap();
+    let dir = work.path();
+    let config = slushpile_config(&dovecot, dir);
+    let log = File::create(dir.join("output.log")).unwrap();
+    let child = Command::new(SLUSHPILE)
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("spawn slushpile run");
+    let pid = child.id() as i32;
+
+    let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let warm_up = corpus::latency_message(0);
+    dovecot.deliver("INBOX", &warm_up);
+    let url = format!("{}?mode=ro", store_url(dir));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pool = loop {
+        if let Ok(pool) = sqlx::SqlitePool::connect(&url).await
+            && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM drafts")
+                .fetch_one(&pool)
+                .await
+                .is_ok_and(|n| n == 1)
+        {
+            break pool;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "warm-up message never became a draft:\n{}",
+            fs::read_to_string(dir.join("output.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let poller = {
+        let (seen, pool) = (seen.clone(), pool.clone());
+        tokio::spawn(async move {
+            let mut last = 0i64;
+            loop {
+                let rows: Vec<(i64, Option<String>)> =
+                    sqlx::query_as("SELECT id, message_id FROM drafts WHERE id > ? ORDER BY id")
+                        .bind(last)
+                        .fetch_all(&pool)
+                        .await
+                        .unwrap_or_default();
+                let now = Instant::now();
+                {
+                    let mut seen = seen.lock().unwrap();
+                    for (id, message_id) in rows {
+                        last = last.max(id);
+                        if let Some(m) = message_id {
+                            seen.entry(m).or_insert(now);
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+
+    let mut rng = fastrand::Rng::with_seed(0x1d1e);
+    let mut delivered = Vec::with_capacity(count);
+    for i in 1..=count {
+        tokio::time::sleep(Duration::from_millis(rng.u64(50..=400))).await;
+        let raw = corpus::latency_message(i);
+        tokio::task::block_in_place(|| dovecot.deliver("INBOX", &raw));
+        delivered.push((message_id(&raw), Instant::now()));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let done = {
+            let seen = seen.lock().unwrap();
+            delivered.iter().all(|(m, _)| seen.contains_key(m))
+        };
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    poller.abort();
+    pool.close().await;
+    // SAFETY: kill(2) on our own child; no memory is involved.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let (_, rss_kb) = tokio::task::block_in_place(|| wait4(pid));
+    let seen = seen.lock().unwrap();
+    let missing = delivered
+        .iter()
+        .filter(|(m, _)| !seen.contains_key(m))
+        .count();
+    assert_eq!(
+        missing,
+        0,
+        "drafts missing after 60 s:\n{}",
+        tail(&fs::read_to_string(dir.join("output.log")).unwrap_or_default())
+    );
+    let mut seconds: Vec<f64> = delivered
+        .iter()
+        .map(|(m, at)| seen[m].duration_since(*at).as_secs_f64())
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    Latency { seconds, rss_kb }
+}
+
+fn message_id(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(4096)]);
+    let start = text.find("Message-ID: <").expect("Message-ID") + "Message-ID: <".len();
+    let end = text[start..].find('>').unwrap() + start;
+    text[start..end].to_string()
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn shell(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| {
+            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
+            s.push_str(&String::from_utf8_lossy(&o.stderr));
+            s.lines().next().unwrap_or("").trim().to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("?")
+        .trim()
+        .to_string();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kb: u64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let os = fs::read_to_string("/etc/os-release")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .unwrap_or("?")
+        .trim_matches('"')
+        .to_string();
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let fs_type = shell(
+        "stat",
+        &["-f", "-c", "%T", &std::env::temp_dir().to_string_lossy()],
+    );
+    format!(
+        "- CPU: {cpu}, {cores} cores available\n\
+         - Memory: {:.1} GiB\n\
+         - OS: {os}, kernel {}\n\
+         - Scratch (mailboxes, Maildir, SQLite): {} ({fs_type})\n\
+         - Load average at start: {} (other jobs may share the machine)\n\
+         - Dovecot {}, {}, {}\n\
+         - slushpile commit {}",
+        mem_kb as f64 / 1024.0 / 1024.0,
+        shell("uname", &["-r"]),
+        std::env::temp_dir().display(),
+        load.join(" "),
+        shell("/usr/sbin/dovecot", &["--version"]),
+        shell("mbsync", &["--version"]),
+        shell("rustc", &["--version"]),
+        shell(
+            "git",
+            &[
+                "-C",
+                env!("CARGO_MANIFEST_DIR"),
+                "describe",
+                "--always",
+                "--dirty"
+            ]
+        ),
+    )
+}
+
+struct Row {
+    wall: f64,
+    rate: f64,
+    mbps: f64,
+    rss_mb: f64,
+}
+
+fn report(
+    args: &Args,
+    machine: &str,
+    started: chrono::DateTime<chrono::Utc>,
+    corpus: &Corpus,
+    samples: &HashMap<&str, Vec<Sample>>,
+    latency: Option<&Latency>,
+) -> String {
+    let n = args.messages as f64;
+    let total_mb = mb(corpus.bytes);
+    let row = |tool: Tool| {
+        let s = &samples[tool.label()];
+        Row {
+            wall: median(s.iter().map(|s| s.wall).collect()),
+            rate: median(s.iter().map(|s| n / s.wall).collect()),
+            mbps: median(s.iter().map(|s| total_mb / s.wall).collect()),
+            rss_mb: median(s.iter().map(|s| s.rss_kb as f64 / 1024.0).collect()),
+        }
+    };
+    let (raw, mbsync, slush) = (row(Tool::Raw), row(Tool::Mbsync), row(Tool::Slushpile));
+    let vs_raw = slush.rate / raw.rate;
+    let vs_mbsync = slush.rate / mbsync.rate;
+
+    let mut r = String::new();
+    let _ = writeln!(r, "# slushpile ingest benchmark\n");
+    let _ = writeln!(
+        r,
+        "Last measured {} with `{}` (medians of {} runs; each run starts from a fresh \
+         Dovecot holding the same corpus, already indexed, and a fresh store or Maildir).\n",
+        started.format("%Y-%m-%d %H:%M UTC"),
+        args.command,
+        args.runs
+    );
+    let _ = writeln!(r, "## Machine\n\n{machine}\n");
+    let _ = writeln!(
+        r,
+        "## Corpus\n\n{} messages, {:.1} MB (MB = 10^6 bytes), deterministic \
+         (benches/ingest/corpus.rs), CRLF, served by Dovecot over IMAPS on 127.0.0.1.\n",
+        args.messages, total_mb
+    );
+    let _ = writeln!(r, "| kind | messages | MB |\n| --- | ---: | ---: |");
+    for (k, kind) in Kind::ALL.iter().enumerate() {
+        let _ = writeln!(
+            r,
+            "| {} | {} | {:.1} |",
+            kind.describe(),
+            corpus.counts[k],
+            mb(corpus.kind_bytes[k])
+        );
+    }
+    let _ = writeln!(r, "\n## Bulk ingest (medians)\n");
+    let _ = writeln!(
+        r,
+        "| tool | wall s | messages/s | MB/s | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: |"
+    );
+    for (tool, row) in [
+        (Tool::Raw, &raw),
+        (Tool::Mbsync, &mbsync),
+        (Tool::Slushpile, &slush),
+    ] {
+        let _ = writeln!(
+            r,
+            "| {} | {:.2} | {:.0} | {:.1} | {:.1} |",
+            tool.label(),
+            row.wall,
+            row.rate,
+            row.mbps,
+            row.rss_mb
+        );
+    }
+    let _ = writeln!(
+        r,
+        "\nRatios (messages/s): slushpile/raw = **{vs_raw:.2}**, slushpile/mbsync = **{vs_mbsync:.2}**.\n"
+    );
+    let store = median(
+        samples[Tool::Slushpile.label()]
+            .iter()
+            .map(|s| mb(s.store_bytes))
+            .collect(),
+    );
+    let _ = writeln!(
+        r,
+        "Wall time is from spawning the process to its exit (connect, login, and for \
+         slushpile opening and migrating the store included); peak RSS is the child's \
+         `ru_maxrss` from `wait4`. The slushpile store after a run: {store:.1} MB (SQLite + WAL).\n"
+    );
+    let _ = writeln!(r, "Per run (wall s / peak RSS MB):\n");
+    let _ = writeln!(
+        r,
+        "| tool | {} |",
+        (1..=args.runs)
+            .map(|i| format!("run {i}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(r, "| --- |{}", " ---: |".repeat(args.runs));
+    for tool in Tool::ALL {
+        let cells: Vec<String> = samples[tool.label()]
+            .iter()
+            .map(|s| format!("{:.2} / {:.1}", s.wall, s.rss_kb as f64 / 1024.0))
+            .collect();
+        let _ = writeln!(r, "| {} | {} |", tool.label(), cells.join(" | "));
+    }
+
+    let mut targets = vec![
+        (
+            "ingest ≥ 0.75× raw limit (messages/s)".to_string(),
+            format!("{vs_raw:.2}×"),
+            vs_raw >= 0.75,
+        ),
+        (
+            "ingest ≥ 2× mbsync (messages/s)".to_string(),
+            format!("{vs_mbsync:.2}×"),
+            vs_mbsync >= 2.0,
+        ),
+        (
+            format!("peak RSS ≤ 64 MB ({} messages)", args.messages),
+            format!("{:.1} MB", slush.rss_mb),
+            slush.rss_mb <= 64.0,
+        ),
+    ];
+    if let Some(l) = latency {
+        let (p50, p95, p99) = (
+            percentile(&l.seconds, 50.0),
+            percentile(&l.seconds, 95.0),
+            percentile(&l.seconds, 99.0),
+        );
+        let mean = l.seconds.iter().sum::<f64>() / l.seconds.len() as f64;
+        let _ = writeln!(r, "\n## Arrival-to-draft latency (IDLE)\n");
+        let _ = writeln!(
+            r,
+            "`slushpile run` idling on an empty INBOX; {} messages from the same mix \
+             delivered one at a time (write in tmp/, fsync, rename into new/) 50–400 ms \
+             apart (seeded). Latency runs from the rename to the first 5 ms poll of the \
+             store that sees the committed draft.\n",
+            l.seconds.len()
+        );
+        let _ = writeln!(
+            r,
+            "| p50 s | p95 s | p99 s | max s | mean s | daemon peak RSS MB |\n| ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        let _ = writeln!(
+            r,
+            "| {p50:.3} | {p95:.3} | {p99:.3} | {:.3} | {mean:.3} | {:.1} |",
+            l.seconds.last().unwrap(),
+            l.rss_kb as f64 / 1024.0
+        );
+        targets.push((
+            "IDLE latency p50 ≤ 0.6 s".into(),
+            format!("{p50:.3} s"),
+            p50 <= 0.6,
+        ));
+        targets.push((
+            "IDLE latency p99 ≤ 1.0 s".into(),
+            format!("{p99:.3} s"),
+            p99 <= 1.0,
+        ));
+    }
+    let _ = writeln!(
+        r,
+        "\n## Targets\n\n| target | measured | met |\n| --- | ---: | :---: |"
+    );
+    for (target, measured, met) in targets {
+        let _ = writeln!(
+            r,
+            "| {target} | {measured} | {} |",
+            if met { "yes" } else { "**no**" }
+        );
+    }
+    r
+}
