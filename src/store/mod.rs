@@ -124,12 +124,20 @@ impl Store {
     pub async fn open_migrated(url: &str, tz: Tz, actor: impl Into<String>) -> Result<Store> {
         let store = Self::open(url, tz, actor).await?;
         // Two processes starting on a new SQLite file (the daemon and an MTA's
-        // `ingest`) can race to apply the same migration; the loser sees it
-        // applied on a second look.
-        if let Err(first) = store.migrate().await {
-            store.migrate().await.map_err(|_| first)?;
+        // `ingest`) can race to apply the same migration: the loser reads the
+        // list of applied migrations before the winner commits. It sees them
+        // applied on a later look, once the winner is done.
+        let mut attempt = 0;
+        loop {
+            match store.migrate().await {
+                Ok(()) => return Ok(store),
+                Err(e) if attempt >= 20 => return Err(e),
+                Err(_) => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+            }
         }
-        Ok(store)
     }
 
     pub fn backend_name(&self) -> &'static str {
