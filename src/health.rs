@@ -158,15 +158,17 @@ impl Health {
             .join("; ")
     }
 
-    /// Ready when every source synced successfully within `window`
-    /// (a standby instance counts as ready: it is doing its job).
+    /// Ready when every source synced successfully within `window`, or waits
+    /// in IDLE (a standby instance counts as ready: it is doing its job).
     pub fn readiness(&self, window: Duration) -> Result<(), String> {
         let inner = self.lock();
         let stale: Vec<String> = inner
             .sources
             .iter()
+            // Waiting in IDLE is a live session the server will wake.
             .filter(|(_, s)| {
-                s.phase != "standby" && s.last_success.is_none_or(|t| t.elapsed() > window)
+                !matches!(s.phase, "standby" | "idle")
+                    && s.last_success.is_none_or(|t| t.elapsed() > window)
             })
             .map(|(name, s)| match &s.last_error {
                 Some(error) => format!("{name}: {error}"),

@@ -144,6 +144,10 @@ impl Ingestor {
         {
             self.outbox.notify_one();
         }
+        let suppressed = items
+            .iter()
+            .filter(|i| i.ack.as_ref().is_some_and(|a| a.decision != Decision::Send));
+        self.health.acks_suppressed(suppressed.count() as u64);
         for (item, outcome) in items.iter().zip(&outcomes) {
             tracing::debug!(
                 location = ?item.location,

@@ -328,3 +328,44 @@ async fn uids_seen_again_before_their_server_action_are_events() {
     );
     assert_eq!(store.count_drafts().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn a_reply_that_must_be_quarantined_gets_its_own_record() {
+    let (_dir, store) = store().await;
+    let IngestOutcome::Created { reference, .. } = commit(
+        &store,
+        incoming(
+            FetchedBody::Full(submission("f@x", "w@example.org", "")),
+            imap(1),
+        ),
+    )
+    .await
+    else {
+        panic!("expected a new draft")
+    };
+    let reply =
+        format!("From: w@example.org\r\nSubject: Re: {reference}\r\nMessage-ID: <reply@x>\r\n\r\n");
+    let too_big = FetchedBody::TooBig {
+        headers: reply.clone().into_bytes(),
+        size: 90_000_000,
+    };
+    let outcome = commit(&store, incoming(too_big, imap(2))).await;
+    assert!(
+        matches!(
+            outcome,
+            IngestOutcome::Created {
+                quarantined: true,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    // An ordinary reply is a follow-up.
+    let small = reply.replace("<reply@x>", "<reply-2@x>") + "new version\r\n";
+    let small = FetchedBody::Full(small.into_bytes());
+    let outcome = commit(&store, incoming(small, imap(3))).await;
+    assert!(
+        matches!(outcome, IngestOutcome::FollowUp { .. }),
+        "{outcome:?}"
+    );
+}

@@ -195,16 +195,31 @@ async fn dispatch(cli: Cli) -> u8 {
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     let store = crate::daemon::open_store(config).await?;
     store.close().await;
-    println!("store {} is up to date", config.store.url);
+    println!(
+        "store {} is up to date",
+        crate::store::redact(&config.store.url)
+    );
     Ok(())
 }
 
 async fn store_copy(from: &str, to: &str) -> anyhow::Result<()> {
     use anyhow::Context;
     let tz = chrono_tz::Asia::Shanghai;
-    let source = crate::store::Store::open_migrated(from, tz, "store-copy")
+    if let Some(path) = from.strip_prefix("sqlite://")
+        && !std::path::Path::new(path.split('?').next().unwrap_or(path)).exists()
+    {
+        anyhow::bail!("source store {path} does not exist");
+    }
+    // The source is only read: never created, never migrated.
+    let source = crate::store::Store::open(from, tz, "store-copy")
         .await
         .context("source store")?;
+    let pending = source.pending_migrations().await?;
+    if pending > 0 {
+        anyhow::bail!(
+            "the source store has {pending} pending migration(s): run `slushpile migrate` on it first"
+        );
+    }
     let target = crate::store::Store::open(to, tz, "store-copy")
         .await
         .context("target store")?;

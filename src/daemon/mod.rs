@@ -127,7 +127,7 @@ impl Prepared {
         tracing::info!(
             mailboxes = config.mailboxes.len(),
             maildirs = config.maildirs.len(),
-            store = %config.store.url,
+            store = %crate::store::redact(&config.store.url),
             "sources started"
         );
         (config, Generation { stop, tasks })

@@ -114,13 +114,23 @@ pub async fn sync_once(
     config: &MailboxConfig,
     ingestor: &Ingestor,
 ) -> Result<SyncReport, MailboxError> {
-    let (mut session, info) = connect::open(config).await?;
-    let (_never, mut shutdown) = watch::channel(false);
-    let report = sync::Syncer::new(config, ingestor, &info)
-        .run(&mut session, &mut shutdown)
-        .await?;
-    let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
-    Ok(report)
+    // One poller per mailbox holds for `run --once` too (a cron job beside a daemon).
+    let Some(lease) = ingestor.store.try_lease(&config.name).await? else {
+        tracing::info!(mailbox = %config.name, "another instance holds the mailbox lease: skipped");
+        return Ok(SyncReport::default());
+    };
+    let result = async {
+        let (mut session, info) = connect::open(config).await?;
+        let (_never, mut shutdown) = watch::channel(false);
+        let report = sync::Syncer::new(config, ingestor, &info)
+            .run(&mut session, &mut shutdown)
+            .await?;
+        let _ = tokio::time::timeout(config.io_timeout, session.logout()).await;
+        Ok(report)
+    }
+    .await;
+    lease.release().await;
+    result
 }
 
 /// Runs one mailbox until `shutdown` turns true: take the mailbox's lease

@@ -213,7 +213,7 @@ impl<'a> Syncer<'a> {
             .collect();
         // Batch k is parsed and committed on its own task while batch k+1
         // downloads; batch k is acted on only once its commit has returned.
-        let mut pending: Option<(&[UidSize], IngestTask)> = None;
+        let mut pending: Option<(Vec<UidSize>, IngestTask)> = None;
         let mut batches =
             uidset::batches(&weights, limits.batch_messages, limits.batch_bytes).into_iter();
         loop {
@@ -235,12 +235,27 @@ impl<'a> Syncer<'a> {
                     .map_err(|e| StoreError::Corrupt(format!("ingest task failed: {e}")))??;
                 report.add(&outcomes);
                 // Committed: only now may the server be touched.
-                self.act(session, batch).await?;
+                self.act(session, &batch).await?;
             }
             let Some((batch, fetched)) = fetched else {
                 break;
             };
             let fetched = fetched?;
+            // Only what the server really sent is committed, so only that
+            // may be acted on and counted as reached: a message missing from
+            // the answer stays where it is for the next sync.
+            let got: HashSet<u32> = fetched
+                .iter()
+                .filter_map(|f| match f.location {
+                    SourceLocation::Imap { uid, .. } => Some(uid),
+                    SourceLocation::File(_) => None,
+                })
+                .collect();
+            let batch: Vec<UidSize> = batch
+                .iter()
+                .filter(|(uid, _)| got.contains(uid))
+                .copied()
+                .collect();
             let last = batch.iter().map(|(uid, _)| *uid).max().unwrap_or(high);
             high = high.max(last);
             let progress = MailboxProgress {
@@ -315,15 +330,17 @@ impl<'a> Syncer<'a> {
                     if !uids.contains(&uid) {
                         continue;
                     }
-                    let location = SourceLocation::Imap { uidvalidity, uid };
-                    let body = if whole {
-                        FetchedBody::Full(f.body().unwrap_or_default().to_vec())
-                    } else {
-                        FetchedBody::TooBig {
-                            headers: f.header().unwrap_or_default().to_vec(),
+                    // An unsolicited FETCH (another client changed flags)
+                    // carries no section: it is not the message.
+                    let body = match (whole, f.body(), f.header()) {
+                        (true, Some(body), _) => FetchedBody::Full(body.to_vec()),
+                        (false, _, Some(headers)) => FetchedBody::TooBig {
+                            headers: headers.to_vec(),
                             size: f.size.map_or(0, u64::from),
-                        }
+                        },
+                        _ => continue,
                     };
+                    let location = SourceLocation::Imap { uidvalidity, uid };
                     out.push(Fetched {
                         location,
                         internal_date: f.internal_date(),

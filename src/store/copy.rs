@@ -212,7 +212,11 @@ pub struct CopyReport {
     pub hashes_checked: u64,
 }
 
-const PAGE: i64 = 200;
+/// Rows per page; raw messages (up to max_message_bytes each) far fewer,
+/// so a page stays a few hundred MB at worst.
+fn page_size(table: &TableSpec) -> i64 {
+    if table.name == "raw_messages" { 8 } else { 200 }
+}
 
 /// Copies everything `from` holds into the empty store `to`, then verifies.
 pub async fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
@@ -230,7 +234,9 @@ pub async fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
         let mut after: Option<Vec<Value>> = None;
         let mut copied = 0;
         loop {
-            let rows = from.export_page(table, after.as_deref(), PAGE).await?;
+            let rows = from
+                .export_page(table, after.as_deref(), page_size(table))
+                .await?;
             let Some(last) = rows.last() else { break };
             after = Some(table.key_of(last));
             copied += rows.len() as u64;
@@ -252,7 +258,9 @@ pub async fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
     let raw = &TABLES[0];
     let mut after: Option<Vec<Value>> = None;
     loop {
-        let rows = to.export_page(raw, after.as_deref(), PAGE).await?;
+        let rows = to
+            .export_page(raw, after.as_deref(), page_size(raw))
+            .await?;
         let Some(last) = rows.last() else { break };
         after = Some(raw.key_of(last));
         for row in &rows {

@@ -57,6 +57,11 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// A store URL fit for logs: any password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    postgres::redact(url)
+}
+
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,

@@ -14,6 +14,9 @@ pub(super) type Db = sqlx::Postgres;
 /// Several senders share the outbox; each skips rows another is claiming.
 pub(super) const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
 
+/// Row locks and unique indexes already order concurrent batches.
+pub(super) const BEGIN_WRITE: &str = "BEGIN";
+
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 #[path = "sql/batch.rs"]
@@ -109,13 +112,28 @@ impl PgLease {
     }
 }
 
-/// The URL without its password, for error messages.
+/// The URL without its password (user-info or `?password=`), for logs and
+/// error messages.
 pub(super) fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query_pairs().any(|(k, _)| k == "password") {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "password" {
+                    "***".to_string()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }

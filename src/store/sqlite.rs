@@ -13,6 +13,11 @@ pub(super) type Db = sqlx::Sqlite;
 /// SQLite runs one writer at a time: a claiming UPDATE is already exclusive.
 pub(super) const SKIP_LOCKED: &str = "";
 
+/// A batch reads before it writes: take the write lock at BEGIN, so a
+/// concurrent writer makes it wait (busy_timeout) instead of failing with
+/// SQLITE_BUSY on the upgrade.
+pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 // The SQL is shared with the PostgreSQL backend: the same files, compiled

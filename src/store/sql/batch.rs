@@ -6,7 +6,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::engine::db_time;
-use super::{Db, Engine};
+use super::{BEGIN_WRITE, Db, Engine};
 use crate::ack::policy::{AckPlan, Decision};
 use crate::draft::DraftStatus;
 use crate::store::{
@@ -31,7 +31,7 @@ impl Engine {
             })
             .collect();
         let now = db_time(Utc::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut outcomes = Vec::with_capacity(items.len());
         for (item, sha) in items.iter().zip(&hashes) {
             outcomes.push(self.commit_one(&mut tx, item, sha.as_deref(), now).await?);
@@ -172,7 +172,13 @@ impl Engine {
                     .await;
             }
         }
-        for reference in &item.follow_up_of {
+        // A quarantined reply (too big, hostile) needs its own record and reason.
+        let follow_ups = if item.parsed.quarantine.is_none() {
+            item.follow_up_of.as_slice()
+        } else {
+            &[]
+        };
+        for reference in follow_ups {
             let target: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM drafts WHERE reference = $1")
                     .bind(reference)

@@ -70,7 +70,7 @@ impl Engine {
         sqlx::query(
             "UPDATE acks SET status = 'sent', sent_at = $2, message_id = $3, attempts = attempts + 1,
                  lease_until = NULL, last_error = NULL
-             WHERE draft_id = $1",
+             WHERE draft_id = $1 AND status = 'pending'",
         )
         .bind(draft_id)
         .bind(now)
@@ -99,7 +99,7 @@ impl Engine {
     ) -> Result<()> {
         sqlx::query(
             "UPDATE acks SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL
-             WHERE draft_id = $1",
+             WHERE draft_id = $1 AND status = 'pending'",
         )
         .bind(draft_id)
         .bind(db_time(next_attempt_at))
@@ -114,7 +114,7 @@ impl Engine {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE acks SET status = 'failed', attempts = attempts + 1, last_error = $2, lease_until = NULL
-             WHERE draft_id = $1",
+             WHERE draft_id = $1 AND status = 'pending'",
         )
         .bind(draft_id)
         .bind(error)
