@@ -3,6 +3,29 @@
 
 mod support;
 
+/// A child process killed when the test ends, passed or not.
+struct Guarded(Child);
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Guarded {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Guarded {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixDatagram;
@@ -47,7 +70,7 @@ fn maildir_config(dir: &Path, store_url: &str, port: u16, maildirs: &[&str]) -> 
     text
 }
 
-fn spawn(config: &Path, notify: Option<&Path>, log: &Path) -> Child {
+fn spawn(config: &Path, notify: Option<&Path>, log: &Path) -> Guarded {
     let mut command = Command::new(env!("CARGO_BIN_EXE_slushpile"));
     command
         .arg("--config")
@@ -60,7 +83,7 @@ fn spawn(config: &Path, notify: Option<&Path>, log: &Path) -> Child {
             .env("NOTIFY_SOCKET", socket)
             .env("WATCHDOG_USEC", "1000000");
     }
-    command.spawn().unwrap()
+    Guarded(command.spawn().unwrap())
 }
 
 fn signal(child: &Child, sig: i32) {

@@ -418,18 +418,27 @@ async fn kill_9_mid_batch_loses_nothing_and_duplicates_nothing() {
     let setup = setup(&dovecot, Opts::default()).await;
     let binary = env!("CARGO_BIN_EXE_slushpile");
     let config = setup.config_path();
+    // The store exists before the daemon starts, so the two never race to create it.
+    let store = setup.store().await;
+    let log = setup.dir.path().join("daemon.log");
     let mut daemon = std::process::Command::new(binary)
         .args(["--config", config.to_str().unwrap(), "run"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     // Kill it once some batches are committed and others are not.
-    let store = setup.store().await;
-    wait_for("some drafts", Duration::from_secs(30), async || {
-        store.count_drafts().await.unwrap() >= 40
-    })
-    .await;
+    let started = Instant::now();
+    while store.count_drafts().await.unwrap() < 40 {
+        if started.elapsed() > Duration::from_secs(60) || daemon.try_wait().unwrap().is_some() {
+            let _ = daemon.kill();
+            panic!(
+                "daemon made no progress:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     daemon.kill().unwrap();
     daemon.wait().unwrap();
     let at_kill = store.count_drafts().await.unwrap();

@@ -66,6 +66,14 @@ struct Instance {
     log: PathBuf,
 }
 
+/// A failing test must not leave daemons running.
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Instance {
     fn start(dir: &Path, config: &Path, name: &str) -> Instance {
         let log = dir.join(format!("{name}.log"));

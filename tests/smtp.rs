@@ -5,6 +5,29 @@
 
 mod support;
 
+/// A child process killed when the test ends, passed or not.
+struct Guarded(Child);
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Guarded {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Guarded {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -119,16 +142,18 @@ impl Setup {
             .unwrap()
     }
 
-    fn daemon(&self) -> Child {
+    fn daemon(&self) -> Guarded {
         let log = std::fs::File::create(self.dir.path().join("daemon.log")).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_slushpile"))
-            .arg("--config")
-            .arg(&self.config)
-            .arg("run")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap()
+        Guarded(
+            Command::new(env!("CARGO_BIN_EXE_slushpile"))
+                .arg("--config")
+                .arg(&self.config)
+                .arg("run")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        )
     }
 
     async fn store(&self) -> Store {
