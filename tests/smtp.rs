@@ -5,35 +5,13 @@
 
 mod support;
 
-/// A child process killed when the test ends, passed or not.
-struct Guarded(Child);
-
-impl Drop for Guarded {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl std::ops::Deref for Guarded {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Guarded {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use slushpile::store::{DraftFilter, Store};
 use support::postfix::REJECTED;
+use support::process::Guarded;
 use support::{Dovecot, HOST, Postfix};
 
 struct Setup {

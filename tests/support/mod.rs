@@ -11,6 +11,7 @@ pub mod dovecot;
 pub mod message;
 pub mod postfix;
 pub mod postgres;
+pub mod process;
 pub mod tls;
 pub mod user;
 
