@@ -7,21 +7,45 @@ use serde::{Deserialize, Serialize};
 use crate::ack::policy::AuthVerdict;
 use crate::message::{Address, Classification};
 
-/// Editorial state. Ingestion creates `new` or `quarantined`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Editorial state. Ingestion creates `new` or `quarantined`; the editors'
+/// workflow (`crate::workflow`) moves drafts on from there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DraftStatus {
     New,
+    Claimed,
+    SentForSignoff,
+    SignedOff,
+    Rejected,
+    Archived,
     Quarantined,
+    /// Withdrawn: the submission and everything derived from it are deleted;
+    /// the reference and one event remain.
+    Purged,
 }
 
 impl DraftStatus {
-    pub const ALL: [DraftStatus; 2] = [DraftStatus::New, DraftStatus::Quarantined];
+    pub const ALL: [DraftStatus; 8] = [
+        DraftStatus::New,
+        DraftStatus::Claimed,
+        DraftStatus::SentForSignoff,
+        DraftStatus::SignedOff,
+        DraftStatus::Rejected,
+        DraftStatus::Archived,
+        DraftStatus::Quarantined,
+        DraftStatus::Purged,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             DraftStatus::New => "new",
+            DraftStatus::Claimed => "claimed",
+            DraftStatus::SentForSignoff => "sent_for_signoff",
+            DraftStatus::SignedOff => "signed_off",
+            DraftStatus::Rejected => "rejected",
+            DraftStatus::Archived => "archived",
             DraftStatus::Quarantined => "quarantined",
+            DraftStatus::Purged => "purged",
         }
     }
 }
@@ -62,7 +86,17 @@ pub struct DraftView {
     pub message_id: Option<String>,
     pub from: Option<Address>,
     pub subject: Option<String>,
+    /// The editors' title when one was set, else `submitted_title`.
     pub title: String,
+    /// The title derived from the submission, never edited.
+    pub submitted_title: String,
+    /// Editors' notes.
+    pub notes: String,
+    /// Who holds the draft (claimed), or sent it for sign-off.
+    pub claimed_by: Option<String>,
+    /// When a claim runs out and the draft goes back to `new`.
+    pub lease_until: Option<DateTime<FixedOffset>>,
+    pub status_changed_at: DateTime<FixedOffset>,
     /// From the Date header, else the server's INTERNALDATE, else ingestion
     /// time; shown in the configured time zone.
     pub received_at: DateTime<FixedOffset>,
@@ -93,8 +127,53 @@ pub struct AckView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {
     pub at: DateTime<FixedOffset>,
-    /// `ingested | quarantined | seen_again | reparsed | released`
+    /// `ingested | quarantined | seen_again | follow_up | reparsed`, the
+    /// workflow's (`claimed | released | sent_for_signoff | signed_off |
+    /// returned | rejected | archived | reopened | lease_expired | edited`)
+    /// and `purged`.
     pub kind: String,
     pub actor: String,
     pub detail: serde_json::Value,
+}
+
+#[cfg(test)]
+impl DraftView {
+    /// A submission as tests of pure code need one.
+    pub(crate) fn sample(title: &str, body: &str) -> DraftView {
+        use chrono::TimeZone;
+        let received_at = FixedOffset::east_opt(8 * 3600)
+            .and_then(|zone| zone.with_ymd_and_hms(2026, 11, 28, 9, 15, 0).single())
+            .unwrap_or_default();
+        DraftView {
+            id: 7,
+            reference: "SP-20261128-0007".into(),
+            status: DraftStatus::New,
+            mailbox: "submissions".into(),
+            message_id: Some("sub-1@mail.example.org".into()),
+            from: Some(Address {
+                name: Some("李明".into()),
+                address: "li.ming@example.org".into(),
+            }),
+            subject: Some(title.into()),
+            title: title.into(),
+            submitted_title: title.into(),
+            notes: String::new(),
+            claimed_by: None,
+            lease_until: None,
+            status_changed_at: received_at,
+            received_at,
+            body_text: body.into(),
+            attachments: vec![AttachmentView {
+                index: 0,
+                filename: Some("上好戰疫這堂課.docx".into()),
+                content_type: "application/msword".into(),
+                size: 12_800,
+                sha256: "00".into(),
+            }],
+            classification: Classification::Normal,
+            quarantine_reason: None,
+            ack: None,
+            sender_auth: None,
+        }
+    }
 }

@@ -2,14 +2,17 @@
 //! See ARCHITECTURE.md for the module map and the invariants.
 
 pub mod ack;
+pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod draft;
+pub mod export;
 pub mod health;
 pub mod ingest;
 pub mod mailbox;
 pub mod maildir;
 pub mod message;
 pub mod store;
+pub mod workflow;

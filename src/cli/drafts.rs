@@ -12,17 +12,19 @@ use crate::store::{DraftFilter, DraftKey, Store};
 
 pub async fn run(config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
     let store = crate::daemon::open_store(config).await?;
-    let result = dispatch(&store, command).await;
+    let result = dispatch(&store, config, command).await;
     store.close().await;
     result
 }
 
-async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
+async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         DraftsCommand::List {
             status,
             mailbox,
+            sender,
+            search,
             limit,
             json,
         } => {
@@ -30,7 +32,10 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
                 .list_drafts(&DraftFilter {
                     status,
                     mailbox,
+                    sender,
+                    text: search,
                     limit,
+                    ..DraftFilter::default()
                 })
                 .await?;
             if json {
@@ -84,19 +89,32 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
                 None => out.write_all(&bytes)?,
             }
         }
+        DraftsCommand::Export { id, format } => {
+            let draft = find(store, &id).await?;
+            let html = store.body_html(draft.id).await?;
+            let events = store.events(draft.id).await?;
+            let document = crate::export::render(format, &draft, html.as_deref(), &events);
+            out.write_all(document.as_bytes())?;
+        }
+        command @ (DraftsCommand::Transition { .. }
+        | DraftsCommand::Edit { .. }
+        | DraftsCommand::Purge { .. }) => {
+            drop(out);
+            return super::workflow::change(store, config, command).await;
+        }
     }
     out.flush()?;
     Ok(())
 }
 
-async fn find(store: &Store, key: &DraftKey) -> anyhow::Result<DraftView> {
+pub(super) async fn find(store: &Store, key: &DraftKey) -> anyhow::Result<DraftView> {
     store
         .draft(key)
         .await?
         .ok_or_else(|| anyhow!("no draft {key}"))
 }
 
-fn summary_line(d: &DraftView) -> String {
+pub(super) fn summary_line(d: &DraftView) -> String {
     let from = d.from.as_ref().map_or("", |a| a.address.as_str());
     let title = if d.title.is_empty() {
         "(no subject)"
@@ -104,7 +122,7 @@ fn summary_line(d: &DraftView) -> String {
         d.title.as_str()
     };
     format!(
-        "{}  {:<11}  {}  {:<30}  {}",
+        "{}  {:<16}  {}  {:<30}  {}",
         d.reference,
         d.status.as_str(),
         d.received_at.format("%Y-%m-%d %H:%M"),

@@ -2,7 +2,9 @@
 //! follow sysexits(3); see README.md for the table.
 
 mod drafts;
+mod editors;
 mod ingest;
+mod workflow;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,9 +56,15 @@ enum Command {
     },
     /// Create or upgrade the store schema (`run` does this too).
     Migrate,
-    /// Look at the draft queue.
+    /// Look at and work on drafts.
     #[command(subcommand)]
     Drafts(DraftsCommand),
+    /// Take work from the queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// Editors and their tokens.
+    #[command(subcommand)]
+    Editors(EditorsCommand),
     /// Rebuild every derived field from the stored raw messages.
     Reparse,
     /// Try every mailbox, the SMTP server, the store and the templates for
@@ -80,6 +88,38 @@ enum StoreCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum QueueCommand {
+    /// Claim the oldest unclaimed drafts for an editor, with a lease
+    /// (`general.claim_lease`).
+    Claim {
+        /// The editor claiming (see `editors list`).
+        #[arg(long = "as", value_name = "EDITOR")]
+        actor: String,
+        #[arg(long, default_value_t = 1)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EditorsCommand {
+    /// Add an editor; prints their token once, on the last line.
+    Add {
+        name: String,
+        #[arg(long, default_value = "editor")]
+        role: crate::workflow::Role,
+    },
+    /// Revoke an editor's token and end their web sessions.
+    Revoke { name: String },
+    /// List editors (never their tokens).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum DraftsCommand {
     /// List drafts, oldest first.
     List {
@@ -87,6 +127,12 @@ enum DraftsCommand {
         status: Option<crate::draft::DraftStatus>,
         #[arg(long)]
         mailbox: Option<String>,
+        /// Substring of the sender's address.
+        #[arg(long)]
+        sender: Option<String>,
+        /// Substring of subject, body or an attachment name.
+        #[arg(long)]
+        search: Option<String>,
         #[arg(long)]
         limit: Option<u32>,
         /// Print one JSON array.
@@ -107,6 +153,40 @@ enum DraftsCommand {
         index: u32,
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// Write a draft as Markdown, HTML or JSON to stdout.
+    Export {
+        id: DraftKey,
+        #[arg(long, default_value = "md")]
+        format: crate::export::Format,
+    },
+    /// Move a draft through the workflow, e.g. `--to sent_for_signoff`.
+    Transition {
+        id: DraftKey,
+        #[arg(long)]
+        to: crate::draft::DraftStatus,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long = "as", value_name = "EDITOR")]
+        actor: String,
+    },
+    /// Set the editors' title or notes of a draft you hold.
+    Edit {
+        id: DraftKey,
+        /// An empty title goes back to the submitted one.
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long = "as", value_name = "EDITOR")]
+        actor: String,
+    },
+    /// Withdrawal: delete a submission's raw message and everything derived
+    /// from it for good (signers only); its reference and one event remain.
+    Purge {
+        id: DraftKey,
+        #[arg(long = "as", value_name = "EDITOR")]
+        actor: String,
     },
 }
 
@@ -181,6 +261,8 @@ async fn dispatch(cli: Cli) -> u8 {
             }
         }
         Command::Drafts(command) => drafts::run(&config, command).await,
+        Command::Queue(command) => workflow::queue(&config, command).await,
+        Command::Editors(command) => editors::run(&config, command).await,
         Command::Ingest { .. } | Command::Store(_) => unreachable!("handled above"),
     };
     match result {

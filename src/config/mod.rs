@@ -57,6 +57,51 @@ pub struct Config {
     pub ack: Option<ack::AckConfig>,
     /// Metrics and health endpoint; none without this section.
     pub ops: Option<OpsConfig>,
+    /// Editors' HTTP API and web page; no listener without this section.
+    pub api: Option<ApiConfig>,
+    /// Automatic purging of rejected and archived drafts; none by default.
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// e.g. "127.0.0.1:8080"; put a TLS reverse proxy in front for editors
+    /// outside the machine.
+    pub listen: std::net::SocketAddr,
+    /// The address editors use, e.g. "https://slush.example.org". An https
+    /// address marks the session cookie `Secure`.
+    pub public_url: Option<String>,
+    /// How long a web login lasts.
+    #[serde(
+        default = "default_session_ttl",
+        deserialize_with = "duration::deserialize"
+    )]
+    pub session_ttl: Duration,
+}
+
+impl ApiConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+}
+
+fn default_session_ttl() -> Duration {
+    Duration::from_secs(12 * 3600)
+}
+
+/// Withdrawn work should not be kept for ever: rejected and archived drafts
+/// can be purged (raw message and everything derived) after a while.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    #[serde(default, deserialize_with = "duration::deserialize_option")]
+    pub rejected_after: Option<Duration>,
+    #[serde(default, deserialize_with = "duration::deserialize_option")]
+    pub archived_after: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +136,9 @@ pub struct General {
     /// holder dies.
     #[serde(deserialize_with = "duration::deserialize")]
     pub lease_retry: Duration,
+    /// How long an editor holds a claimed draft before it goes back to `new`.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub claim_lease: Duration,
 }
 
 impl Default for General {
@@ -100,6 +148,7 @@ impl Default for General {
             own_addresses: Vec::new(),
             instance: None,
             lease_retry: Duration::from_secs(5),
+            claim_lease: Duration::from_secs(2 * 3600),
         }
     }
 }

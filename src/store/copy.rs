@@ -66,6 +66,12 @@ pub const TABLES: &[TableSpec] = &[
             ("defects", Text),
             ("quarantine_reason", Text),
             ("sender_auth", Text),
+            ("claimed_by", Text),
+            ("lease_until", Time),
+            ("status_changed_at", Time),
+            ("edited_title", Text),
+            ("notes", Text),
+            ("search_text", Text),
         ],
     },
     TableSpec {
@@ -134,6 +140,19 @@ pub const TABLES: &[TableSpec] = &[
             ("created_at", Time),
             ("expires_at", Time),
             ("sent_at", Time),
+        ],
+    },
+    TableSpec {
+        name: "editors",
+        key: &["id"],
+        columns: &[
+            ("id", Int),
+            ("name", Text),
+            ("role", Text),
+            ("token_hash", Text),
+            ("created_at", Time),
+            ("revoked_at", Time),
+            ("last_seen_at", Time),
         ],
     },
     TableSpec {

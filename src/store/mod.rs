@@ -14,12 +14,13 @@ mod types;
 use chrono_tz::Tz;
 
 pub use types::{
-    DraftFilter, DraftKey, DueAck, Incoming, IngestOutcome, MailboxProgress, RawContent,
-    ReparseReport, SeenAgain, SourceLocation,
+    ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, EditorError, EditorView, Incoming,
+    IngestOutcome, MailboxProgress, RawContent, ReparseReport, SeenAgain, Session, SourceLocation,
 };
 
-use crate::draft::{DraftView, EventView};
+use crate::draft::{DraftStatus, DraftView, EventView};
 use crate::message::ParseOptions;
+use crate::workflow::{Actor, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -211,6 +212,130 @@ impl Store {
 
     pub async fn events(&self, draft_id: i64) -> Result<Vec<EventView>> {
         dispatch!(self, e => e.events(draft_id).await)
+    }
+
+    /// Puts every claim whose lease ran out back to `new`, with an event.
+    pub async fn expire_leases(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+        dispatch!(self, e => e.expire_leases(now).await)
+    }
+
+    /// Gives `actor` the oldest `limit` unclaimed drafts, held until
+    /// `now + lease`; concurrent claimers never get the same draft.
+    pub async fn claim(
+        &self,
+        actor: &Actor,
+        limit: u32,
+        lease: std::time::Duration,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<DraftView>> {
+        dispatch!(self, e => e.claim(actor, limit, lease, now).await)
+    }
+
+    /// Moves a draft to `to` if `crate::workflow` lets `actor` do so,
+    /// recording who, when, from, to and the note.
+    pub async fn transition(
+        &self,
+        key: &DraftKey,
+        to: DraftStatus,
+        actor: &Actor,
+        note: Option<&str>,
+        lease: std::time::Duration,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<DraftView, ChangeError> {
+        dispatch!(self, e => e.transition(key, to, actor, note, lease, now).await)
+    }
+
+    /// Editors' title (empty: the submitted one again) and notes, by the holder.
+    pub async fn edit(
+        &self,
+        key: &DraftKey,
+        actor: &Actor,
+        title: Option<&str>,
+        notes: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<DraftView, ChangeError> {
+        dispatch!(self, e => e.edit(key, actor, title, notes, now).await)
+    }
+
+    /// Withdrawal: deletes the submission and all derived data; one event remains.
+    pub async fn purge(
+        &self,
+        key: &DraftKey,
+        actor: &Actor,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ChangeError> {
+        dispatch!(self, e => e.purge(key, actor, now).await)
+    }
+
+    /// The `[retention]` policy: purges rejected / archived drafts untouched
+    /// for longer than given.
+    pub async fn purge_expired(
+        &self,
+        rejected_after: Option<std::time::Duration>,
+        archived_after: Option<std::time::Duration>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        dispatch!(self, e => e.purge_expired(rejected_after, archived_after, now).await)
+    }
+
+    /// The submitted HTML body, unsanitized: callers sanitize before showing it.
+    pub async fn body_html(&self, draft_id: i64) -> Result<Option<String>> {
+        dispatch!(self, e => e.body_html(draft_id).await)
+    }
+
+    /// Adds an editor and returns their token, which is stored only hashed.
+    pub async fn add_editor(
+        &self,
+        name: &str,
+        role: Role,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, EditorError> {
+        dispatch!(self, e => e.add_editor(name, role, now).await)
+    }
+
+    pub async fn revoke_editor(
+        &self,
+        name: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        dispatch!(self, e => e.revoke_editor(name, now).await)
+    }
+
+    pub async fn list_editors(&self) -> Result<Vec<EditorView>> {
+        dispatch!(self, e => e.list_editors().await)
+    }
+
+    pub async fn editor_named(&self, name: &str) -> Result<Option<Actor>> {
+        dispatch!(self, e => e.editor_named(name).await)
+    }
+
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Actor>> {
+        dispatch!(self, e => e.authenticate(token, now).await)
+    }
+
+    pub async fn create_session(
+        &self,
+        actor: &Actor,
+        ttl: std::time::Duration,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(String, Session), EditorError> {
+        dispatch!(self, e => e.create_session(actor, ttl, now).await)
+    }
+
+    pub async fn session(
+        &self,
+        cookie: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Session>> {
+        dispatch!(self, e => e.session(cookie, now).await)
+    }
+
+    pub async fn end_session(&self, cookie: &str) -> Result<()> {
+        dispatch!(self, e => e.end_session(cookie).await)
     }
 
     pub async fn mailbox_progress(&self, mailbox: &str) -> Result<Option<MailboxProgress>> {

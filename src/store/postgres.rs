@@ -13,6 +13,9 @@ pub(super) type Db = sqlx::Postgres;
 
 /// Several senders share the outbox; each skips rows another is claiming.
 pub(super) const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
+/// A transition reads a draft, decides, then writes it: the row is locked
+/// in between so two editors cannot both act on what they read.
+pub(super) const FOR_UPDATE: &str = "FOR UPDATE";
 
 /// Row locks and unique indexes already order concurrent batches.
 pub(super) const BEGIN_WRITE: &str = "BEGIN";
@@ -23,6 +26,8 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 mod batch;
 #[path = "sql/copy.rs"]
 mod copy;
+#[path = "sql/editors.rs"]
+mod editors;
 #[path = "sql/engine.rs"]
 mod engine;
 #[path = "sql/outbox.rs"]
@@ -33,6 +38,8 @@ mod query;
 mod reparse;
 #[path = "sql/rows.rs"]
 mod rows;
+#[path = "sql/workflow.rs"]
+mod workflow;
 
 pub use engine::Engine;
 
@@ -61,7 +68,7 @@ impl Engine {
     /// `store copy` inserts explicit ids, which identity sequences do not
     /// see: move them past the copied rows.
     pub async fn after_import(&self) -> Result<()> {
-        for table in ["drafts", "events"] {
+        for table in ["drafts", "events", "editors"] {
             let sql = format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             );

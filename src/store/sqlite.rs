@@ -12,6 +12,7 @@ pub(super) type Db = sqlx::Sqlite;
 
 /// SQLite runs one writer at a time: a claiming UPDATE is already exclusive.
 pub(super) const SKIP_LOCKED: &str = "";
+pub(super) const FOR_UPDATE: &str = "";
 
 /// A batch reads before it writes: take the write lock at BEGIN, so a
 /// concurrent writer makes it wait (busy_timeout) instead of failing with
@@ -26,6 +27,8 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 mod batch;
 #[path = "sql/copy.rs"]
 mod copy;
+#[path = "sql/editors.rs"]
+mod editors;
 #[path = "sql/engine.rs"]
 mod engine;
 #[path = "sql/outbox.rs"]
@@ -36,6 +39,8 @@ mod query;
 mod reparse;
 #[path = "sql/rows.rs"]
 mod rows;
+#[path = "sql/workflow.rs"]
+mod workflow;
 
 pub use engine::Engine;
 

@@ -1,7 +1,7 @@
 //! The store's vocabulary: what callers hand in and get back, the same for
 //! every backend.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::ack::policy::AckPlan;
 use crate::draft::DraftStatus;
@@ -109,11 +109,94 @@ impl std::fmt::Display for DraftKey {
     }
 }
 
+/// Which drafts to list, oldest first. Every condition narrows the list.
 #[derive(Debug, Clone, Default)]
 pub struct DraftFilter {
     pub status: Option<DraftStatus>,
     pub mailbox: Option<String>,
+    /// Substring of the sender's address, any case.
+    pub sender: Option<String>,
+    /// Received at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Received before.
+    pub until: Option<DateTime<Utc>>,
+    /// Substring of subject, body or an attachment name, any case: a
+    /// two-character Chinese query matches like any other.
+    pub text: Option<String>,
+    /// Continue after this draft (see `DraftCursor`).
+    pub after: Option<DraftCursor>,
     pub limit: Option<u32>,
+}
+
+/// Where a page of drafts ended: the queue's order is (received_at, id).
+/// Written as `MICROS.ID`, opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DraftCursor {
+    pub received_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+impl DraftCursor {
+    pub fn after(draft: &crate::draft::DraftView) -> DraftCursor {
+        DraftCursor {
+            received_at: draft.received_at.with_timezone(&Utc),
+            id: draft.id,
+        }
+    }
+}
+
+impl std::fmt::Display for DraftCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.received_at.timestamp_micros(), self.id)
+    }
+}
+
+impl std::str::FromStr for DraftCursor {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let invalid = || format!("invalid cursor `{text}`: pass back a next_cursor as given");
+        let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
+        let micros: i64 = micros.parse().map_err(|_| invalid())?;
+        Ok(DraftCursor {
+            received_at: DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?,
+            id: id.parse().map_err(|_| invalid())?,
+        })
+    }
+}
+
+/// Why a change to a draft did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no draft {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Refused(#[from] crate::workflow::WorkflowError),
+    #[error(transparent)]
+    Store(#[from] super::StoreError),
+}
+
+impl From<sqlx::Error> for ChangeError {
+    fn from(e: sqlx::Error) -> Self {
+        ChangeError::Store(e.into())
+    }
+}
+
+/// An editor as `editors list` shows one: never the token or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EditorView {
+    pub name: String,
+    pub role: crate::workflow::Role,
+    pub created_at: DateTime<FixedOffset>,
+    pub revoked_at: Option<DateTime<FixedOffset>>,
+    pub last_seen_at: Option<DateTime<FixedOffset>>,
+}
+
+/// A web session: who, and the token its forms must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub actor: crate::workflow::Actor,
+    pub csrf: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -133,4 +216,23 @@ pub struct DueAck {
     pub to_name: Option<String>,
     pub attempts: u32,
     pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What adding an editor can run into besides the store failing.
+#[derive(Debug, thiserror::Error)]
+pub enum EditorError {
+    #[error("editor {0} already exists: revoke it first to issue a new token")]
+    Exists(String),
+    #[error("editor names are 1 to 64 letters, digits, '.', '-' or '_'; `{0}` is not")]
+    BadName(String),
+    #[error(transparent)]
+    Random(#[from] crate::auth::RandomUnavailable),
+    #[error(transparent)]
+    Store(#[from] super::StoreError),
+}
+
+impl From<sqlx::Error> for EditorError {
+    fn from(e: sqlx::Error) -> Self {
+        EditorError::Store(e.into())
+    }
 }

@@ -1,11 +1,8 @@
 use std::path::Path;
 
-use chrono::{FixedOffset, TimeZone};
 use mail_parser::MessageParser;
 
 use super::*;
-use crate::draft::{AttachmentView, DraftStatus};
-use crate::message::{Address, Classification};
 
 fn templates() -> Templates {
     Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates")).unwrap()
@@ -22,35 +19,7 @@ fn sender() -> Sender {
 }
 
 fn draft(title: &str, body: &str) -> DraftView {
-    DraftView {
-        id: 7,
-        reference: "SP-20261128-0007".into(),
-        status: DraftStatus::New,
-        mailbox: "submissions".into(),
-        message_id: Some("sub-1@mail.example.org".into()),
-        from: Some(Address {
-            name: Some("李明".into()),
-            address: "li.ming@example.org".into(),
-        }),
-        subject: Some(title.into()),
-        title: title.into(),
-        received_at: FixedOffset::east_opt(8 * 3600)
-            .unwrap()
-            .with_ymd_and_hms(2026, 11, 28, 9, 15, 0)
-            .unwrap(),
-        body_text: body.into(),
-        attachments: vec![AttachmentView {
-            index: 0,
-            filename: Some("上好戰疫這堂課.docx".into()),
-            content_type: "application/msword".into(),
-            size: 12_800,
-            sha256: "00".into(),
-        }],
-        classification: Classification::Normal,
-        quarantine_reason: None,
-        ack: None,
-        sender_auth: None,
-    }
+    DraftView::sample(title, body)
 }
 
 fn to() -> Recipient {

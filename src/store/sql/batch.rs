@@ -354,8 +354,8 @@ impl Engine {
             .unwrap_or(now);
         let draft_id: i64 = sqlx::query_scalar(
             "INSERT INTO drafts (reference, status, mailbox, raw_sha256, raw_headers, raw_size,
-                 internal_date, created_at, received_at, classification)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'normal') RETURNING id",
+                 internal_date, created_at, received_at, classification, status_changed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'normal', $8) RETURNING id",
         )
         .bind(&reference)
         .bind(status.as_str())

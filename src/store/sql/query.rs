@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
+use super::engine::db_time;
 use super::rows::{ACK_COLUMNS, DRAFT_COLUMNS, ack_from_row, attachment_from_row, draft_from_row};
 use super::{Db, Engine};
 use crate::draft::{AckView, AttachmentView, DraftStatus, DraftView, EventView};
@@ -12,18 +13,43 @@ use crate::store::{DraftFilter, DraftKey, MailboxProgress, Result, StoreError};
 
 impl Engine {
     pub async fn list_drafts(&self, filter: &DraftFilter) -> Result<Vec<DraftView>> {
+        let (after_at, after_id) = match filter.after {
+            Some(c) => (Some(db_time(c.received_at)), c.id),
+            None => (None, 0),
+        };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {DRAFT_COLUMNS} FROM drafts
              WHERE (CAST($1 AS TEXT) IS NULL OR status = $1)
                AND (CAST($2 AS TEXT) IS NULL OR mailbox = $2)
-             ORDER BY received_at, id LIMIT $3"
+               AND (CAST($3 AS TEXT) IS NULL OR LOWER(from_address) LIKE $3 ESCAPE '\\')
+               AND ($4 IS NULL OR received_at >= $4)
+               AND ($5 IS NULL OR received_at < $5)
+               AND (CAST($6 AS TEXT) IS NULL OR search_text LIKE $6 ESCAPE '\\')
+               AND ($7 IS NULL OR received_at > $7 OR (received_at = $7 AND id > $8))
+             ORDER BY received_at, id LIMIT $9"
         )))
         .bind(filter.status.map(DraftStatus::as_str))
         .bind(&filter.mailbox)
+        .bind(filter.sender.as_deref().map(contains_pattern))
+        .bind(filter.since.map(db_time))
+        .bind(filter.until.map(db_time))
+        .bind(filter.text.as_deref().map(contains_pattern))
+        .bind(after_at)
+        .bind(after_id)
         .bind(filter.limit.map_or(i64::MAX, i64::from))
         .fetch_all(&self.pool)
         .await?;
         self.views(&rows).await
+    }
+
+    pub async fn body_html(&self, draft_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT body_html FROM drafts WHERE id = $1")
+                .bind(draft_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
     }
 
     /// Draft rows with their attachments and acknowledgement, fetched for
@@ -195,6 +221,20 @@ impl Engine {
             .fetch_one(&self.pool)
             .await?)
     }
+}
+
+/// A LIKE pattern matching `text` anywhere, any case (the searched columns
+/// are lower-cased when written), with LIKE's own wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// Numbers for an `IN (…)` list. Only integers are ever formatted into SQL;

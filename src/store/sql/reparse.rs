@@ -40,11 +40,14 @@ impl Engine {
                 report.reparsed += 1;
                 insert_event(&mut tx, id, now, "reparsed", &self.actor, &json!({}), None).await?;
                 if status == DraftStatus::Quarantined.as_str() && parsed.quarantine.is_none() {
-                    sqlx::query("UPDATE drafts SET status = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(DraftStatus::New.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE drafts SET status = $2, status_changed_at = $3 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(DraftStatus::New.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                     let detail = json!({ "from": "quarantined", "to": "new", "note": "parses since reparse" });
                     insert_event(&mut tx, id, now, "released", &self.actor, &detail, None).await?;
                     report.released += 1;

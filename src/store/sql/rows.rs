@@ -21,7 +21,7 @@ pub(super) async fn write_derived(
         "UPDATE drafts SET message_id = $2, from_name = $3, from_address = $4, reply_to = $5,
              to_addresses = $6, date = $7, subject = $8, title = $9, body_text = $10,
              body_html = $11, forwarded = $12, classification = $13, defects = $14,
-             quarantine_reason = $15
+             quarantine_reason = $15, search_text = $16
          WHERE id = $1",
     )
     .bind(draft_id)
@@ -39,6 +39,7 @@ pub(super) async fn write_derived(
     .bind(s.classification.as_str())
     .bind(to_json(&s.defects))
     .bind(&parsed.quarantine)
+    .bind(search_text(parsed))
     .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM attachments WHERE draft_id = $1")
@@ -67,6 +68,20 @@ pub(super) async fn write_derived(
     Ok(())
 }
 
+/// What substring search looks in: subject, body and attachment names,
+/// lower-cased here so both backends compare the same text the same way.
+fn search_text(parsed: &Parsed) -> String {
+    let s = &parsed.submission;
+    let mut text = s.subject.clone().unwrap_or_default();
+    text.push('\n');
+    text.push_str(&s.body_text);
+    for name in s.attachments.iter().filter_map(|a| a.filename.as_deref()) {
+        text.push('\n');
+        text.push_str(name);
+    }
+    text.to_lowercase()
+}
+
 fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // Serializing our own plain data types cannot fail.
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
@@ -74,7 +89,9 @@ fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 pub(super) const DRAFT_COLUMNS: &str =
     "id, reference, status, mailbox, message_id, from_name, from_address,
-    subject, title, received_at, body_text, classification, quarantine_reason, sender_auth";
+    subject, COALESCE(edited_title, title) AS title, title AS submitted_title, notes,
+    claimed_by, lease_until, status_changed_at,
+    received_at, body_text, classification, quarantine_reason, sender_auth";
 
 pub(super) fn draft_from_row(
     row: &<Db as sqlx::Database>::Row,
@@ -87,6 +104,8 @@ pub(super) fn draft_from_row(
     let status: String = row.try_get("status")?;
     let classification: String = row.try_get("classification")?;
     let received_at: DateTime<Utc> = row.try_get("received_at")?;
+    let lease_until: Option<DateTime<Utc>> = row.try_get("lease_until")?;
+    let status_changed_at: DateTime<Utc> = row.try_get("status_changed_at")?;
     let from_address: Option<String> = row.try_get("from_address")?;
     Ok(DraftView {
         id: row.try_get("id")?,
@@ -102,6 +121,11 @@ pub(super) fn draft_from_row(
         }),
         subject: row.try_get("subject")?,
         title: row.try_get("title")?,
+        submitted_title: row.try_get("submitted_title")?,
+        notes: row.try_get("notes")?,
+        claimed_by: row.try_get("claimed_by")?,
+        lease_until: lease_until.map(|t| t.with_timezone(&tz).fixed_offset()),
+        status_changed_at: status_changed_at.with_timezone(&tz).fixed_offset(),
         received_at: received_at.with_timezone(&tz).fixed_offset(),
         body_text: row.try_get("body_text")?,
         attachments,

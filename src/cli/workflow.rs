@@ -1,0 +1,99 @@
+//! `queue claim`, `drafts transition | edit | purge`: the workflow at a
+//! terminal on the server, through the same store calls (and so the same
+//! state machine) as the API, acting as a named editor.
+
+use std::io::Write;
+
+use anyhow::anyhow;
+use chrono::Utc;
+
+use super::{DraftsCommand, QueueCommand};
+use crate::config::Config;
+use crate::store::Store;
+use crate::workflow::Actor;
+
+pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()> {
+    let store = crate::daemon::open_store(config).await?;
+    let result = match command {
+        QueueCommand::Claim { actor, limit, json } => {
+            claim(&store, config, &actor, limit, json).await
+        }
+    };
+    store.close().await;
+    result
+}
+
+async fn claim(
+    store: &Store,
+    config: &Config,
+    actor: &str,
+    limit: u32,
+    json: bool,
+) -> anyhow::Result<()> {
+    let actor = editor(store, actor).await?;
+    let drafts = store
+        .claim(&actor, limit, config.general.claim_lease, Utc::now())
+        .await?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &drafts)?;
+        writeln!(out)?;
+    } else if drafts.is_empty() {
+        writeln!(out, "nothing to claim: no unclaimed drafts")?;
+    } else {
+        for draft in &drafts {
+            writeln!(out, "{}", super::drafts::summary_line(draft))?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn change(
+    store: &Store,
+    config: &Config,
+    command: DraftsCommand,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let draft = match command {
+        DraftsCommand::Transition {
+            id,
+            to,
+            note,
+            actor,
+        } => {
+            let actor = editor(store, &actor).await?;
+            let lease = config.general.claim_lease;
+            store
+                .transition(&id, to, &actor, note.as_deref(), lease, now)
+                .await?
+        }
+        DraftsCommand::Edit {
+            id,
+            title,
+            notes,
+            actor,
+        } => {
+            let actor = editor(store, &actor).await?;
+            store
+                .edit(&id, &actor, title.as_deref(), notes.as_deref(), now)
+                .await?
+        }
+        DraftsCommand::Purge { id, actor } => {
+            let actor = editor(store, &actor).await?;
+            store.purge(&id, &actor, now).await?;
+            println!("{id}: purged");
+            return Ok(());
+        }
+        _ => return Err(anyhow!("not a change to a draft")),
+    };
+    println!("{}", super::drafts::summary_line(&draft));
+    Ok(())
+}
+
+/// The active editor `--as` names: the CLI acts with their role and name.
+async fn editor(store: &Store, name: &str) -> anyhow::Result<Actor> {
+    store
+        .editor_named(name)
+        .await?
+        .ok_or_else(|| anyhow!("no active editor `{name}` (see `slushpile editors list`)"))
+}

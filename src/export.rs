@@ -1,0 +1,185 @@
+//! A draft as a document to take elsewhere: Markdown for the CMS, a
+//! standalone HTML page, or JSON. Pure: the caller fetches the draft.
+
+use serde::Serialize;
+
+use crate::draft::{DraftView, EventView};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Html,
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "md" | "markdown" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
+            "json" => Ok(Format::Json),
+            _ => Err(format!(
+                "unknown format `{text}`: expected md, html or json"
+            )),
+        }
+    }
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Json => "application/json",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// Renders `draft`; `body_html` is the submitted HTML, sanitized here.
+pub fn render(
+    format: Format,
+    draft: &DraftView,
+    body_html: Option<&str>,
+    events: &[EventView],
+) -> String {
+    match format {
+        Format::Markdown => markdown(draft),
+        Format::Html => html(draft, body_html),
+        Format::Json => json(draft, events),
+    }
+}
+
+/// Submitted HTML made safe to show: no scripts, styles, event handlers,
+/// forms or remote images (tracking pixels); links open without a referrer.
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::Builder::default()
+        .rm_tags(["img"])
+        .clean(html)
+        .to_string()
+}
+
+fn sender(draft: &DraftView) -> String {
+    match &draft.from {
+        Some(from) => match &from.name {
+            Some(name) => format!("{name} <{}>", from.address),
+            None => from.address.clone(),
+        },
+        None => String::new(),
+    }
+}
+
+fn markdown(draft: &DraftView) -> String {
+    let mut out = format!("# {}\n\n", one_line(&draft.title));
+    out.push_str(&format!("- 編號 Reference: {}\n", draft.reference));
+    out.push_str(&format!("- 來源 From: {}\n", one_line(&sender(draft))));
+    out.push_str(&format!(
+        "- 收稿 Received: {}\n",
+        draft.received_at.format("%Y-%m-%d %H:%M %:z")
+    ));
+    out.push_str(&format!("- 狀態 Status: {}\n", draft.status.as_str()));
+    if let Some(editor) = &draft.claimed_by {
+        out.push_str(&format!("- 編輯 Editor: {editor}\n"));
+    }
+    out.push('\n');
+    out.push_str(draft.body_text.trim_end());
+    out.push('\n');
+    if !draft.attachments.is_empty() {
+        out.push_str("\n## 附件 Attachments\n\n");
+        for a in &draft.attachments {
+            out.push_str(&format!(
+                "- {} ({}, {} bytes)\n",
+                one_line(a.filename.as_deref().unwrap_or("(unnamed)")),
+                a.content_type,
+                a.size
+            ));
+        }
+    }
+    if !draft.notes.trim().is_empty() {
+        out.push_str("\n## 編者按 Notes\n\n");
+        out.push_str(draft.notes.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn html(draft: &DraftView, body_html: Option<&str>) -> String {
+    let body = match body_html {
+        Some(submitted) => sanitize_html(submitted),
+        None => draft
+            .body_text
+            .split("\n\n")
+            .map(|paragraph| format!("<p>{}</p>", escape(paragraph).replace('\n', "<br>")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    let attachments: String = draft
+        .attachments
+        .iter()
+        .map(|a| {
+            format!(
+                "<li>{} ({}, {} bytes)</li>",
+                escape(a.filename.as_deref().unwrap_or("(unnamed)")),
+                escape(&a.content_type),
+                a.size
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html>\n<html lang=\"zh-Hant\"><head><meta charset=\"utf-8\">\
+         <title>{title}</title></head><body>\n<h1>{title}</h1>\n\
+         <p>{reference} · {from} · {received}</p>\n<article>\n{body}\n</article>\n{attachments}</body></html>\n",
+        title = escape(&draft.title),
+        reference = escape(&draft.reference),
+        from = escape(&sender(draft)),
+        received = draft.received_at.format("%Y-%m-%d %H:%M %:z"),
+        attachments = if attachments.is_empty() {
+            String::new()
+        } else {
+            format!("<ul>{attachments}</ul>\n")
+        },
+    )
+}
+
+fn json(draft: &DraftView, events: &[EventView]) -> String {
+    #[derive(Serialize)]
+    struct Export<'a> {
+        draft: &'a DraftView,
+        events: &'a [EventView],
+    }
+    // Our own plain data: serializing cannot fail.
+    serde_json::to_string_pretty(&Export { draft, events }).unwrap_or_default()
+}
+
+/// Header-like Markdown lines must not break into several.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
