@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the module map and the invariants.
 
 pub mod ack;
+pub mod api;
 pub mod auth;
 pub mod check;
 pub mod cli;

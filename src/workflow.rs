@@ -225,6 +225,14 @@ pub fn next_statuses(from: DraftStatus) -> Vec<DraftStatus> {
         .collect()
 }
 
+/// The action that moves a draft from `from` to `to`, if any does.
+pub fn action_for(from: DraftStatus, to: DraftStatus) -> Option<Action> {
+    EDGES
+        .iter()
+        .find(|edge| edge.0 == from && edge.1 == to)
+        .map(|edge| edge.2)
+}
+
 /// Checks that `actor` may move a draft from its current state to `to`.
 /// A claim whose lease ran out is expected to have been put back to `new`
 /// before this is asked.

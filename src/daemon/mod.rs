@@ -3,6 +3,7 @@
 //! WATCHDOG, STOPPING), SIGHUP reload and SIGTERM/SIGINT shutdown with a
 //! bounded grace period in which the batch in flight finishes or rolls back.
 
+mod housekeeping;
 mod notify;
 mod ops;
 mod run_once;
@@ -167,15 +168,36 @@ async fn supervise(config: Config) -> anyhow::Result<()> {
     let health = Arc::new(Health::default());
     let prepared = Prepared::new(config, &store, &health)?;
 
+    // Listeners and housekeeping live as long as the process, across reloads.
     let (ops_stop, ops_stopped) = watch::channel(false);
-    let ops_task = match &prepared.config.ops {
-        Some(ops) => {
-            let listener = ops::bind(ops.listen).await?;
-            let router = ops::router(health.clone(), store.clone(), ops.ready_window);
-            Some(tokio::spawn(ops::serve(listener, router, ops_stopped)))
-        }
-        None => None,
-    };
+    let mut ops_task = Vec::new();
+    if let Some(ops) = &prepared.config.ops {
+        let listener = ops::bind(ops.listen).await?;
+        let router = ops::router(health.clone(), store.clone(), ops.ready_window);
+        ops_task.push(tokio::spawn(ops::serve(
+            listener,
+            router,
+            ops_stopped.clone(),
+        )));
+    }
+    if let Some(api) = &prepared.config.api {
+        let listener = crate::api::bind(api.listen).await?;
+        let router = crate::api::router(crate::api::Api::new(store.clone(), &prepared.config));
+        tracing::info!(listen = %api.listen, "editors' API and web page listening");
+        ops_task.push(tokio::spawn(crate::api::serve(
+            listener,
+            router,
+            ops_stopped.clone(),
+        )));
+    }
+    ops_task.push(tokio::spawn(
+        housekeeping::run(
+            store.clone(),
+            prepared.config.retention.clone(),
+            ops_stopped,
+        )
+        .in_current_span(),
+    ));
     let (mut config, mut generation) = prepared.start();
 
     // READY=1 only once migrations ran (above) and every source has made
@@ -242,12 +264,12 @@ async fn shut_down(
     generation: Generation,
     store: &Store,
     ops_stop: watch::Sender<bool>,
-    ops_task: Option<tokio::task::JoinHandle<()>>,
+    ops_task: Vec<tokio::task::JoinHandle<()>>,
 ) -> anyhow::Result<()> {
     notify::stopping();
     generation.stop().await;
     let _ = ops_stop.send(true);
-    if let Some(task) = ops_task {
+    for task in ops_task {
         let _ = task.await;
     }
     store.close().await;

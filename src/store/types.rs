@@ -100,6 +100,16 @@ impl std::str::FromStr for DraftKey {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for DraftKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(match text.parse::<i64>() {
+            Ok(id) => DraftKey::Id(id),
+            Err(_) => DraftKey::Reference(text),
+        })
+    }
+}
+
 impl std::fmt::Display for DraftKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -1,0 +1,96 @@
+//! Slows down guessing: each failed login or token from an address makes
+//! the next answer slower, and after `LOCKOUT_AFTER` failures within
+//! `WINDOW` the address is refused outright until the window has passed.
+//! Behind a reverse proxy every client shares the proxy's address, which
+//! errs on the side of refusing.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const LOCKOUT_AFTER: u32 = 10;
+const STEP: Duration = Duration::from_millis(200);
+const MAX_DELAY: Duration = Duration::from_secs(2);
+/// Bound on remembered addresses; old entries are forgotten first.
+const MAX_TRACKED: usize = 10_000;
+
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl Throttle {
+    /// `Err(retry_after)` while `ip` is locked out.
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let failures = self.lock();
+        match failures.get(&ip) {
+            Some(&(count, last)) if count >= LOCKOUT_AFTER && now < last + WINDOW => {
+                Err(last + WINDOW - now)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a failure; returns how long to wait before answering it.
+    pub fn failed(&self, ip: IpAddr, now: Instant) -> Duration {
+        let mut failures = self.lock();
+        if failures.len() >= MAX_TRACKED {
+            failures.retain(|_, (_, last)| now < *last + WINDOW);
+        }
+        let entry = failures.entry(ip).or_insert((0, now));
+        if now >= entry.1 + WINDOW {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        entry.1 = now;
+        (STEP * entry.0).min(MAX_DELAY)
+    }
+
+    pub fn succeeded(&self, ip: IpAddr) {
+        self.lock().remove(&ip);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (u32, Instant)>> {
+        // A panic elsewhere while holding the lock leaves plain counters.
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_slow_down_then_lock_out_until_the_window_passes() {
+        let throttle = Throttle::default();
+        let ip: IpAddr = [192, 0, 2, 1].into();
+        let other: IpAddr = [192, 0, 2, 2].into();
+        let start = Instant::now();
+        let mut delays = Vec::new();
+        for i in 0..LOCKOUT_AFTER {
+            assert_eq!(throttle.check(ip, start), Ok(()), "attempt {i}");
+            delays.push(throttle.failed(ip, start));
+        }
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
+        assert_eq!(delays.last(), Some(&MAX_DELAY));
+        assert_eq!(throttle.check(ip, start), Err(WINDOW));
+        assert_eq!(throttle.check(other, start), Ok(()), "per address");
+        assert_eq!(throttle.check(ip, start + WINDOW), Ok(()));
+        // After the window the count starts again.
+        assert_eq!(throttle.failed(ip, start + WINDOW), STEP);
+    }
+
+    #[test]
+    fn success_forgets_earlier_failures() {
+        let throttle = Throttle::default();
+        let ip: IpAddr = [192, 0, 2, 1].into();
+        let now = Instant::now();
+        for _ in 0..LOCKOUT_AFTER - 1 {
+            throttle.failed(ip, now);
+        }
+        throttle.succeeded(ip);
+        assert_eq!(throttle.failed(ip, now), STEP);
+    }
+}

@@ -1,0 +1,192 @@
+//! The web page's words: Chinese (Traditional, as the publication writes)
+//! first, English on request.
+
+use crate::draft::DraftStatus;
+use crate::workflow::Action;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-Hant",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    pub fn t(self, key: Text) -> &'static str {
+        use Text::*;
+        match key {
+            AppName => self.pick("稿件庫", "Submissions"),
+            SwitchLanguage => self.pick("English", "中文"),
+            Login => self.pick("登入", "Log in"),
+            Logout => self.pick("登出", "Log out"),
+            Token => self.pick("編輯令牌", "Editor token"),
+            LoginHelp => self.pick(
+                "請貼上管理員給您的令牌(以 sp_ 開頭)。",
+                "Paste the token your administrator gave you (it starts with sp_).",
+            ),
+            LoginFailed => self.pick(
+                "令牌無效或已撤銷。",
+                "That token is not valid or was revoked.",
+            ),
+            Queue => self.pick("稿件隊列", "Queue"),
+            Quarantine => self.pick("隔離區", "Quarantine"),
+            Search => self.pick("搜尋", "Search"),
+            SearchHint => self.pick("標題、正文或附件名", "subject, body or attachment name"),
+            AnyStatus => self.pick("全部狀態", "any status"),
+            Sender => self.pick("來稿人", "Sender"),
+            Mailbox => self.pick("信箱", "Mailbox"),
+            Since => self.pick("起", "From"),
+            Until => self.pick("止", "Until"),
+            Filter => self.pick("篩選", "Filter"),
+            ClaimNext => self.pick("認領最早的稿件", "Claim the oldest drafts"),
+            Count => self.pick("篇數", "how many"),
+            Reference => self.pick("編號", "Reference"),
+            Title => self.pick("標題", "Title"),
+            Status => self.pick("狀態", "Status"),
+            Received => self.pick("收稿時間", "Received"),
+            Holder => self.pick("編輯", "Editor"),
+            LeaseUntil => self.pick("認領至", "Held until"),
+            Reason => self.pick("原因", "Reason"),
+            NoDrafts => self.pick("沒有符合的稿件。", "No drafts match."),
+            NextPage => self.pick("下一頁", "Next page"),
+            Attachments => self.pick("附件", "Attachments"),
+            RawMessage => self.pick("原始郵件 (.eml)", "Raw message (.eml)"),
+            Export => self.pick("匯出", "Export"),
+            History => self.pick("記錄", "History"),
+            Note => self.pick("附註", "Note"),
+            Actions => self.pick("處理", "Actions"),
+            NoActions => self.pick(
+                "此稿無可執行的操作。",
+                "Nothing can be done with this draft now.",
+            ),
+            EditorsTitle => self.pick("編者標題", "Editors' title"),
+            Notes => self.pick("編者按", "Notes"),
+            Save => self.pick("儲存", "Save"),
+            SenderAuth => self.pick("寄件人驗證", "Sender authentication"),
+            Acknowledgement => self.pick("回執", "Acknowledgement"),
+            Back => self.pick("返回", "Back"),
+            Refused => self.pick("未能執行", "Not done"),
+            SubmittedTitle => self.pick("原標題", "Submitted title"),
+            When => self.pick("時間", "When"),
+            Who => self.pick("操作人", "Who"),
+            What => self.pick("事項", "What"),
+            Detail => self.pick("詳情", "Detail"),
+            SignedInAs => self.pick("登入身分", "Signed in as"),
+        }
+    }
+
+    pub fn status(self, status: DraftStatus) -> &'static str {
+        match status {
+            DraftStatus::New => self.pick("新稿", "new"),
+            DraftStatus::Claimed => self.pick("編輯中", "claimed"),
+            DraftStatus::SentForSignoff => self.pick("送簽", "sent for sign-off"),
+            DraftStatus::SignedOff => self.pick("簽發", "signed off"),
+            DraftStatus::Rejected => self.pick("退稿", "rejected"),
+            DraftStatus::Archived => self.pick("歸檔", "archived"),
+            DraftStatus::Quarantined => self.pick("隔離", "quarantined"),
+            DraftStatus::Purged => self.pick("已刪除", "purged"),
+        }
+    }
+
+    /// The button that performs an action.
+    pub fn action(self, action: Action) -> &'static str {
+        match action {
+            Action::Claim => self.pick("認領", "Claim"),
+            Action::Release => self.pick("放回隊列", "Release"),
+            Action::SendForSignoff => self.pick("送簽", "Send for sign-off"),
+            Action::SignOff => self.pick("簽發", "Sign off"),
+            Action::Return => self.pick("退回編輯", "Send back"),
+            Action::Reject => self.pick("退稿", "Reject"),
+            Action::Archive => self.pick("歸檔", "Archive"),
+            Action::Reopen => self.pick("重新開啟", "Reopen"),
+            Action::ReleaseFromQuarantine => self.pick("解除隔離", "Release from quarantine"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Text {
+    AppName,
+    SwitchLanguage,
+    Login,
+    Logout,
+    Token,
+    LoginHelp,
+    LoginFailed,
+    Queue,
+    Quarantine,
+    Search,
+    SearchHint,
+    AnyStatus,
+    Sender,
+    Mailbox,
+    Since,
+    Until,
+    Filter,
+    ClaimNext,
+    Count,
+    Reference,
+    Title,
+    Status,
+    Received,
+    Holder,
+    LeaseUntil,
+    Reason,
+    NoDrafts,
+    NextPage,
+    Attachments,
+    RawMessage,
+    Export,
+    History,
+    Note,
+    Actions,
+    NoActions,
+    EditorsTitle,
+    Notes,
+    Save,
+    SenderAuth,
+    Acknowledgement,
+    Back,
+    Refused,
+    SubmittedTitle,
+    When,
+    Who,
+    What,
+    Detail,
+    SignedInAs,
+}

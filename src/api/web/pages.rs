@@ -1,0 +1,608 @@
+//! The pages and form handlers. Reads go through the same store calls as
+//! the API; every change is a POST carrying the CSRF token, answered with
+//! a redirect (or a page saying why it was refused).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{LANG_COOKIE, Lang, SESSION_COOKIE, Text, WebUser, error_page, page};
+use crate::api::Api;
+use crate::api::error::ApiError;
+use crate::api::{auth, downloads, v1};
+use crate::draft::{DraftStatus, DraftView, EventView};
+use crate::export::{escape, sanitize_html};
+use crate::store::{DraftCursor, DraftKey};
+use crate::workflow;
+
+type PageResult = Result<Response, Response>;
+
+fn with_cookie(mut response: Response, cookie: String) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+pub async fn switch_language(Path(code): Path<String>) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or(Lang::Zh);
+    with_cookie(
+        Redirect::to("/").into_response(),
+        format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.code()
+        ),
+    )
+}
+
+fn login_page(lang: Lang, error: Option<&str>) -> Html<String> {
+    let error = error.map_or(String::new(), |e| {
+        format!("<p class=\"error\" id=\"error\">{}</p>", escape(e))
+    });
+    let body = format!(
+        "<h1>{login}</h1>{error}<form method=\"post\" action=\"/login\" class=\"inline\">\
+         <label>{token}<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" \
+         required size=\"60\"></label><button id=\"login\" type=\"submit\">{login}</button></form>\
+         <p>{help}</p>",
+        login = lang.t(Text::Login),
+        token = lang.t(Text::Token),
+        help = lang.t(Text::LoginHelp),
+    );
+    page(lang, lang.t(Text::Login), None, &body)
+}
+
+pub async fn login_form(lang: Lang) -> Html<String> {
+    login_page(lang, None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    token: String,
+}
+
+pub async fn login(
+    State(api): State<Api>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    lang: Lang,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let actor = match auth::authenticate(&api, client.ip(), &form.token).await {
+        Ok(actor) => actor,
+        Err(e) => {
+            let message = match e.code {
+                "unauthorized" => lang.t(Text::LoginFailed).to_string(),
+                _ => e.message.clone(),
+            };
+            return (e.status, login_page(lang, Some(&message))).into_response();
+        }
+    };
+    let ttl = api.settings.session_ttl;
+    match api.store.create_session(&actor, ttl, Utc::now()).await {
+        Ok((cookie, _)) => {
+            tracing::info!(editor = %actor.name, "editor logged in");
+            let secure = if api.settings.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
+            with_cookie(
+                Redirect::to("/queue").into_response(),
+                format!(
+                    "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                    ttl.as_secs()
+                ),
+            )
+        }
+        Err(e) => error_page(lang, None, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = user.check_csrf(&form.csrf) {
+        return error_page(lang, Some(&user), e);
+    }
+    if let Err(e) = api.store.end_session(&user.cookie).await {
+        return error_page(lang, Some(&user), e.into());
+    }
+    with_cookie(
+        Redirect::to("/login").into_response(),
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    )
+}
+
+fn status_badge(lang: Lang, status: DraftStatus) -> String {
+    format!(
+        "<span class=\"status status-{}\">{}</span>",
+        status.as_str(),
+        lang.status(status)
+    )
+}
+
+fn sender(draft: &DraftView) -> String {
+    draft
+        .from
+        .as_ref()
+        .map_or(String::new(), |from| match &from.name {
+            Some(name) => format!("{} &lt;{}&gt;", escape(name), escape(&from.address)),
+            None => escape(&from.address),
+        })
+}
+
+fn draft_rows(lang: Lang, drafts: &[DraftView], with_reason: bool) -> String {
+    if drafts.is_empty() {
+        return format!("<p id=\"empty\">{}</p>", lang.t(Text::NoDrafts));
+    }
+    let mut rows = String::new();
+    for d in drafts {
+        let last = if with_reason {
+            escape(d.quarantine_reason.as_deref().unwrap_or(""))
+        } else {
+            escape(d.claimed_by.as_deref().unwrap_or(""))
+        };
+        rows.push_str(&format!(
+            "<tr data-reference=\"{reference}\"><td><a href=\"/drafts/{reference}\">{reference}</a></td>\
+             <td>{title}</td><td>{sender}</td><td>{received}</td><td>{status}</td><td>{last}</td></tr>",
+            reference = escape(&d.reference),
+            title = escape(&d.title),
+            sender = sender(d),
+            received = d.received_at.format("%Y-%m-%d %H:%M"),
+            status = status_badge(lang, d.status),
+        ));
+    }
+    format!(
+        "<table id=\"drafts\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\
+         <tbody>{rows}</tbody></table>",
+        lang.t(Text::Reference),
+        lang.t(Text::Title),
+        lang.t(Text::Sender),
+        lang.t(Text::Received),
+        lang.t(Text::Status),
+        lang.t(if with_reason {
+            Text::Reason
+        } else {
+            Text::Holder
+        }),
+    )
+}
+
+fn filter_form(lang: Lang, query: &HashMap<String, String>) -> String {
+    let value = |key: &str| escape(query.get(key).map_or("", String::as_str));
+    let selected = query.get("status").map_or("", String::as_str);
+    let mut options = format!("<option value=\"\">{}</option>", lang.t(Text::AnyStatus));
+    for status in DraftStatus::ALL {
+        options.push_str(&format!(
+            "<option value=\"{code}\"{sel}>{label}</option>",
+            code = status.as_str(),
+            sel = if selected == status.as_str() {
+                " selected"
+            } else {
+                ""
+            },
+            label = lang.status(status),
+        ));
+    }
+    format!(
+        "<form method=\"get\" action=\"/queue\" class=\"filters\" id=\"filters\">\
+         <label>{search}<input id=\"q\" name=\"q\" value=\"{q}\" placeholder=\"{hint}\"></label>\
+         <label>{status}<select name=\"status\">{options}</select></label>\
+         <label>{sender}<input name=\"sender\" value=\"{sender_v}\"></label>\
+         <label>{mailbox}<input name=\"mailbox\" value=\"{mailbox_v}\" size=\"10\"></label>\
+         <label>{since}<input name=\"since\" type=\"date\" value=\"{since_v}\"></label>\
+         <label>{until}<input name=\"until\" type=\"date\" value=\"{until_v}\"></label>\
+         <button type=\"submit\" id=\"filter\">{filter}</button></form>",
+        search = lang.t(Text::Search),
+        q = value("q"),
+        hint = lang.t(Text::SearchHint),
+        status = lang.t(Text::Status),
+        sender = lang.t(Text::Sender),
+        sender_v = value("sender"),
+        mailbox = lang.t(Text::Mailbox),
+        mailbox_v = value("mailbox"),
+        since = lang.t(Text::Since),
+        since_v = value("since"),
+        until = lang.t(Text::Until),
+        until_v = value("until"),
+        filter = lang.t(Text::Filter),
+    )
+}
+
+pub async fn queue(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Query(query): Query<HashMap<String, String>>,
+) -> PageResult {
+    let fail = |e: ApiError| error_page(lang, Some(&user), e);
+    let filter = v1::filter_from(&query, &api).map_err(fail)?;
+    let drafts = api
+        .store
+        .list_drafts(&filter)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let next = match drafts.last() {
+        Some(last) if Some(drafts.len() as u32) == filter.limit => {
+            let mut params = url::form_urlencoded::Serializer::new(String::new());
+            for (key, value) in query.iter().filter(|(k, _)| *k != "cursor") {
+                params.append_pair(key, value);
+            }
+            params.append_pair("cursor", &DraftCursor::after(last).to_string());
+            format!(
+                "<p><a id=\"next\" href=\"/queue?{}\">{}</a></p>",
+                escape(&params.finish()),
+                lang.t(Text::NextPage)
+            )
+        }
+        _ => String::new(),
+    };
+    let body = format!(
+        "<h1>{title}</h1>\
+         <form method=\"post\" action=\"/queue/claim\" class=\"claim\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label>{count}<input name=\"limit\" type=\"number\" min=\"1\" max=\"100\" value=\"1\" size=\"4\"></label>\
+         <button type=\"submit\" id=\"claim-next\">{claim}</button></form>\
+         {filters}{rows}{next}",
+        title = lang.t(Text::Queue),
+        csrf = escape(&user.session.csrf),
+        count = lang.t(Text::Count),
+        claim = lang.t(Text::ClaimNext),
+        filters = filter_form(lang, &query),
+        rows = draft_rows(lang, &drafts, false),
+    );
+    Ok(page(lang, lang.t(Text::Queue), Some(&user), &body).into_response())
+}
+
+pub async fn quarantine(State(api): State<Api>, user: WebUser, lang: Lang) -> PageResult {
+    let filter = crate::store::DraftFilter {
+        status: Some(DraftStatus::Quarantined),
+        limit: Some(500),
+        ..Default::default()
+    };
+    let drafts = api
+        .store
+        .list_drafts(&filter)
+        .await
+        .map_err(|e| error_page(lang, Some(&user), e.into()))?;
+    let body = format!(
+        "<h1>{}</h1>{}",
+        lang.t(Text::Quarantine),
+        draft_rows(lang, &drafts, true)
+    );
+    Ok(page(lang, lang.t(Text::Quarantine), Some(&user), &body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ClaimForm {
+    csrf: String,
+    limit: Option<u32>,
+}
+
+pub async fn claim(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Form(form): Form<ClaimForm>,
+) -> PageResult {
+    let fail = |e: ApiError| error_page(lang, Some(&user), e);
+    user.check_csrf(&form.csrf).map_err(fail)?;
+    let limit = form.limit.unwrap_or(1).clamp(1, 100);
+    let claimed = api
+        .store
+        .claim(&user.session.actor, limit, api.settings.lease, Utc::now())
+        .await
+        .map_err(|e| fail(e.into()))?;
+    Ok(match claimed.as_slice() {
+        [] => fail(ApiError::new(
+            StatusCode::CONFLICT,
+            "nothing_to_claim",
+            match lang {
+                Lang::Zh => "沒有可認領的稿件。",
+                Lang::En => "There is nothing to claim.",
+            },
+        )),
+        [one] => Redirect::to(&format!("/drafts/{}", one.reference)).into_response(),
+        _ => Redirect::to("/queue?status=claimed").into_response(),
+    })
+}
+
+fn meta_row(label: &str, value: &str) -> String {
+    format!("<dt>{label}</dt><dd>{value}</dd>")
+}
+
+fn history(lang: Lang, events: &[EventView]) -> String {
+    let mut rows = String::new();
+    for e in events {
+        let detail = match &e.detail {
+            serde_json::Value::Object(map) if map.is_empty() => String::new(),
+            other => other.to_string(),
+        };
+        rows.push_str(&format!(
+            "<tr class=\"event\" data-kind=\"{kind}\"><td>{at}</td><td>{actor}</td><td>{kind}</td><td>{detail}</td></tr>",
+            at = e.at.format("%Y-%m-%d %H:%M:%S"),
+            actor = escape(&e.actor),
+            kind = escape(&e.kind),
+            detail = escape(&detail),
+        ));
+    }
+    format!(
+        "<h2>{}</h2><table id=\"history\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+        lang.t(Text::History),
+        lang.t(Text::When),
+        lang.t(Text::Who),
+        lang.t(Text::What),
+        lang.t(Text::Detail),
+    )
+}
+
+fn actions(lang: Lang, draft: &DraftView, user: &WebUser) -> String {
+    let csrf = escape(&user.session.csrf);
+    let buttons: String = workflow::next_statuses(draft.status)
+        .into_iter()
+        .filter_map(|to| {
+            let action = workflow::action_for(draft.status, to)?;
+            Some(format!(
+                "<button type=\"submit\" name=\"to\" value=\"{to}\" id=\"to-{to}\">{label}</button>",
+                to = to.as_str(),
+                label = lang.action(action),
+            ))
+        })
+        .collect();
+    let mut html = format!("<h2>{}</h2>", lang.t(Text::Actions));
+    if buttons.is_empty() {
+        html.push_str(&format!("<p>{}</p>", lang.t(Text::NoActions)));
+    } else {
+        html.push_str(&format!(
+            "<form method=\"post\" class=\"actions\" id=\"actions\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"action\" value=\"transition\">\
+             <label>{note}<textarea name=\"note\" id=\"note\"></textarea></label>{buttons}</form>",
+            note = lang.t(Text::Note),
+        ));
+    }
+    let holds = draft.status == DraftStatus::Claimed
+        && draft.claimed_by.as_deref() == Some(user.session.actor.name.as_str());
+    if holds {
+        html.push_str(&format!(
+            "<form method=\"post\" id=\"edit\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"action\" value=\"edit\">\
+             <label>{title_label}<input name=\"title\" value=\"{title}\" size=\"60\"></label>\
+             <label>{notes_label}<textarea name=\"notes\">{notes}</textarea></label>\
+             <button type=\"submit\" class=\"secondary\">{save}</button></form>",
+            title_label = lang.t(Text::EditorsTitle),
+            title = escape(&draft.title),
+            notes_label = lang.t(Text::Notes),
+            notes = escape(&draft.notes),
+            save = lang.t(Text::Save),
+        ));
+    }
+    html
+}
+
+pub async fn draft(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Path(key): Path<DraftKey>,
+) -> PageResult {
+    let fail = |e: ApiError| error_page(lang, Some(&user), e);
+    let draft = api
+        .store
+        .draft(&key)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(ApiError::not_found(format_args!("draft {key}"))))?;
+    let events = api
+        .store
+        .events(draft.id)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let html = api
+        .store
+        .body_html(draft.id)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let reference = escape(&draft.reference);
+    let mut meta = String::new();
+    meta.push_str(&meta_row(lang.t(Text::Reference), &reference));
+    meta.push_str(&meta_row(
+        lang.t(Text::Status),
+        &format!(
+            "<span id=\"status\">{}</span>",
+            status_badge(lang, draft.status)
+        ),
+    ));
+    if let Some(reason) = &draft.quarantine_reason {
+        meta.push_str(&meta_row(lang.t(Text::Reason), &escape(reason)));
+    }
+    meta.push_str(&meta_row(lang.t(Text::Sender), &sender(&draft)));
+    if let Some(auth) = &draft.sender_auth {
+        let show = |r: &Option<String>| escape(r.as_deref().unwrap_or("none"));
+        meta.push_str(&meta_row(
+            lang.t(Text::SenderAuth),
+            &format!(
+                "DMARC {} · DKIM {} · SPF {} ({})",
+                show(&auth.dmarc),
+                show(&auth.dkim),
+                show(&auth.spf),
+                escape(&auth.authserv_id)
+            ),
+        ));
+    }
+    meta.push_str(&meta_row(
+        lang.t(Text::Received),
+        &draft.received_at.format("%Y-%m-%d %H:%M %:z").to_string(),
+    ));
+    meta.push_str(&meta_row(lang.t(Text::Mailbox), &escape(&draft.mailbox)));
+    if draft.title != draft.submitted_title {
+        meta.push_str(&meta_row(
+            lang.t(Text::SubmittedTitle),
+            &escape(&draft.submitted_title),
+        ));
+    }
+    if let Some(holder) = &draft.claimed_by {
+        meta.push_str(&meta_row(lang.t(Text::Holder), &escape(holder)));
+    }
+    if let Some(until) = draft.lease_until {
+        meta.push_str(&meta_row(
+            lang.t(Text::LeaseUntil),
+            &until.format("%Y-%m-%d %H:%M").to_string(),
+        ));
+    }
+    if let Some(ack) = &draft.ack {
+        let why = ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or("");
+        meta.push_str(&meta_row(
+            lang.t(Text::Acknowledgement),
+            &escape(&format!("{} {why}", ack.state)),
+        ));
+    }
+    if !draft.notes.is_empty() {
+        meta.push_str(&meta_row(lang.t(Text::Notes), &escape(&draft.notes)));
+    }
+    let body = match &html {
+        Some(submitted) => format!(
+            "<div class=\"body html\">{}</div>",
+            sanitize_html(submitted)
+        ),
+        None => format!("<div class=\"body\">{}</div>", escape(&draft.body_text)),
+    };
+    let attachments: String = draft
+        .attachments
+        .iter()
+        .map(|a| {
+            format!(
+                "<li><a class=\"attachment\" href=\"/drafts/{reference}/attachments/{index}\">{name}</a> \
+                 ({kind}, {size} bytes)</li>",
+                index = a.index,
+                name = escape(a.filename.as_deref().unwrap_or("(unnamed)")),
+                kind = escape(&a.content_type),
+                size = a.size,
+            )
+        })
+        .collect();
+    let downloads = if draft.status == DraftStatus::Purged {
+        String::new()
+    } else {
+        format!(
+            "<h2>{att_title}</h2><ul id=\"attachments\">{attachments}</ul>\
+             <p><a href=\"/drafts/{reference}/raw\">{raw}</a> · {export}: \
+             <a href=\"/drafts/{reference}/export/md\">Markdown</a> · \
+             <a href=\"/drafts/{reference}/export/html\">HTML</a> · \
+             <a href=\"/drafts/{reference}/export/json\">JSON</a></p>",
+            att_title = lang.t(Text::Attachments),
+            raw = lang.t(Text::RawMessage),
+            export = lang.t(Text::Export),
+        )
+    };
+    let page_body = format!(
+        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{downloads}{history}",
+        title = escape(&draft.title),
+        actions = actions(lang, &draft, &user),
+        history = history(lang, &events),
+    );
+    Ok(page(lang, &draft.title, Some(&user), &page_body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    csrf: String,
+    action: String,
+    to: Option<String>,
+    note: Option<String>,
+    title: Option<String>,
+    notes: Option<String>,
+}
+
+pub async fn act(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Path(key): Path<DraftKey>,
+    Form(form): Form<ActForm>,
+) -> PageResult {
+    let fail = |e: ApiError| error_page(lang, Some(&user), e);
+    user.check_csrf(&form.csrf).map_err(fail)?;
+    let actor = &user.session.actor;
+    let now = Utc::now();
+    let changed = match form.action.as_str() {
+        "transition" => {
+            let to: DraftStatus = form
+                .to
+                .as_deref()
+                .unwrap_or("")
+                .parse()
+                .map_err(|e: String| fail(ApiError::bad_request(e)))?;
+            let note = form.note.as_deref().filter(|n| !n.trim().is_empty());
+            api.store
+                .transition(&key, to, actor, note, api.settings.lease, now)
+                .await
+        }
+        "edit" => {
+            api.store
+                .edit(
+                    &key,
+                    actor,
+                    form.title.as_deref(),
+                    form.notes.as_deref(),
+                    now,
+                )
+                .await
+        }
+        other => {
+            return Err(fail(ApiError::bad_request(format!(
+                "unknown action `{other}`"
+            ))));
+        }
+    };
+    let draft = changed.map_err(|e| fail(e.into()))?;
+    Ok(Redirect::to(&format!("/drafts/{}", draft.reference)).into_response())
+}
+
+pub async fn raw(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Path(key): Path<DraftKey>,
+) -> PageResult {
+    downloads::raw(&api, &key)
+        .await
+        .map_err(|e| error_page(lang, Some(&user), e))
+}
+
+pub async fn attachment(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Path((key, index)): Path<(DraftKey, u32)>,
+) -> PageResult {
+    downloads::attachment(&api, &key, index)
+        .await
+        .map_err(|e| error_page(lang, Some(&user), e))
+}
+
+pub async fn export(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Path((key, format)): Path<(DraftKey, String)>,
+) -> PageResult {
+    let fail = |e: ApiError| error_page(lang, Some(&user), e);
+    let format = format
+        .parse()
+        .map_err(|e: String| fail(ApiError::bad_request(e)))?;
+    downloads::export(&api, &key, format).await.map_err(fail)
+}
