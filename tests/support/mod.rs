@@ -6,6 +6,7 @@
 // Each test binary compiles its own copy and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod api_server;
 pub mod backend;
 pub mod dovecot;
 pub mod message;

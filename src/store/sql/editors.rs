@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::Engine;
 use super::engine::db_time;
+use super::{BEGIN_WRITE, Engine};
 use crate::auth;
 use crate::store::{EditorError, EditorView, Result, Session, StoreError};
 use crate::workflow::{Actor, Role};
@@ -31,7 +31,7 @@ impl Engine {
         }
         let secret = auth::random_secret()?;
         let now = db_time(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let existing: Option<(i64, Option<DateTime<Utc>>)> =
             sqlx::query_as("SELECT id, revoked_at FROM editors WHERE name = $1")
                 .bind(name)
@@ -72,7 +72,7 @@ impl Engine {
     /// Revokes an editor's token and ends their web sessions; false when
     /// there is no such active editor.
     pub async fn revoke_editor(&self, name: &str, now: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let done = sqlx::query(
             "UPDATE editors SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
         )

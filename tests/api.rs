@@ -1,0 +1,882 @@
+//! The editors' HTTP API and web page against the real server on port 0
+//! with a real store (SQLite, or PostgreSQL with SLUSHPILE_TEST_BACKEND).
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use slushpile::workflow::Role;
+
+mod support;
+
+use support::api_server::{ApiServer, submission};
+
+struct Client {
+    http: reqwest::Client,
+    token: String,
+}
+
+impl Client {
+    fn new(token: &str) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            token: token.to_string(),
+        }
+    }
+
+    async fn call(&self, method: Method, url: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    async fn get(&self, url: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, url, None).await
+    }
+
+    async fn post(&self, url: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, url, Some(body)).await
+    }
+}
+
+async fn transition(
+    server: &ApiServer,
+    client: &Client,
+    reference: &str,
+    to: &str,
+    note: &str,
+) -> (StatusCode, Value) {
+    let url = server.url(&format!("/api/v1/drafts/{reference}/transition"));
+    client.post(&url, json!({ "to": to, "note": note })).await
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused_and_revocation_is_immediate() {
+    let server = ApiServer::start("2h").await;
+    let token = server.add_editor("li", Role::Editor).await;
+    assert!(token.starts_with("sp_"), "{token}");
+
+    let anonymous = reqwest::get(server.url("/api/v1/drafts")).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.headers()["www-authenticate"],
+        "Bearer realm=\"slushpile\""
+    );
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+
+    // Right editor id, wrong secret.
+    let forged = format!("{}{}", &token[..token.len() - 4], "0000");
+    let (status, _) = Client::new(&forged).get(&server.url("/api/v1/me")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let li = Client::new(&token);
+    let (status, me) = li.get(&server.url("/api/v1/me")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me, json!({ "name": "li", "role": "editor" }));
+
+    // Listing editors never shows a token or its hash.
+    let listed = serde_json::to_string(&server.store.list_editors().await.unwrap()).unwrap();
+    assert!(
+        !listed.contains(&token[5..]) && !listed.contains("hash"),
+        "{listed}"
+    );
+
+    assert!(
+        server
+            .store
+            .revoke_editor("li", chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let (status, _) = li.get(&server.url("/api/v1/me")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn repeated_failures_are_slowed_down_then_refused() {
+    let server = ApiServer::start("2h").await;
+    let token = server.add_editor("li", Role::Editor).await;
+    let url = server.url("/api/v1/me");
+    let attempts: Vec<_> = (0..10)
+        .map(|i| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let bad = Client::new(&format!("sp_1_{i:064}"));
+                bad.get(&url).await.0
+            })
+        })
+        .collect();
+    for attempt in attempts {
+        assert_eq!(attempt.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    // Locked out now: even the right token waits for the window to pass.
+    let (status, body) = Client::new(&token).get(&url).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_failures");
+}
+
+#[tokio::test]
+async fn the_workflow_over_http_allows_what_it_should_and_refuses_the_rest() {
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let zhao = Client::new(&server.add_editor("zhao", Role::Editor).await);
+    let wang = Client::new(&server.add_editor("wang", Role::Signer).await);
+    let first = server
+        .ingest(&submission(1, "投稿：雨夜", "正文一", None))
+        .await;
+    let second = server
+        .ingest(&submission(2, "投稿：冬至", "正文二", None))
+        .await;
+
+    // Nothing skips the queue: new cannot be signed off or sent.
+    let (status, body) = transition(&server, &wang, &first, "signed_off", "").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_transition");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("claimed, rejected")
+    );
+
+    // Claiming gives the oldest first, with a lease.
+    let (status, claimed) = li
+        .post(&server.url("/api/v1/queue/claim"), json!({ "limit": 1 }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{claimed}");
+    let draft = &claimed["drafts"][0];
+    assert_eq!(draft["reference"], first.as_str());
+    assert_eq!(draft["status"], "claimed");
+    assert_eq!(draft["claimed_by"], "li");
+    assert!(draft["lease_until"].is_string());
+
+    // Only the holder edits, releases or sends it on.
+    let edit_url = server.url(&format!("/api/v1/drafts/{first}"));
+    let (status, body) = zhao
+        .call(Method::PATCH, &edit_url, Some(json!({ "title": "改" })))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::CONFLICT, json!("not_holder"))
+    );
+    for to in ["new", "sent_for_signoff", "rejected"] {
+        let (status, body) = transition(&server, &zhao, &first, to, "").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{to}: {body}");
+        assert_eq!(body["error"]["code"], "not_holder");
+    }
+    let (status, edited) = li
+        .call(
+            Method::PATCH,
+            &edit_url,
+            Some(json!({ "title": "雨夜(編輯版)", "notes": "可發" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["title"], "雨夜(編輯版)");
+    // The submitted title (prefix 投稿 stripped) stays as it was.
+    assert_eq!(edited["submitted_title"], "雨夜");
+    assert_eq!(edited["notes"], "可發");
+
+    let (status, sent) = transition(&server, &li, &first, "sent_for_signoff", "請審").await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert_eq!(sent["lease_until"], Value::Null);
+
+    // Only a signer signs off, or sends back.
+    let (status, body) = transition(&server, &li, &first, "signed_off", "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "signer_required");
+    let (status, back) = transition(&server, &wang, &first, "claimed", "再改").await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_eq!(
+        back["claimed_by"], "li",
+        "sent back to the editor who sent it"
+    );
+    transition(&server, &li, &first, "sent_for_signoff", "").await;
+    let (status, signed) = transition(&server, &wang, &first, "signed_off", "簽發").await;
+    assert_eq!(status, StatusCode::OK, "{signed}");
+    assert_eq!(signed["status"], "signed_off");
+    let (status, _) = transition(&server, &zhao, &first, "archived", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = transition(&server, &wang, &first, "new", "").await;
+    assert_eq!(status, StatusCode::CONFLICT, "archived is final: {body}");
+
+    // Rejection and reopening; release gives a claim back.
+    let (status, _) = transition(&server, &zhao, &second, "rejected", "不合").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = transition(&server, &zhao, &second, "new", "再看").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = transition(&server, &zhao, &second, "claimed", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let release = server.url(&format!("/api/v1/drafts/{second}/release"));
+    let (status, released) = zhao.post(&release, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{released}");
+    assert_eq!(released["status"], "new");
+    assert_eq!(released["claimed_by"], Value::Null);
+
+    // Bad input gets a clear error in the same format.
+    let (status, body) = transition(&server, &li, &second, "published", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("published")
+    );
+    let (status, body) = li.get(&server.url("/api/v1/drafts/SP-19990101-0001")).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
+
+    // Every transition is an event: who, from, to, note.
+    let (_, history) = li
+        .get(&server.url(&format!("/api/v1/drafts/{first}/events")))
+        .await;
+    let steps: Vec<(String, String, String, Value)> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["detail"]["to"].is_string())
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+                format!(
+                    "{}→{}",
+                    e["detail"]["from"].as_str().unwrap(),
+                    e["detail"]["to"].as_str().unwrap()
+                ),
+                e["detail"]["note"].clone(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("claimed", "li", "new→claimed", Value::Null),
+        (
+            "sent_for_signoff",
+            "li",
+            "claimed→sent_for_signoff",
+            json!("請審"),
+        ),
+        (
+            "returned",
+            "wang",
+            "sent_for_signoff→claimed",
+            json!("再改"),
+        ),
+        (
+            "sent_for_signoff",
+            "li",
+            "claimed→sent_for_signoff",
+            Value::Null,
+        ),
+        (
+            "signed_off",
+            "wang",
+            "sent_for_signoff→signed_off",
+            json!("簽發"),
+        ),
+        ("archived", "zhao", "signed_off→archived", Value::Null),
+    ];
+    let expected: Vec<_> = expected
+        .into_iter()
+        .map(|(k, a, s, n)| (k.to_string(), a.to_string(), s.to_string(), n))
+        .collect();
+    assert_eq!(steps, expected);
+    let kinds: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"edited"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn quarantined_records_are_listed_with_reasons_and_can_be_released() {
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    // Nested 40 deep: over the parser's depth limit.
+    let mut hostile = String::from("From: a@example.org\r\nSubject: deep\r\n");
+    for level in 0..40 {
+        hostile.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"l{level}\"\r\n\r\n--l{level}\r\n"
+        ));
+    }
+    hostile.push_str("Content-Type: text/plain\r\n\r\nx\r\n");
+    let reference = server.ingest(hostile.as_bytes()).await;
+
+    let (status, listed) = li
+        .get(&server.url("/api/v1/drafts?status=quarantined"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let drafts = listed["drafts"].as_array().unwrap();
+    assert_eq!(drafts.len(), 1, "{listed}");
+    assert!(drafts[0]["quarantine_reason"].is_string(), "{listed}");
+
+    let (status, body) = transition(&server, &li, &reference, "claimed", "").await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "quarantine is not claimable: {body}"
+    );
+    let release = server.url(&format!("/api/v1/drafts/{reference}/release"));
+    let (status, released) = li.post(&release, json!({ "note": "看過,無害" })).await;
+    assert_eq!(status, StatusCode::OK, "{released}");
+    assert_eq!(released["status"], "new");
+}
+
+#[tokio::test]
+async fn concurrent_claimers_get_each_of_100_drafts_exactly_once() {
+    let server = ApiServer::start("2h").await;
+    for n in 0..100 {
+        server
+            .ingest(&submission(n, &format!("稿件 {n}"), "正文", None))
+            .await;
+    }
+    let url = server.url("/api/v1/queue/claim");
+    let mut claimers = Vec::new();
+    for e in 0..8 {
+        let token = server.add_editor(&format!("editor{e}"), Role::Editor).await;
+        let url = url.clone();
+        claimers.push(tokio::spawn(async move {
+            let client = Client::new(&token);
+            let mut mine = Vec::new();
+            loop {
+                let (status, body) = client.post(&url, json!({ "limit": 3 })).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                let drafts = body["drafts"].as_array().unwrap().clone();
+                if drafts.is_empty() {
+                    return mine;
+                }
+                for d in drafts {
+                    assert_eq!(d["claimed_by"], format!("editor{e}"));
+                    mine.push(d["reference"].as_str().unwrap().to_string());
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    let mut busy_claimers = 0;
+    for claimer in claimers {
+        let mine = claimer.await.unwrap();
+        busy_claimers += usize::from(!mine.is_empty());
+        all.extend(mine);
+    }
+    let unique: HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 100, "every draft claimed once");
+    assert_eq!(unique.len(), 100, "no draft claimed twice");
+    assert!(busy_claimers > 1, "claimers actually competed");
+    let events = server.store.events(1).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "claimed").count(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_lease_puts_the_draft_back_for_the_next_claimer() {
+    let server = ApiServer::start("1s").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let zhao = Client::new(&server.add_editor("zhao", Role::Editor).await);
+    let reference = server.ingest(&submission(1, "稿", "正文", None)).await;
+    let claim = server.url("/api/v1/queue/claim");
+    let (_, first) = li.post(&claim, json!({ "limit": 5 })).await;
+    assert_eq!(first["drafts"].as_array().unwrap().len(), 1);
+    let (_, none) = zhao.post(&claim, json!({})).await;
+    assert_eq!(none["drafts"], json!([]), "held while the lease runs");
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (_, second) = zhao.post(&claim, json!({})).await;
+    assert_eq!(second["drafts"][0]["reference"], reference.as_str());
+    assert_eq!(second["drafts"][0]["claimed_by"], "zhao");
+    // li's claim is over: li can no longer send it on.
+    let (status, body) = transition(&server, &li, &reference, "sent_for_signoff", "").await;
+    assert_eq!(body["error"]["code"], "not_holder", "{status} {body}");
+    let (_, history) = li
+        .get(&server.url(&format!("/api/v1/drafts/{reference}/events")))
+        .await;
+    let expired: Vec<_> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "lease_expired")
+        .collect();
+    assert_eq!(expired.len(), 1, "{history}");
+    assert_eq!(expired[0]["detail"]["holder"], "li");
+}
+
+#[tokio::test]
+async fn search_finds_chinese_substrings_and_pages_with_a_cursor() {
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let in_subject = server
+        .ingest(&submission(1, "投稿:雨夜", "一個故事", None))
+        .await;
+    let in_body = server
+        .ingest(&submission(2, "冬至", "疫情期間我們投稿了", None))
+        .await;
+    let in_attachment = server
+        .ingest(&submission(
+            3,
+            "散文",
+            "見附件",
+            Some(("投稿-散文.txt", b"x")),
+        ))
+        .await;
+    let english = server
+        .ingest(&submission(
+            4,
+            "Essay about 100% CAPITALS",
+            "Teaching Online",
+            None,
+        ))
+        .await;
+    let other = server
+        .ingest(&submission(5, "海邊來信", "正文", None))
+        .await;
+
+    let search = |q: &str| {
+        let url = server.url(&format!(
+            "/api/v1/drafts?q={}",
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        ));
+        let li = &li;
+        async move {
+            let (status, body) = li.get(&url).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["drafts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["reference"].as_str().unwrap().to_string())
+                .collect::<BTreeSet<_>>()
+        }
+    };
+    let set = |refs: &[&String]| refs.iter().map(|r| r.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        search("投稿").await,
+        set(&[&in_subject, &in_body, &in_attachment])
+    );
+    assert_eq!(search("疫情").await, set(&[&in_body]));
+    assert_eq!(
+        search("teaching online").await,
+        set(&[&english]),
+        "any case"
+    );
+    assert_eq!(search("100%").await, set(&[&english]), "% is literal");
+    assert_eq!(search("_").await, BTreeSet::new(), "_ is literal");
+    assert_eq!(search("海邊").await, set(&[&other]));
+
+    // Sender and status filters narrow; a bad status is a clear error.
+    let (_, by_sender) = li.get(&server.url("/api/v1/drafts?sender=WRITER2@")).await;
+    assert_eq!(by_sender["drafts"].as_array().unwrap().len(), 1);
+    let (status, body) = li.get(&server.url("/api/v1/drafts?status=done")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sent_for_signoff")
+    );
+
+    // Pages of two walk every draft once, oldest first.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (_, page) = li
+            .get(&server.url(&format!("/api/v1/drafts?limit=2{cursor}")))
+            .await;
+        let drafts = page["drafts"].as_array().unwrap();
+        seen.extend(
+            drafts
+                .iter()
+                .map(|d| d["reference"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [in_subject, in_body, in_attachment, english, other]);
+}
+
+#[tokio::test]
+async fn downloads_keep_the_exact_bytes_and_the_chinese_filename() {
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let content = "《雨夜》全文\n那天夜里下著雨。".as_bytes();
+    let raw = submission(
+        1,
+        "投稿",
+        "見附件",
+        Some(("上好戰疫這堂課 終稿.docx", content)),
+    );
+    let reference = server.ingest(&raw).await;
+
+    let get = |path: String| li.http.get(server.url(&path)).bearer_auth(&li.token).send();
+    let response = get(format!("/api/v1/drafts/{reference}/attachments/0"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let encoded = disposition.split("filename*=UTF-8''").nth(1).unwrap();
+    let name = percent_decode(encoded);
+    assert_eq!(name, "上好戰疫這堂課 終稿.docx", "{disposition}");
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
+    assert_eq!(response.bytes().await.unwrap().as_ref(), content);
+
+    let response = get(format!("/api/v1/drafts/{reference}/raw"))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "message/rfc822");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), raw.as_slice());
+
+    let response = get(format!("/api/v1/drafts/{reference}/export?format=md"))
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+    let markdown = response.text().await.unwrap();
+    assert!(markdown.starts_with("# 投稿\n"), "{markdown}");
+    assert!(markdown.contains("上好戰疫這堂課 終稿.docx"), "{markdown}");
+    let (_, json_export) = li
+        .get(&server.url(&format!("/api/v1/drafts/{reference}/export?format=json")))
+        .await;
+    assert_eq!(json_export["draft"]["reference"], reference.as_str());
+    let (status, body) = li
+        .get(&server.url(&format!("/api/v1/drafts/{reference}/attachments/9")))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn purge_deletes_the_submission_and_keeps_one_event() {
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    server.add_editor("wang", Role::Signer).await;
+    let reference = server
+        .ingest(&submission(1, "撤稿", "請刪除", Some(("稿.txt", b"abc"))))
+        .await;
+    let kept = server.ingest(&submission(2, "留下", "正文", None)).await;
+    let raw_table = slushpile::store::copy::TABLES
+        .iter()
+        .find(|t| t.name == "raw_messages")
+        .unwrap();
+    assert_eq!(server.store.count_rows(raw_table).await.unwrap(), 2);
+
+    let key: slushpile::store::DraftKey = reference.parse().unwrap();
+    let editor = server.store.editor_named("li").await.unwrap().unwrap();
+    let refused = server.store.purge(&key, &editor, chrono::Utc::now()).await;
+    assert!(refused.unwrap_err().to_string().contains("only a signer"));
+    let signer = server.store.editor_named("wang").await.unwrap().unwrap();
+    server
+        .store
+        .purge(&key, &signer, chrono::Utc::now())
+        .await
+        .unwrap();
+
+    assert_eq!(server.store.count_rows(raw_table).await.unwrap(), 1);
+    let (status, draft) = li
+        .get(&server.url(&format!("/api/v1/drafts/{reference}")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(draft["status"], "purged");
+    assert_eq!(draft["from"], Value::Null);
+    assert_eq!(draft["body_text"], "");
+    assert_eq!(draft["attachments"], json!([]));
+    let (_, history) = li
+        .get(&server.url(&format!("/api/v1/drafts/{reference}/events")))
+        .await;
+    let events = history["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{history}");
+    assert_eq!(
+        (events[0]["kind"].as_str(), events[0]["actor"].as_str()),
+        (Some("purged"), Some("wang"))
+    );
+    assert_eq!(events[0]["detail"], json!({}));
+    for path in ["raw", "attachments/0", "export"] {
+        let (status, body) = li
+            .get(&server.url(&format!("/api/v1/drafts/{reference}/{path}")))
+            .await;
+        assert_eq!(status, StatusCode::GONE, "{path}: {body}");
+    }
+    let (_, found) = li
+        .get(&server.url("/api/v1/drafts?q=%E8%AB%8B%E5%88%AA"))
+        .await;
+    assert_eq!(found["drafts"], json!([]), "purged text is not searchable");
+    let (status, _) = li
+        .get(&server.url(&format!("/api/v1/drafts/{kept}/raw")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Retention purges rejected drafts once they are old enough.
+    transition(&server, &li, &kept, "rejected", "").await;
+    let none = server
+        .store
+        .purge_expired(Some(Duration::from_secs(3600)), None, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(none, 0);
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let purged = server
+        .store
+        .purge_expired(Some(Duration::from_secs(3600)), None, later)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(server.store.count_rows(raw_table).await.unwrap(), 0);
+}
+
+/// Path templates in the OpenAPI document, with their methods.
+fn documented() -> BTreeSet<(String, String)> {
+    let doc: Value = serde_json::from_str(slushpile::api::OPENAPI).unwrap();
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_the_routes() {
+    let documented = documented();
+    // Every route the API registers is documented, and nothing else.
+    let source = include_str!("../src/api/v1.rs");
+    let mut registered = BTreeSet::new();
+    for line in source.lines().map(str::trim) {
+        let Some(rest) = line.strip_prefix(".route(\"") else {
+            continue;
+        };
+        let (path, handlers) = rest.split_once('"').unwrap();
+        for method in ["get", "post", "patch", "put", "delete"] {
+            if handlers.contains(&format!("{method}(")) {
+                registered.insert((method.to_uppercase(), path.to_string()));
+            }
+        }
+    }
+    assert_eq!(registered, documented);
+
+    // And each documented route answers on the real server (no 404 from
+    // the fallback, no 405).
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let reference = server
+        .ingest(&submission(1, "稿", "正文", Some(("a.txt", b"a"))))
+        .await;
+    for (method, path) in &documented {
+        let url = server.url(&path.replace("{key}", &reference).replace("{index}", "0"));
+        let method: Method = method.parse().unwrap();
+        let body = (method != Method::GET).then(|| json!({ "to": "claimed" }));
+        let body =
+            if path.ends_with("release") || path.ends_with("claim") || method == Method::PATCH {
+                Some(json!({}))
+            } else {
+                body
+            };
+        let (status, answer) = li.call(method.clone(), &url, body).await;
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert!(
+            status.is_success() || status == StatusCode::CONFLICT,
+            "{method} {path}: {status} {answer}"
+        );
+    }
+    let (status, body) = li.get(&server.url("/api/v1/nothing-here")).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn the_web_page_logs_in_with_a_strict_cookie_and_refuses_forged_forms() {
+    let server = ApiServer::start("2h").await;
+    let token = server.add_editor("li", Role::Editor).await;
+    let html = "<p onclick=\"steal()\">正文<b>粗</b></p><script>alert('x')</script>\
+                <img src=\"https://tracker.example.org/p.gif\">";
+    let raw = format!(
+        "From: a@example.org\r\nTo: submissions@example.org\r\nSubject: HTML\r\n\
+         Message-ID: <web-1@example.org>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
+    );
+    let reference = server.ingest(raw.as_bytes()).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let anonymous = http.get(server.url("/queue")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.headers()["location"], "/login");
+
+    let wrong = http
+        .post(server.url("/login"))
+        .form(&[("token", "sp_1_nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().await.unwrap().contains("令牌無效"));
+
+    let login = http
+        .post(server.url("/login"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains(&token[5..]), "the cookie is not the token");
+    let session = cookie.split(';').next().unwrap().to_string();
+
+    let queue = http
+        .get(server.url("/queue"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), StatusCode::OK);
+    let csp = queue.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert!(
+        queue.headers().get("access-control-allow-origin").is_none(),
+        "no CORS"
+    );
+    let page = queue.text().await.unwrap();
+    assert!(
+        page.contains("稿件隊列") && page.contains(&reference),
+        "{page}"
+    );
+
+    let draft_page = http
+        .get(server.url(&format!("/drafts/{reference}")))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(draft_page.contains("<p>正文<b>粗</b></p>"), "{draft_page}");
+    for gone in ["<script", "steal()", "tracker.example.org"] {
+        assert!(!draft_page.contains(gone), "{gone} in {draft_page}");
+    }
+    let csrf = draft_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+
+    // A form without the session's CSRF token does nothing.
+    let forged = http
+        .post(server.url(&format!("/drafts/{reference}")))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", "0".repeat(64).as_str()),
+            ("action", "transition"),
+            ("to", "claimed"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let key: slushpile::store::DraftKey = reference.parse().unwrap();
+    let still = server.store.draft(&key).await.unwrap().unwrap();
+    assert_eq!(still.status.as_str(), "new");
+
+    let claimed = http
+        .post(server.url(&format!("/drafts/{reference}")))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "transition"),
+            ("to", "claimed"),
+            ("note", "我來"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claimed.status(), StatusCode::SEE_OTHER);
+    let now = server.store.draft(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (now.status.as_str(), now.claimed_by.as_deref()),
+        ("claimed", Some("li"))
+    );
+
+    // English on request.
+    let english = http
+        .get(server.url("/queue"))
+        .header("cookie", format!("{session}; slushpile_lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("Claim the oldest drafts"), "{english}");
+
+    // Logging out ends the session on the server.
+    let out = http
+        .post(server.url("/logout"))
+        .header("cookie", &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = http
+        .get(server.url("/queue"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+}
