@@ -335,3 +335,83 @@ fn the_shipped_configs_are_valid() {
         );
     }
 }
+
+#[test]
+fn editors_work_the_queue_from_the_terminal_as_named_editors() {
+    let env = Env::new();
+    for name in ["gb2312_superset.eml", "html_only.eml"] {
+        assert!(env.run(&["ingest"], Some(&fixture(name))).status.success());
+    }
+    let added = env.run(&["editors", "add", "li"], None);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let token = stdout(&added).lines().last().unwrap().to_string();
+    assert!(token.starts_with("sp_1_") && token.len() == 69, "{token}");
+    let signer = env.run(&["editors", "add", "wang", "--role", "signer"], None);
+    assert!(signer.status.success());
+    let again = env.run(&["editors", "add", "li"], None);
+    assert!(
+        !again.status.success(),
+        "an active editor is not added twice"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let listed = stdout(&env.run(&["editors", "list"], None));
+    assert!(listed.contains("li") && listed.contains("signer") && !listed.contains(&token[5..]));
+
+    let unknown = env.run(&["queue", "claim", "--as", "nobody"], None);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no active editor `nobody`"));
+    let claimed = env.json(&["queue", "claim", "--as", "li", "--json"]);
+    let reference = claimed[0]["reference"].as_str().unwrap().to_string();
+    assert_eq!(claimed[0]["claimed_by"], "li");
+
+    // Role enforced, actor recorded.
+    let send = |who: &str, to: &str| {
+        env.run(
+            &[
+                "drafts",
+                "transition",
+                &reference,
+                "--to",
+                to,
+                "--note",
+                "請審",
+                "--as",
+                who,
+            ],
+            None,
+        )
+    };
+    assert!(send("li", "sent_for_signoff").status.success());
+    let refused = send("li", "signed_off");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("only a signer can sign off"));
+    assert!(send("wang", "signed_off").status.success());
+    let shown = env.json(&["drafts", "show", &reference, "--json"]);
+    assert_eq!(shown["status"], "signed_off");
+
+    let markdown = stdout(&env.run(&["drafts", "export", &reference, "--format", "md"], None));
+    assert!(markdown.starts_with("# "), "{markdown}");
+    assert!(
+        markdown.contains(&format!("- 編號 Reference: {reference}")),
+        "{markdown}"
+    );
+
+    assert!(env.run(&["editors", "revoke", "li"], None).status.success());
+    let revoked = env.run(&["queue", "claim", "--as", "li"], None);
+    assert!(!revoked.status.success(), "a revoked editor cannot act");
+
+    let purged = env.run(&["drafts", "purge", &reference, "--as", "wang"], None);
+    assert!(
+        purged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&purged.stderr)
+    );
+    let raw = env.run(&["drafts", "raw", &reference], None);
+    assert!(!raw.status.success(), "purged bytes are gone");
+    assert!(String::from_utf8_lossy(&raw.stderr).contains("withdrawn and purged"));
+    let shown = env.json(&["drafts", "show", &reference, "--json"]);
+    assert_eq!(shown["status"], "purged");
+}

@@ -125,7 +125,7 @@ mod tests {
     fn chinese_names_travel_as_rfc5987_with_an_ascii_fallback() {
         assert_eq!(
             content_disposition("投稿 v2.docx"),
-            "attachment; filename=\"___ v2.docx\"; filename*=UTF-8''%E6%8A%95%E7%A8%BF%20v2.docx"
+            "attachment; filename=\"__ v2.docx\"; filename*=UTF-8''%E6%8A%95%E7%A8%BF%20v2.docx"
         );
     }
 

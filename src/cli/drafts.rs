@@ -67,7 +67,7 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
             }
         }
         DraftsCommand::Raw { id } => {
-            let draft = find(store, &id).await?;
+            let draft = live(store, &id).await?;
             let raw = store
                 .raw(draft.id)
                 .await?
@@ -75,7 +75,7 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
             out.write_all(&raw)?;
         }
         DraftsCommand::Attachment { id, index, output } => {
-            let draft = find(store, &id).await?;
+            let draft = live(store, &id).await?;
             let raw = store
                 .raw(draft.id)
                 .await?
@@ -90,7 +90,7 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
             }
         }
         DraftsCommand::Export { id, format } => {
-            let draft = find(store, &id).await?;
+            let draft = live(store, &id).await?;
             let html = store.body_html(draft.id).await?;
             let events = store.events(draft.id).await?;
             let document = crate::export::render(format, &draft, html.as_deref(), &events);
@@ -112,6 +112,17 @@ pub(super) async fn find(store: &Store, key: &DraftKey) -> anyhow::Result<DraftV
         .draft(key)
         .await?
         .ok_or_else(|| anyhow!("no draft {key}"))
+}
+
+/// A draft whose submission still exists.
+async fn live(store: &Store, key: &DraftKey) -> anyhow::Result<DraftView> {
+    let draft = find(store, key).await?;
+    if draft.status == crate::draft::DraftStatus::Purged {
+        return Err(anyhow!(
+            "draft {key} was withdrawn and purged: its message is gone"
+        ));
+    }
+    Ok(draft)
 }
 
 pub(super) fn summary_line(d: &DraftView) -> String {
