@@ -146,11 +146,16 @@ impl Engine {
         if !auth::verify(secret, &stored) {
             return Ok(None);
         }
-        sqlx::query("UPDATE editors SET last_seen_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(db_time(now))
-            .execute(&self.pool)
-            .await?;
+        // At most one write a minute per editor, not one per request.
+        sqlx::query(
+            "UPDATE editors SET last_seen_at = $2
+             WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $3)",
+        )
+        .bind(id)
+        .bind(db_time(now))
+        .bind(db_time(now - chrono::Duration::minutes(1)))
+        .execute(&self.pool)
+        .await?;
         Ok(Some(Actor {
             name,
             role: parse_role(role)?,
