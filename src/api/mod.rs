@@ -86,13 +86,16 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-pub async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+/// Binds before anything starts, so a wrong address fails the start naming
+/// its config key (`api.listen`, `ops.listen`).
+pub async fn bind(listen: SocketAddr, key: &str) -> anyhow::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (api.listen): {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} ({key}): {e}"))
 }
 
-/// Serves until `shutdown` turns true; client addresses feed the throttle.
+/// Serves `router` until `shutdown` turns true; client addresses are passed
+/// to handlers (the throttle counts failures per address).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -106,6 +109,6 @@ pub async fn serve(
         .with_graceful_shutdown(stop)
         .await
     {
-        tracing::error!(%error, "editors' API failed");
+        tracing::error!(%error, "HTTP listener failed");
     }
 }

@@ -210,18 +210,7 @@ async fn transition(
     bytes: Bytes,
 ) -> Result<Json<crate::draft::DraftView>, ApiError> {
     let TransitionBody { to, note } = body(&bytes)?;
-    let draft = api
-        .store
-        .transition(
-            &key,
-            to,
-            &actor,
-            note.as_deref(),
-            api.settings.lease,
-            Utc::now(),
-        )
-        .await?;
-    Ok(Json(draft))
+    move_draft(&api, &actor, &key, to, note).await
 }
 
 #[derive(Deserialize)]
@@ -238,16 +227,20 @@ async fn release(
     bytes: Bytes,
 ) -> Result<Json<crate::draft::DraftView>, ApiError> {
     let ReleaseBody { note } = body(&bytes)?;
+    move_draft(&api, &actor, &key, DraftStatus::New, note).await
+}
+
+async fn move_draft(
+    api: &Api,
+    actor: &crate::workflow::Actor,
+    key: &DraftKey,
+    to: DraftStatus,
+    note: Option<String>,
+) -> Result<Json<crate::draft::DraftView>, ApiError> {
+    let lease = api.settings.lease;
     let draft = api
         .store
-        .transition(
-            &key,
-            DraftStatus::New,
-            &actor,
-            note.as_deref(),
-            api.settings.lease,
-            Utc::now(),
-        )
+        .transition(key, to, actor, note.as_deref(), lease, Utc::now())
         .await?;
     Ok(Json(draft))
 }

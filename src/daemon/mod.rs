@@ -169,32 +169,32 @@ async fn supervise(config: Config) -> anyhow::Result<()> {
     let prepared = Prepared::new(config, &store, &health)?;
 
     // Listeners and housekeeping live as long as the process, across reloads.
-    let (ops_stop, ops_stopped) = watch::channel(false);
-    let mut ops_task = Vec::new();
+    let (side_stop, side_stopped) = watch::channel(false);
+    let mut side_tasks = Vec::new();
     if let Some(ops) = &prepared.config.ops {
-        let listener = ops::bind(ops.listen).await?;
+        let listener = crate::api::bind(ops.listen, "ops.listen").await?;
         let router = ops::router(health.clone(), store.clone(), ops.ready_window);
-        ops_task.push(tokio::spawn(ops::serve(
+        side_tasks.push(tokio::spawn(crate::api::serve(
             listener,
             router,
-            ops_stopped.clone(),
+            side_stopped.clone(),
         )));
     }
     if let Some(api) = &prepared.config.api {
-        let listener = crate::api::bind(api.listen).await?;
+        let listener = crate::api::bind(api.listen, "api.listen").await?;
         let router = crate::api::router(crate::api::Api::new(store.clone(), &prepared.config));
         tracing::info!(listen = %api.listen, "editors' API and web page listening");
-        ops_task.push(tokio::spawn(crate::api::serve(
+        side_tasks.push(tokio::spawn(crate::api::serve(
             listener,
             router,
-            ops_stopped.clone(),
+            side_stopped.clone(),
         )));
     }
-    ops_task.push(tokio::spawn(
+    side_tasks.push(tokio::spawn(
         housekeeping::run(
             store.clone(),
             prepared.config.retention.clone(),
-            ops_stopped,
+            side_stopped,
         )
         .in_current_span(),
     ));
@@ -204,8 +204,8 @@ async fn supervise(config: Config) -> anyhow::Result<()> {
     // its first connection attempt, successful or not.
     tokio::select! {
         _ = health.first_attempts() => notify::ready(&health.status_line()),
-        _ = terminate.recv() => return shut_down(generation, &store, ops_stop, ops_task).await,
-        _ = interrupt.recv() => return shut_down(generation, &store, ops_stop, ops_task).await,
+        _ = terminate.recv() => return shut_down(generation, &store, side_stop, side_tasks).await,
+        _ = interrupt.recv() => return shut_down(generation, &store, side_stop, side_tasks).await,
     }
     tracing::info!(status = %health.status_line(), "ready");
 
@@ -242,12 +242,12 @@ async fn supervise(config: Config) -> anyhow::Result<()> {
             }
             _ = generation.tasks.join_next() => {
                 tracing::error!("a task ended unexpectedly: stopping");
-                shut_down(generation, &store, ops_stop, ops_task).await?;
+                shut_down(generation, &store, side_stop, side_tasks).await?;
                 bail!("a task ended unexpectedly");
             }
         }
     }
-    shut_down(generation, &store, ops_stop, ops_task).await
+    shut_down(generation, &store, side_stop, side_tasks).await
 }
 
 /// SIGHUP: the file is read and checked again; the store cannot change
@@ -263,13 +263,13 @@ fn reload(current: &Config, store: &Store, health: &Arc<Health>) -> anyhow::Resu
 async fn shut_down(
     generation: Generation,
     store: &Store,
-    ops_stop: watch::Sender<bool>,
-    ops_task: Vec<tokio::task::JoinHandle<()>>,
+    side_stop: watch::Sender<bool>,
+    side_tasks: Vec<tokio::task::JoinHandle<()>>,
 ) -> anyhow::Result<()> {
     notify::stopping();
     generation.stop().await;
-    let _ = ops_stop.send(true);
-    for task in ops_task {
+    let _ = side_stop.send(true);
+    for task in side_tasks {
         let _ = task.await;
     }
     store.close().await;

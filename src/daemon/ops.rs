@@ -2,7 +2,6 @@
 //! answers) and `/readyz` (the store answers and every source polled
 //! successfully within the configured window).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use tokio::sync::watch;
 
 use crate::health::Health;
 use crate::store::Store;
@@ -33,30 +31,6 @@ pub fn router(health: Arc<Health>, store: Store, ready_window: Duration) -> Rout
             store,
             ready_window,
         })
-}
-
-/// Serves until `shutdown` turns true. Binding happens before this returns
-/// its future's first poll, so a wrong address fails the start.
-pub async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (ops.listen): {e}"))
-}
-
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let stop = async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    };
-    if let Err(error) = axum::serve(listener, router)
-        .with_graceful_shutdown(stop)
-        .await
-    {
-        tracing::error!(%error, "ops endpoint failed");
-    }
 }
 
 async fn metrics(State(ops): State<Ops>) -> impl IntoResponse {

@@ -30,7 +30,7 @@ impl ApiServer {
              [api]\nlisten = \"127.0.0.1:0\"\n"
         );
         let config = Config::from_toml(&dir.path().join("slushpile.toml"), &toml, []).unwrap();
-        let listener = slushpile::api::bind("127.0.0.1:0".parse().unwrap())
+        let listener = slushpile::api::bind("127.0.0.1:0".parse().unwrap(), "api.listen")
             .await
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
