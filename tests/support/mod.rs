@@ -8,6 +8,7 @@
 
 pub mod api_server;
 pub mod backend;
+pub mod browser;
 pub mod dovecot;
 pub mod message;
 pub mod postfix;

@@ -351,8 +351,14 @@ fn history(lang: Lang, events: &[EventView]) -> String {
 
 fn actions(lang: Lang, draft: &DraftView, user: &WebUser) -> String {
     let csrf = escape(&user.session.csrf);
+    let current = workflow::Current {
+        status: draft.status,
+        claimed_by: draft.claimed_by.as_deref(),
+    };
+    // Only what this editor may do is offered; the store checks again.
     let buttons: String = workflow::next_statuses(draft.status)
         .into_iter()
+        .filter(|to| workflow::decide(&current, *to, &user.session.actor).is_ok())
         .filter_map(|to| {
             let action = workflow::action_for(draft.status, to)?;
             Some(format!(
