@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use crate::ack::followup;
@@ -202,8 +203,13 @@ pub fn prepare(
             now,
         )
     });
+    let raw_sha256 = match &raw {
+        RawContent::Full(bytes) => Some(hex::encode(Sha256::digest(bytes))),
+        RawContent::HeadersOnly { .. } => None,
+    };
     Incoming {
         mailbox: mailbox.to_string(),
+        raw_sha256,
         location: fetched.location,
         raw,
         internal_date: fetched.internal_date,

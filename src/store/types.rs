@@ -33,6 +33,9 @@ pub struct Incoming {
     pub mailbox: String,
     pub location: SourceLocation,
     pub raw: RawContent,
+    /// Hex sha256 of the full raw bytes (None for headers only), computed
+    /// with the parse, off the committing thread.
+    pub raw_sha256: Option<String>,
     pub internal_date: Option<DateTime<FixedOffset>>,
     pub parsed: Parsed,
     /// Whether and to whom to acknowledge; None when acknowledgements are off.

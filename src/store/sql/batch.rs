@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::engine::db_time;
 use super::{BEGIN_WRITE, Db, Engine};
@@ -23,18 +22,12 @@ impl Engine {
         items: &[Incoming],
         progress: Option<(&str, MailboxProgress)>,
     ) -> Result<Vec<IngestOutcome>> {
-        let hashes: Vec<Option<String>> = items
-            .iter()
-            .map(|item| match &item.raw {
-                RawContent::Full(bytes) => Some(hex::encode(Sha256::digest(bytes))),
-                RawContent::HeadersOnly { .. } => None,
-            })
-            .collect();
         let now = db_time(Utc::now());
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut outcomes = Vec::with_capacity(items.len());
-        for (item, sha) in items.iter().zip(&hashes) {
-            outcomes.push(self.commit_one(&mut tx, item, sha.as_deref(), now).await?);
+        for item in items {
+            let sha = item.raw_sha256.as_deref();
+            outcomes.push(self.commit_one(&mut tx, item, sha, now).await?);
         }
         if let Some((mailbox, p)) = progress {
             sqlx::query(

@@ -28,7 +28,9 @@ impl Engine {
 
     async fn expire_in(&self, tx: &mut Transaction<'_>, now: DateTime<Utc>) -> Result<u64> {
         let due: Vec<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT id, claimed_by FROM drafts WHERE status = 'claimed' AND lease_until < $1",
+            // In id order, so concurrent sweeps lock rows in the same order.
+            "SELECT id, claimed_by FROM drafts WHERE status = 'claimed' AND lease_until < $1
+             ORDER BY id",
         )
         .bind(now)
         .fetch_all(&mut **tx)
