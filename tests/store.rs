@@ -168,6 +168,50 @@ async fn seeing_a_message_again_never_makes_a_second_draft() {
 }
 
 #[tokio::test]
+async fn duplicates_inside_one_batch_are_recognised_like_across_batches() {
+    let (_dir, store) = store().await;
+    let raw = submission("b@example.org", "writer@example.org", "");
+    let resent = submission(
+        "b@example.org",
+        "writer@example.org",
+        "Received: from relay.example.org\r\n",
+    );
+    let batch = [
+        incoming(FetchedBody::Full(raw.clone()), imap(1)),
+        incoming(FetchedBody::Full(raw), imap(2)),
+        incoming(FetchedBody::Full(resent.clone()), imap(3)),
+        incoming(FetchedBody::Full(resent), imap(4)),
+    ];
+    let outcomes = store.commit_batch(&batch, None).await.unwrap();
+    let reasons: Vec<Option<SeenAgain>> = outcomes
+        .iter()
+        .map(|o| match o {
+            IngestOutcome::SeenAgain { reason, .. } => Some(*reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            None,
+            Some(SeenAgain::SameBytes),
+            Some(SeenAgain::SameMessageId),
+            Some(SeenAgain::SameBytes),
+        ]
+    );
+    assert_eq!(store.count_drafts().await.unwrap(), 1);
+    // The same batch again: every UID is known now.
+    let again = store.commit_batch(&batch, None).await.unwrap();
+    assert!(again.iter().all(|o| matches!(
+        o,
+        IngestOutcome::SeenAgain {
+            reason: SeenAgain::SameUid,
+            ..
+        }
+    )));
+}
+
+#[tokio::test]
 async fn same_message_id_from_another_sender_is_another_draft() {
     let (_dir, store) = store().await;
     let first = commit(

@@ -191,6 +191,7 @@ enum DraftsCommand {
 }
 
 pub fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -328,6 +329,19 @@ async fn reparse(config: &Config) -> anyhow::Result<()> {
         report.reparsed, report.released, report.skipped
     );
     Ok(())
+}
+
+/// glibc gives each thread that allocates under contention an arena of its
+/// own and keeps freed memory there: with parse threads handling
+/// multi-megabyte messages, peak RSS roughly doubled (benches/ingest).
+/// Two arenas keep memory flat at no measurable cost in throughput.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
 
 /// Logs go to stderr; the daemon logs at the configured level, one-shot

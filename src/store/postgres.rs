@@ -30,6 +30,8 @@ mod copy;
 mod editors;
 #[path = "sql/engine.rs"]
 mod engine;
+#[path = "sql/known.rs"]
+mod known;
 #[path = "sql/outbox.rs"]
 mod outbox;
 #[path = "sql/query.rs"]

@@ -31,6 +31,8 @@ mod copy;
 mod editors;
 #[path = "sql/engine.rs"]
 mod engine;
+#[path = "sql/known.rs"]
+mod known;
 #[path = "sql/outbox.rs"]
 mod outbox;
 #[path = "sql/query.rs"]

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::engine::db_time;
+use super::known::Known;
 use super::{BEGIN_WRITE, Db, Engine};
 use crate::ack::policy::{AckPlan, Decision};
 use crate::draft::DraftStatus;
@@ -24,10 +25,10 @@ impl Engine {
     ) -> Result<Vec<IngestOutcome>> {
         let now = db_time(Utc::now());
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut known = Known::prefetch(&mut tx, items).await?;
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
-            let sha = item.raw_sha256.as_deref();
-            outcomes.push(self.commit_one(&mut tx, item, sha, now).await?);
+            outcomes.push(self.commit_one(&mut tx, &mut known, item, now).await?);
         }
         if let Some((mailbox, p)) = progress {
             sqlx::query(
@@ -92,78 +93,53 @@ impl Engine {
     async fn commit_one(
         &self,
         tx: &mut Transaction<'_>,
+        known: &mut Known,
         item: &Incoming,
-        sha: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
-        if let SourceLocation::Imap { uidvalidity, uid } = item.location {
-            let known: Option<(i64, String)> = sqlx::query_as(
-                "SELECT d.id, d.reference FROM message_locations l JOIN drafts d ON d.id = l.draft_id
-                 WHERE l.mailbox = $1 AND l.uidvalidity = $2 AND l.uid = $3",
-            )
-            .bind(&item.mailbox)
-            .bind(i64::from(uidvalidity))
-            .bind(i64::from(uid))
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some((draft_id, reference)) = known {
-                return self
-                    .seen_again(tx, item, draft_id, reference, SeenAgain::SameUid, None, now)
-                    .await;
-            }
+        let sha = item.raw_sha256.as_deref();
+        if let SourceLocation::Imap { uidvalidity, uid } = item.location
+            && let Some((draft_id, reference)) = known.by_uid(&item.mailbox, uidvalidity, uid)
+        {
+            return self
+                .seen_again(tx, item, draft_id, reference, SeenAgain::SameUid, None, now)
+                .await;
         }
-        if let Some(sha) = sha {
-            let by_bytes: Option<(i64, String)> = sqlx::query_as(
-                "SELECT id, reference FROM drafts WHERE raw_sha256 = $1
-                 UNION ALL
-                 SELECT d.id, d.reference FROM events e JOIN drafts d ON d.id = e.draft_id
-                 WHERE e.raw_sha256 = $1
-                 LIMIT 1",
-            )
-            .bind(sha)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some((draft_id, reference)) = by_bytes {
-                return self
-                    .seen_again(
-                        tx,
-                        item,
-                        draft_id,
-                        reference,
-                        SeenAgain::SameBytes,
-                        None,
-                        now,
-                    )
-                    .await;
-            }
+        if let Some((draft_id, reference)) = sha.and_then(|sha| known.by_sha(sha)) {
+            return self
+                .seen_again(
+                    tx,
+                    item,
+                    draft_id,
+                    reference,
+                    SeenAgain::SameBytes,
+                    None,
+                    now,
+                )
+                .await;
         }
         let submission = &item.parsed.submission;
         let from_address = submission.from.as_ref().map(|a| a.address.as_str());
-        if let Some(message_id) = &submission.message_id {
-            let by_id: Option<(i64, String)> = sqlx::query_as(
-                "SELECT id, reference FROM drafts WHERE message_id = $1 AND from_address IS NOT DISTINCT FROM $2",
-            )
-            .bind(message_id)
-            .bind(from_address)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some((draft_id, reference)) = by_id {
-                // Different bytes for a message we have: keep them, linked by the event.
-                if let (Some(sha), RawContent::Full(bytes)) = (sha, &item.raw) {
-                    insert_raw(tx, sha, bytes, now).await?;
-                }
-                return self
-                    .seen_again(
-                        tx,
-                        item,
-                        draft_id,
-                        reference,
-                        SeenAgain::SameMessageId,
-                        sha,
-                        now,
-                    )
-                    .await;
+        if let Some(message_id) = &submission.message_id
+            && let Some(found) = known.by_message_id(message_id, from_address)
+        {
+            // Different bytes for a message we have: keep them, linked by the event.
+            if let (Some(sha), RawContent::Full(bytes)) = (sha, &item.raw) {
+                insert_raw(tx, sha, bytes, now).await?;
+                known.note_sha(sha, &found);
             }
+            let (draft_id, reference) = found;
+            return self
+                .seen_again(
+                    tx,
+                    item,
+                    draft_id,
+                    reference,
+                    SeenAgain::SameMessageId,
+                    sha,
+                    now,
+                )
+                .await;
         }
         // A quarantined reply (too big, hostile) needs its own record and reason.
         let follow_ups = if item.parsed.quarantine.is_none() {
@@ -178,12 +154,30 @@ impl Engine {
                     .fetch_optional(&mut **tx)
                     .await?;
             if let Some(draft_id) = target {
+                if let Some(sha) = sha {
+                    known.note_sha(sha, &(draft_id, reference.clone()));
+                }
                 return self
                     .follow_up(tx, item, draft_id, reference.clone(), sha, now)
                     .await;
             }
         }
-        self.create_draft(tx, item, sha, now).await
+        let outcome = self.create_draft(tx, item, sha, now).await?;
+        if let IngestOutcome::Created {
+            draft_id,
+            reference,
+            ..
+        } = &outcome
+        {
+            let found = (*draft_id, reference.clone());
+            if let Some(sha) = sha {
+                known.note_sha(sha, &found);
+            }
+            if let Some(message_id) = &submission.message_id {
+                known.note_message_id(message_id, from_address, &found);
+            }
+        }
+        Ok(outcome)
     }
 
     /// A reply to an acknowledgement joins its draft: raw bytes kept, an
@@ -361,7 +355,7 @@ impl Engine {
         .bind(received_at)
         .fetch_one(&mut **tx)
         .await?;
-        super::rows::write_derived(tx, draft_id, &item.parsed).await?;
+        super::rows::write_derived(tx, draft_id, &item.parsed, true).await?;
         let (kind, detail) = match &item.parsed.quarantine {
             Some(reason) => ("quarantined", json!({ "reason": reason })),
             None => ("ingested", json!({})),

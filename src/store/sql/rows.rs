@@ -10,11 +10,13 @@ use crate::message::{Address, Disposition, Parsed};
 use crate::store::{Result, StoreError};
 
 /// Writes every derived column and the attachment list of a draft: used on
-/// first ingestion and by `reparse`, so both produce identical rows.
+/// first ingestion (`fresh`: no attachment rows yet) and by `reparse`, so
+/// both produce identical rows.
 pub(super) async fn write_derived(
     tx: &mut sqlx::Transaction<'_, Db>,
     draft_id: i64,
     parsed: &Parsed,
+    fresh: bool,
 ) -> Result<()> {
     let s = &parsed.submission;
     sqlx::query(
@@ -42,28 +44,42 @@ pub(super) async fn write_derived(
     .bind(search_text(parsed))
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM attachments WHERE draft_id = $1")
-        .bind(draft_id)
-        .execute(&mut **tx)
-        .await?;
-    for a in &s.attachments {
-        sqlx::query(
+    if !fresh {
+        sqlx::query("DELETE FROM attachments WHERE draft_id = $1")
+            .bind(draft_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    // One statement for all of a draft's attachments (in chunks that stay
+    // under the bind-parameter limits): round trips, not rows, cost here.
+    for chunk in s.attachments.chunks(100) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let p: Vec<String> = (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
+                format!("({})", p.join(", "))
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(draft_id)
-        .bind(i64::from(a.index))
-        .bind(&a.filename)
-        .bind(&a.content_type)
-        .bind(a.size as i64)
-        .bind(&a.sha256)
-        .bind(match a.disposition {
-            Disposition::Inline => "inline",
-            Disposition::Attachment => "attachment",
-        })
-        .bind(&a.content_id)
-        .execute(&mut **tx)
-        .await?;
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in chunk {
+            query = query
+                .bind(draft_id)
+                .bind(i64::from(a.index))
+                .bind(&a.filename)
+                .bind(&a.content_type)
+                .bind(a.size as i64)
+                .bind(&a.sha256)
+                .bind(match a.disposition {
+                    Disposition::Inline => "inline",
+                    Disposition::Attachment => "attachment",
+                })
+                .bind(&a.content_id);
+        }
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
