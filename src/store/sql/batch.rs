@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::engine::db_time;
-use super::known::Known;
+use super::known::{Batch, Known, Later};
 use super::{BEGIN_WRITE, Db, Engine};
 use crate::ack::policy::{AckPlan, Decision};
 use crate::draft::DraftStatus;
@@ -25,11 +25,15 @@ impl Engine {
     ) -> Result<Vec<IngestOutcome>> {
         let now = db_time(Utc::now());
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let mut known = Known::prefetch(&mut tx, items).await?;
+        let mut batch = Batch {
+            known: Known::prefetch(&mut tx, items).await?,
+            later: Later::default(),
+        };
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
-            outcomes.push(self.commit_one(&mut tx, &mut known, item, now).await?);
+            outcomes.push(self.commit_one(&mut tx, &mut batch, item, now).await?);
         }
+        batch.later.write(&mut tx, &self.actor, now).await?;
         if let Some((mailbox, p)) = progress {
             sqlx::query(
                 "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at)
@@ -93,30 +97,34 @@ impl Engine {
     async fn commit_one(
         &self,
         tx: &mut Transaction<'_>,
-        known: &mut Known,
+        batch: &mut Batch,
         item: &Incoming,
         now: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
+        let known = &mut batch.known;
+        let later = &mut batch.later;
         let sha = item.raw_sha256.as_deref();
         if let SourceLocation::Imap { uidvalidity, uid } = item.location
             && let Some((draft_id, reference)) = known.by_uid(&item.mailbox, uidvalidity, uid)
         {
-            return self
-                .seen_again(tx, item, draft_id, reference, SeenAgain::SameUid, None, now)
-                .await;
+            return Ok(seen_again(
+                later,
+                item,
+                draft_id,
+                reference,
+                SeenAgain::SameUid,
+                None,
+            ));
         }
         if let Some((draft_id, reference)) = sha.and_then(|sha| known.by_sha(sha)) {
-            return self
-                .seen_again(
-                    tx,
-                    item,
-                    draft_id,
-                    reference,
-                    SeenAgain::SameBytes,
-                    None,
-                    now,
-                )
-                .await;
+            return Ok(seen_again(
+                later,
+                item,
+                draft_id,
+                reference,
+                SeenAgain::SameBytes,
+                None,
+            ));
         }
         let submission = &item.parsed.submission;
         let from_address = submission.from.as_ref().map(|a| a.address.as_str());
@@ -129,17 +137,14 @@ impl Engine {
                 known.note_sha(sha, &found);
             }
             let (draft_id, reference) = found;
-            return self
-                .seen_again(
-                    tx,
-                    item,
-                    draft_id,
-                    reference,
-                    SeenAgain::SameMessageId,
-                    sha,
-                    now,
-                )
-                .await;
+            return Ok(seen_again(
+                later,
+                item,
+                draft_id,
+                reference,
+                SeenAgain::SameMessageId,
+                sha,
+            ));
         }
         // A quarantined reply (too big, hostile) needs its own record and reason.
         let follow_ups = if item.parsed.quarantine.is_none() {
@@ -158,11 +163,11 @@ impl Engine {
                     known.note_sha(sha, &(draft_id, reference.clone()));
                 }
                 return self
-                    .follow_up(tx, item, draft_id, reference.clone(), sha, now)
+                    .follow_up(tx, later, item, draft_id, reference.clone(), now)
                     .await;
             }
         }
-        let outcome = self.create_draft(tx, item, sha, now).await?;
+        let outcome = self.create_draft(tx, later, item, sha, now).await?;
         if let IngestOutcome::Created {
             draft_id,
             reference,
@@ -185,12 +190,13 @@ impl Engine {
     async fn follow_up(
         &self,
         tx: &mut Transaction<'_>,
+        later: &mut Later,
         item: &Incoming,
         draft_id: i64,
         reference: String,
-        sha: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
+        let sha = item.raw_sha256.as_deref();
         if let (Some(sha), RawContent::Full(bytes)) = (sha, &item.raw) {
             insert_raw(tx, sha, bytes, now).await?;
         }
@@ -202,8 +208,8 @@ impl Engine {
             "subject": submission.subject,
             "message_id": submission.message_id,
         });
-        insert_event(tx, draft_id, now, "follow_up", &self.actor, &detail, sha).await?;
-        record_location(tx, item, draft_id, now).await?;
+        later.event(draft_id, "follow_up", detail, sha);
+        later.location(item, draft_id);
         Ok(IngestOutcome::FollowUp {
             draft_id,
             reference,
@@ -215,6 +221,7 @@ impl Engine {
     async fn queue_ack(
         &self,
         tx: &mut Transaction<'_>,
+        later: &mut Later,
         draft_id: i64,
         plan: &AckPlan,
         now: DateTime<Utc>,
@@ -270,48 +277,14 @@ impl Engine {
             Decision::Send => json!({ "ack": "pending", "to": to.map(|t| &t.address) }),
             Decision::Suppress(reason) => json!({ "ack": "suppressed", "reason": reason }),
         };
-        insert_event(tx, draft_id, now, "ack_queued", &self.actor, &event, None).await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn seen_again(
-        &self,
-        tx: &mut Transaction<'_>,
-        item: &Incoming,
-        draft_id: i64,
-        reference: String,
-        reason: SeenAgain,
-        kept_raw: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<IngestOutcome> {
-        let detail = json!({
-            "reason": reason.as_str(),
-            "mailbox": item.mailbox,
-            "location": location_json(&item.location),
-        });
-        insert_event(
-            tx,
-            draft_id,
-            now,
-            "seen_again",
-            &self.actor,
-            &detail,
-            kept_raw,
-        )
-        .await?;
-        if reason != SeenAgain::SameUid {
-            record_location(tx, item, draft_id, now).await?;
-        }
-        Ok(IngestOutcome::SeenAgain {
-            draft_id,
-            reference,
-            reason,
-        })
+        later.event(draft_id, "ack_queued", event, None);
+        Ok(())
     }
 
     async fn create_draft(
         &self,
         tx: &mut Transaction<'_>,
+        later: &mut Later,
         item: &Incoming,
         sha: Option<&str>,
         now: DateTime<Utc>,
@@ -363,10 +336,10 @@ impl Engine {
         let mut detail = detail;
         detail["mailbox"] = json!(item.mailbox);
         detail["location"] = location_json(&item.location);
-        insert_event(tx, draft_id, now, kind, &self.actor, &detail, None).await?;
-        record_location(tx, item, draft_id, now).await?;
+        later.event(draft_id, kind, detail, None);
+        later.location(item, draft_id);
         if let Some(plan) = &item.ack {
-            self.queue_ack(tx, draft_id, plan, now).await?;
+            self.queue_ack(tx, later, draft_id, plan, now).await?;
         }
         Ok(IngestOutcome::Created {
             draft_id,
@@ -386,6 +359,31 @@ impl Engine {
         .fetch_one(&mut **tx)
         .await?;
         Ok(format!("SP-{day}-{n:04}"))
+    }
+}
+
+/// A message the store already holds: an event (and where it was seen), never a draft.
+fn seen_again(
+    later: &mut Later,
+    item: &Incoming,
+    draft_id: i64,
+    reference: String,
+    reason: SeenAgain,
+    kept_raw: Option<&str>,
+) -> IngestOutcome {
+    let detail = json!({
+        "reason": reason.as_str(),
+        "mailbox": item.mailbox,
+        "location": location_json(&item.location),
+    });
+    later.event(draft_id, "seen_again", detail, kept_raw);
+    if reason != SeenAgain::SameUid {
+        later.location(item, draft_id);
+    }
+    IngestOutcome::SeenAgain {
+        draft_id,
+        reference,
+        reason,
     }
 }
 
@@ -414,28 +412,6 @@ async fn insert_raw(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-async fn record_location(
-    tx: &mut Transaction<'_>,
-    item: &Incoming,
-    draft_id: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    if let SourceLocation::Imap { uidvalidity, uid } = item.location {
-        sqlx::query(
-            "INSERT INTO message_locations (mailbox, uidvalidity, uid, draft_id, seen_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(&item.mailbox)
-        .bind(i64::from(uidvalidity))
-        .bind(i64::from(uid))
-        .bind(draft_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    }
     Ok(())
 }
 

@@ -141,3 +141,99 @@ where
     }
     Ok(found)
 }
+
+/// A batch being committed: what the store knows of it, and what it will
+/// write at the end.
+pub(super) struct Batch {
+    pub(super) known: Known,
+    pub(super) later: Later,
+}
+
+/// Events and message locations of a batch, written by a few multi-row
+/// INSERTs just before the batch commits rather than one statement each.
+/// Nothing in the batch reads them back: lookups go through [`Known`].
+#[derive(Default)]
+pub(super) struct Later {
+    /// draft id, kind, detail, raw sha256 kept with the event
+    events: Vec<(i64, &'static str, serde_json::Value, Option<String>)>,
+    /// mailbox, uidvalidity, uid, draft id
+    locations: Vec<(String, u32, u32, i64)>,
+}
+
+impl Later {
+    pub(super) fn event(
+        &mut self,
+        draft_id: i64,
+        kind: &'static str,
+        detail: serde_json::Value,
+        raw_sha256: Option<&str>,
+    ) {
+        self.events
+            .push((draft_id, kind, detail, raw_sha256.map(str::to_string)));
+    }
+
+    /// Where `item` was seen, for an IMAP source (files have no UID).
+    pub(super) fn location(&mut self, item: &Incoming, draft_id: i64) {
+        if let SourceLocation::Imap { uidvalidity, uid } = item.location {
+            self.locations
+                .push((item.mailbox.clone(), uidvalidity, uid, draft_id));
+        }
+    }
+
+    pub(super) async fn write(
+        self,
+        tx: &mut Transaction<'_>,
+        actor: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        for chunk in self.events.chunks(CHUNK / 6) {
+            let sql = values(
+                "INSERT INTO events (draft_id, at, kind, actor, detail, raw_sha256) VALUES",
+                chunk.len(),
+                6,
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (draft_id, kind, detail, sha) in chunk {
+                query = query
+                    .bind(*draft_id)
+                    .bind(now)
+                    .bind(*kind)
+                    .bind(actor)
+                    .bind(detail.to_string())
+                    .bind(sha.as_deref());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        for chunk in self.locations.chunks(CHUNK / 5) {
+            let sql = values(
+                "INSERT INTO message_locations (mailbox, uidvalidity, uid, draft_id, seen_at) VALUES",
+                chunk.len(),
+                5,
+            ) + " ON CONFLICT DO NOTHING";
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (mailbox, uidvalidity, uid, draft_id) in chunk {
+                query = query
+                    .bind(mailbox.as_str())
+                    .bind(i64::from(*uidvalidity))
+                    .bind(i64::from(*uid))
+                    .bind(*draft_id)
+                    .bind(now);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `sql` followed by `rows` tuples of `columns` parameters: ` ($1, $2), ($3, $4)`.
+pub(super) fn values(sql: &str, rows: usize, columns: usize) -> String {
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!("{sql} {}", tuples.join(", "))
+}

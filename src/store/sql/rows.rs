@@ -53,16 +53,11 @@ pub(super) async fn write_derived(
     // One statement for all of a draft's attachments (in chunks that stay
     // under the bind-parameter limits): round trips, not rows, cost here.
     for chunk in s.attachments.chunks(100) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let p: Vec<String> = (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
-                format!("({})", p.join(", "))
-            })
-            .collect();
-        let sql = format!(
+        let sql = super::known::values(
             "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
-             VALUES {}",
-            rows.join(", ")
+             VALUES",
+            chunk.len(),
+            8,
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in chunk {
