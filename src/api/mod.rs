@@ -19,7 +19,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use tokio::sync::watch;
 
-pub use downloads::content_disposition;
 pub use v1::OPENAPI;
 
 use crate::config::Config;
