@@ -54,6 +54,22 @@ pub struct Ingestor {
     pub health: Arc<Health>,
 }
 
+/// A batch being parsed on a blocking thread.
+pub struct ParseTask(tokio::task::JoinHandle<Vec<Incoming>>);
+
+impl std::future::Future for ParseTask {
+    type Output = Result<Vec<Incoming>, StoreError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.map_err(|e| StoreError::Corrupt(format!("parser task failed: {e}"))))
+    }
+}
+
 /// What a sync did, per outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -115,16 +131,31 @@ impl Ingestor {
         batch: Vec<Fetched>,
         progress: Option<MailboxProgress>,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
+        let items = self.parse(mailbox, batch).await?;
+        self.commit(mailbox, items, progress).await
+    }
+
+    /// Starts parsing a batch on a blocking thread at once; the IMAP source
+    /// parses batch k+1 while batch k commits.
+    pub fn parse(&self, mailbox: &str, batch: Vec<Fetched>) -> ParseTask {
         let (settings, name) = (self.settings.clone(), mailbox.to_string());
-        let items = tokio::task::spawn_blocking(move || {
+        ParseTask(tokio::task::spawn_blocking(move || {
             let now = Utc::now();
             batch
                 .into_iter()
                 .map(|f| prepare(&name, f, &settings, now))
                 .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("parser task failed: {e}")))?;
+        }))
+    }
+
+    /// Commits parsed records in one transaction, with the mailbox's new
+    /// position; wakes the outbox when acknowledgements were queued.
+    pub async fn commit(
+        &self,
+        mailbox: &str,
+        items: Vec<Incoming>,
+        progress: Option<MailboxProgress>,
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
         for item in &items {
             if let Some(reason) = &item.parsed.quarantine {
                 tracing::warn!(

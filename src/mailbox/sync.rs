@@ -211,8 +211,10 @@ impl<'a> Syncer<'a> {
                 )
             })
             .collect();
-        // Batch k is parsed and committed on its own task while batch k+1
-        // downloads; batch k is acted on only once its commit has returned.
+        // Three stages overlap: batch k commits on its own task while batch
+        // k+1 parses on a blocking thread and batch k+2 downloads; batch k is
+        // acted on only once its commit has returned, and commits stay in
+        // order (each waits for the one before it to be acted on).
         let mut pending: Option<(Vec<UidSize>, IngestTask)> = None;
         let mut batches =
             uidset::batches(&weights, limits.batch_messages, limits.batch_bytes).into_iter();
@@ -229,6 +231,33 @@ impl<'a> Syncer<'a> {
                 )),
                 None => None,
             };
+            // Batch k+1 starts parsing before batch k's commit is awaited.
+            let parsing = fetched.map(|(batch, fetched)| {
+                let fetched = fetched?;
+                // Only what the server really sent is committed, so only
+                // that may be acted on and counted as reached: a message
+                // missing from the answer stays where it is for the next sync.
+                let got: HashSet<u32> = fetched
+                    .iter()
+                    .filter_map(|f| match f.location {
+                        SourceLocation::Imap { uid, .. } => Some(uid),
+                        SourceLocation::File(_) => None,
+                    })
+                    .collect();
+                let batch: Vec<UidSize> = batch
+                    .iter()
+                    .filter(|(uid, _)| got.contains(uid))
+                    .copied()
+                    .collect();
+                let last = batch.iter().map(|(uid, _)| *uid).max().unwrap_or(high);
+                high = high.max(last);
+                let progress = MailboxProgress {
+                    uidvalidity,
+                    last_uid: high,
+                };
+                let parse = self.ingestor.parse(&config.name, fetched);
+                Ok::<_, MailboxError>((batch, progress, parse))
+            });
             if let Some((batch, task)) = pending.take() {
                 let outcomes = task
                     .await
@@ -237,35 +266,17 @@ impl<'a> Syncer<'a> {
                 // Committed: only now may the server be touched.
                 self.act(session, &batch).await?;
             }
-            let Some((batch, fetched)) = fetched else {
+            let Some(parsing) = parsing else {
                 break;
             };
-            let fetched = fetched?;
-            // Only what the server really sent is committed, so only that
-            // may be acted on and counted as reached: a message missing from
-            // the answer stays where it is for the next sync.
-            let got: HashSet<u32> = fetched
-                .iter()
-                .filter_map(|f| match f.location {
-                    SourceLocation::Imap { uid, .. } => Some(uid),
-                    SourceLocation::File(_) => None,
-                })
-                .collect();
-            let batch: Vec<UidSize> = batch
-                .iter()
-                .filter(|(uid, _)| got.contains(uid))
-                .copied()
-                .collect();
-            let last = batch.iter().map(|(uid, _)| *uid).max().unwrap_or(high);
-            high = high.max(last);
-            let progress = MailboxProgress {
-                uidvalidity,
-                last_uid: high,
-            };
+            let (batch, progress, parse) = parsing?;
             let (ingestor, name) = (self.ingestor.clone(), config.name.clone());
             pending = Some((
                 batch,
-                tokio::spawn(async move { ingestor.ingest(&name, fetched, Some(progress)).await }),
+                tokio::spawn(async move {
+                    let items = parse.await?;
+                    ingestor.commit(&name, items, Some(progress)).await
+                }),
             ));
         }
         Ok(report)
