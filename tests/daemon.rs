@@ -338,3 +338,41 @@ async fn sigterm_during_a_large_batch_exits_in_time_and_loses_nothing() {
     assert_eq!((drafts.len(), ids.len()), (N, N));
     assert_eq!(dovecot.count("INBOX"), 0);
 }
+
+#[test]
+fn the_daemon_serves_the_editors_page_and_api_from_its_api_section() {
+    let daemon = Daemon::new(&["local"], 2);
+    let api_port = free_port();
+    let mut text = std::fs::read_to_string(&daemon.config).unwrap();
+    text.push_str(&format!("[api]\nlisten = '127.0.0.1:{api_port}'\n"));
+    std::fs::write(&daemon.config, text).unwrap();
+    let mut child = spawn(&daemon.config, None, &daemon.log());
+    wait_for("the editors' page", Duration::from_secs(15), || {
+        TcpStream::connect(("127.0.0.1", api_port)).is_ok()
+    });
+    let (status, page) = http_get(api_port, "/login");
+    assert_eq!(status, 200);
+    assert!(page.contains("稿件庫"), "{page}");
+    let (status, body) = http_get(api_port, "/api/v1/drafts");
+    assert_eq!(status, 401, "{body}");
+    let (status, openapi) = http_get(api_port, "/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    assert!(openapi.contains("\"/api/v1/queue/claim\""));
+
+    // A second daemon cannot take the same port: it says which key.
+    let second = daemon.dir.path().join("second.toml");
+    let text = std::fs::read_to_string(&daemon.config).unwrap().replace(
+        &format!("127.0.0.1:{}", daemon.port),
+        &format!("127.0.0.1:{}", free_port()),
+    );
+    std::fs::write(&second, text).unwrap();
+    let second_log = daemon.dir.path().join("second.log");
+    let mut other = spawn(&second, None, &second_log);
+    let status = wait_exit(&mut other, Duration::from_secs(15));
+    assert!(!status.success());
+    let log = std::fs::read_to_string(&second_log).unwrap();
+    assert!(log.contains("api.listen"), "{log}");
+
+    signal(&child, libc::SIGTERM);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+}
