@@ -215,7 +215,13 @@ async fn three_instances_share_a_mailbox_and_survive_a_kill_9() {
     let mut files: Vec<String> = Vec::new();
     for name in ["ingest-a", "ingest-b", "ingest-c"] {
         if let Ok(outbox) = std::fs::read_dir(dir.path().join(format!("outbox-{name}"))) {
-            files.extend(outbox.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()));
+            // A dot file is the victim's half-written temporary (it was
+            // killed between write and rename): never a delivered message.
+            files.extend(
+                outbox
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .filter(|name| !name.starts_with('.')),
+            );
         }
     }
     let sent = files.len();
