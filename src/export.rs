@@ -68,7 +68,8 @@ pub fn sanitize_html(html: &str) -> String {
         .to_string()
 }
 
-fn sender(draft: &DraftView) -> String {
+/// `Name <address>`, or the address alone.
+pub fn sender(draft: &DraftView) -> String {
     match &draft.from {
         Some(from) => match &from.name {
             Some(name) => format!("{name} <{}>", from.address),

@@ -10,13 +10,17 @@ use crate::draft::{DraftStatus, DraftView};
 use crate::export::Format;
 use crate::store::DraftKey;
 
-/// A draft that exists and was not purged.
-pub async fn live_draft(api: &Api, key: &DraftKey) -> Result<DraftView, ApiError> {
-    let draft = api
-        .store
+/// A draft, purged or not (then only its reference and status remain).
+pub async fn find_draft(api: &Api, key: &DraftKey) -> Result<DraftView, ApiError> {
+    api.store
         .draft(key)
         .await?
-        .ok_or_else(|| ApiError::not_found(format_args!("draft {key}")))?;
+        .ok_or_else(|| ApiError::not_found(format_args!("draft {key}")))
+}
+
+/// A draft that exists and was not purged.
+pub async fn live_draft(api: &Api, key: &DraftKey) -> Result<DraftView, ApiError> {
+    let draft = find_draft(api, key).await?;
     if draft.status == DraftStatus::Purged {
         return Err(ApiError::purged(&draft.reference));
     }

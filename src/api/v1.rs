@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::Api;
 use super::auth::Editor;
-use super::downloads::{self, live_draft};
+use super::downloads::{self, find_draft, live_draft};
 use super::error::ApiError;
 use crate::draft::DraftStatus;
 use crate::store::{DraftCursor, DraftFilter, DraftKey};
@@ -133,11 +133,7 @@ async fn detail(
     Path(key): Path<DraftKey>,
 ) -> Result<Json<crate::draft::DraftView>, ApiError> {
     // A purged draft still answers: its reference and status are all it has.
-    let draft = api
-        .store
-        .draft(&key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format_args!("draft {key}")))?;
+    let draft = find_draft(&api, &key).await?;
     Ok(Json(draft))
 }
 
@@ -146,11 +142,7 @@ async fn events(
     _: Editor,
     Path(key): Path<DraftKey>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let draft = api
-        .store
-        .draft(&key)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format_args!("draft {key}")))?;
+    let draft = find_draft(&api, &key).await?;
     let events = api.store.events(draft.id).await?;
     Ok(Json(json!({ "events": events })))
 }

@@ -99,15 +99,7 @@ impl WebUser {
     /// Forms must carry the session's own token: another site cannot read
     /// it, so it cannot make an editor's browser act.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), ApiError> {
-        let expected = self.session.csrf.as_bytes();
-        let given = submitted.as_bytes();
-        let same = expected.len() == given.len()
-            && expected
-                .iter()
-                .zip(given)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if same {
+        if crate::auth::constant_time_eq(self.session.csrf.as_bytes(), submitted.as_bytes()) {
             Ok(())
         } else {
             Err(ApiError::new(

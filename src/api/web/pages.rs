@@ -135,13 +135,7 @@ fn status_badge(lang: Lang, status: DraftStatus) -> String {
 }
 
 fn sender(draft: &DraftView) -> String {
-    draft
-        .from
-        .as_ref()
-        .map_or(String::new(), |from| match &from.name {
-            Some(name) => format!("{} &lt;{}&gt;", escape(name), escape(&from.address)),
-            None => escape(&from.address),
-        })
+    escape(&crate::export::sender(draft))
 }
 
 fn draft_rows(lang: Lang, drafts: &[DraftView], with_reason: bool) -> String {
@@ -406,12 +400,7 @@ pub async fn draft(
     Path(key): Path<DraftKey>,
 ) -> PageResult {
     let fail = |e: ApiError| error_page(lang, Some(&user), e);
-    let draft = api
-        .store
-        .draft(&key)
-        .await
-        .map_err(|e| fail(e.into()))?
-        .ok_or_else(|| fail(ApiError::not_found(format_args!("draft {key}"))))?;
+    let draft = downloads::find_draft(&api, &key).await.map_err(fail)?;
     let events = api
         .store
         .events(draft.id)

@@ -52,6 +52,24 @@ impl Engine {
         )
     }
 
+    /// Drafts by id, in queue order, with a few queries for all of them.
+    pub(super) async fn drafts_by_ids(&self, ids: &[i64]) -> Result<Vec<DraftView>> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            rows.extend(
+                sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {DRAFT_COLUMNS} FROM drafts WHERE id IN ({})",
+                    sql_list(chunk)
+                )))
+                .fetch_all(&self.pool)
+                .await?,
+            );
+        }
+        let mut drafts = self.views(&rows).await?;
+        drafts.sort_by_key(|d| (d.received_at, d.id));
+        Ok(drafts)
+    }
+
     /// Draft rows with their attachments and acknowledgement, fetched for
     /// all of them at once rather than per draft.
     async fn views(&self, rows: &[<Db as sqlx::Database>::Row]) -> Result<Vec<DraftView>> {

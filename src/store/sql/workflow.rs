@@ -90,7 +90,7 @@ impl Engine {
         }
         tx.commit().await?;
         let ids: Vec<i64> = claimed.into_iter().map(|(id,)| id).collect();
-        self.drafts_by_id(&ids).await
+        self.drafts_by_ids(&ids).await
     }
 
     /// Moves one draft to `to`, if the workflow allows `actor` to.
@@ -238,17 +238,6 @@ impl Engine {
         self.draft(&DraftKey::Id(id))
             .await?
             .ok_or_else(|| ChangeError::NotFound(id.to_string()))
-    }
-
-    async fn drafts_by_id(&self, ids: &[i64]) -> Result<Vec<DraftView>> {
-        let mut drafts = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(draft) = self.draft(&DraftKey::Id(*id)).await? {
-                drafts.push(draft);
-            }
-        }
-        drafts.sort_by_key(|d| (d.received_at, d.id));
-        Ok(drafts)
     }
 }
 
