@@ -145,7 +145,12 @@ fn assert_unique_message_ids(drafts: &[slushpile::draft::DraftView]) {
 async fn every_message_becomes_one_draft_and_the_inbox_empties() {
     let dovecot = Dovecot::start().await;
     deliver_samples(&dovecot, 0..45);
-    let setup = setup(&dovecot, Opts::default()).await;
+    // Five batches: a backlog, acted on over a second connection.
+    let opts = Opts {
+        limits: "batch_messages = 10",
+        ..Opts::default()
+    };
+    let setup = setup(&dovecot, opts).await;
 
     let report = setup.sync().await.unwrap();
     assert_eq!(
@@ -168,6 +173,13 @@ async fn every_message_becomes_one_draft_and_the_inbox_empties() {
     assert!(
         dovecot.log().contains("name=slushpile"),
         "no ID command logged:\n{}",
+        dovecot.log()
+    );
+    let logins = dovecot.log().matches("Login: user=").count();
+    assert_eq!(
+        logins,
+        2,
+        "syncing and helper connections:\n{}",
         dovecot.log()
     );
 

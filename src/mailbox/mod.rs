@@ -1,6 +1,7 @@
 //! IMAP I/O: connect, fetch new messages in pipelined UID batches, commit
 //! them, and only then move/flag/expunge them on the server; IDLE or poll.
 
+mod actions;
 mod connect;
 mod sync;
 mod tls;

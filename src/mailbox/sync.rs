@@ -2,6 +2,7 @@
 //! then act on the server; between syncs wait in IDLE or sleep.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
 use tokio::sync::watch;
 
+use super::actions::Actions;
 use super::connect::{self, ImapSession, ServerInfo};
 use super::{Backoff, MailboxError, uidset};
 use crate::config::{AfterIngest, MailboxConfig};
@@ -16,7 +18,7 @@ use crate::ingest::{Fetched, FetchedBody, Ingestor, Tally};
 use crate::store::{IngestOutcome, Lease, MailboxProgress, SourceLocation, StoreError};
 
 /// A message's UID and RFC822.SIZE.
-type UidSize = (u32, u64);
+pub(super) type UidSize = (u32, u64);
 
 type IngestTask = tokio::task::JoinHandle<Result<Vec<IngestOutcome>, StoreError>>;
 
@@ -109,11 +111,9 @@ async fn idle(
 pub(super) struct Syncer<'a> {
     config: &'a MailboxConfig,
     ingestor: &'a Ingestor,
-    info: &'a ServerInfo,
-    /// Folders known to exist on the server, so each is created at most once.
-    folders: HashSet<String>,
+    actions: Actions,
     /// Set when the server announces new mail after the sync started.
-    news: AtomicBool,
+    news: Arc<AtomicBool>,
 }
 
 impl<'a> Syncer<'a> {
@@ -122,12 +122,13 @@ impl<'a> Syncer<'a> {
         ingestor: &'a Ingestor,
         info: &'a ServerInfo,
     ) -> Self {
+        let news = Arc::new(AtomicBool::new(false));
+        let limit = ingestor.settings.limits.max_message_bytes;
         Syncer {
             config,
             ingestor,
-            info,
-            folders: HashSet::new(),
-            news: AtomicBool::new(false),
+            actions: Actions::new(config, info, limit, news.clone()),
+            news,
         }
     }
 
@@ -193,7 +194,7 @@ impl<'a> Syncer<'a> {
             store
                 .note_seen_uids(&config.name, uidvalidity, &uids)
                 .await?;
-            self.act(session, &leftover).await?;
+            self.actions.act(session, &leftover).await?;
         }
 
         let limits = &self.ingestor.settings.limits;
@@ -212,12 +213,18 @@ impl<'a> Syncer<'a> {
             })
             .collect();
         // Three stages overlap: batch k commits on its own task while batch
-        // k+1 parses on a blocking thread and batch k+2 downloads; batch k is
-        // acted on only once its commit has returned, and commits stay in
-        // order (each waits for the one before it to be acted on).
+        // k+1 parses on a blocking thread and batch k+2 downloads; commits
+        // stay in order, and batch k is acted on only once its commit has
+        // returned. A backlog is acted on over a helper connection, so the
+        // server's moves do not pause the download.
         let mut pending: Option<(Vec<UidSize>, IngestTask)> = None;
-        let mut batches =
-            uidset::batches(&weights, limits.batch_messages, limits.batch_bytes).into_iter();
+        let batches = uidset::batches(&weights, limits.batch_messages, limits.batch_bytes);
+        let helper = match batches.len() {
+            0 | 1 => None,
+            _ => self.actions.helper(uidvalidity).await,
+        };
+        let mut batches = batches.into_iter();
+        let mut helper_stopped = false;
         loop {
             let next = if *shutdown.borrow() {
                 None
@@ -264,9 +271,12 @@ impl<'a> Syncer<'a> {
                     .map_err(|e| StoreError::Corrupt(format!("ingest task failed: {e}")))??;
                 report.add(&outcomes);
                 // Committed: only now may the server be touched.
-                self.act(session, &batch).await?;
+                match &helper {
+                    Some(helper) => helper_stopped = !helper.act(batch).await,
+                    None => self.actions.act(session, &batch).await?,
+                }
             }
-            let Some(parsing) = parsing else {
+            let Some(parsing) = parsing.filter(|_| !helper_stopped) else {
                 break;
             };
             let (batch, progress, parse) = parsing?;
@@ -279,6 +289,9 @@ impl<'a> Syncer<'a> {
                 }),
             ));
         }
+        if let Some(helper) = helper {
+            helper.finish().await?;
+        }
         Ok(report)
     }
 
@@ -288,22 +301,26 @@ impl<'a> Syncer<'a> {
         session: &mut ImapSession,
         first: u32,
     ) -> Result<Vec<UidSize>, MailboxError> {
-        let config = self.config;
-        let fetches: Vec<_> = timed(config, "UID FETCH", async {
-            session
+        // Each response is reduced to its UID and size as it arrives: async-imap
+        // keeps a buffer of at least 4 KiB per response, so collecting the
+        // responses would cost memory in proportion to the mailbox.
+        let mut sizes: Vec<UidSize> = Vec::new();
+        timed(self.config, "UID FETCH", async {
+            let mut stream = session
                 .uid_fetch(format!("{first}:*"), "(UID RFC822.SIZE)")
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
+                .await?;
+            while let Some(f) = stream.try_next().await? {
+                // `N:*` always includes the highest UID, even when it is below N.
+                if let (Some(uid), Some(size)) = (f.uid, f.size)
+                    && uid >= first
+                {
+                    sizes.push((uid, u64::from(size)));
+                }
+            }
+            Ok(())
         })
         .await?;
         self.drain(session);
-        let mut sizes: Vec<UidSize> = fetches
-            .iter()
-            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
-            // `N:*` always includes the highest UID, even when it is below N.
-            .filter(|(uid, _)| *uid >= first)
-            .collect();
         sizes.sort_unstable();
         Ok(sizes)
     }
@@ -374,141 +391,11 @@ impl<'a> Syncer<'a> {
         }
         Ok(out)
     }
-
-    /// The configured server action for committed messages; too-big ones go
-    /// to `reject_to` whatever `after_ingest` says.
-    async fn act(
-        &mut self,
-        session: &mut ImapSession,
-        messages: &[UidSize],
-    ) -> Result<(), MailboxError> {
-        let config = self.config;
-        let limit = self.ingestor.settings.limits.max_message_bytes;
-        let rejected: Vec<u32> = messages
-            .iter()
-            .filter(|(_, size)| *size > limit)
-            .map(|(uid, _)| *uid)
-            .collect();
-        let accepted: Vec<u32> = messages
-            .iter()
-            .filter(|(_, size)| *size <= limit)
-            .map(|(uid, _)| *uid)
-            .collect();
-        if !rejected.is_empty() {
-            let target = config.reject_to.clone();
-            self.move_to(session, &rejected, &target).await?;
-        }
-        if accepted.is_empty() {
-            return Ok(());
-        }
-        match config.after_ingest {
-            AfterIngest::Move => {
-                let target = config.move_to.clone();
-                self.move_to(session, &accepted, &target).await
-            }
-            AfterIngest::Seen => {
-                self.store_flags(session, &accepted, "+FLAGS.SILENT (\\Seen)")
-                    .await
-            }
-            AfterIngest::Delete => {
-                self.store_flags(session, &accepted, "+FLAGS.SILENT (\\Deleted)")
-                    .await?;
-                self.expunge(session, &accepted).await
-            }
-        }
-    }
-
-    async fn move_to(
-        &mut self,
-        session: &mut ImapSession,
-        uids: &[u32],
-        folder: &str,
-    ) -> Result<(), MailboxError> {
-        self.ensure_folder(session, folder).await?;
-        let set = uidset::format(uids);
-        if self.info.move_ext {
-            timed(self.config, "UID MOVE", session.uid_mv(&set, folder)).await?;
-        } else {
-            timed(self.config, "UID COPY", session.uid_copy(&set, folder)).await?;
-            self.store_flags(session, uids, "+FLAGS.SILENT (\\Deleted)")
-                .await?;
-            self.expunge(session, uids).await?;
-        }
-        self.drain(session);
-        Ok(())
-    }
-
-    async fn store_flags(
-        &self,
-        session: &mut ImapSession,
-        uids: &[u32],
-        flags: &str,
-    ) -> Result<(), MailboxError> {
-        let set = uidset::format(uids);
-        timed(self.config, "UID STORE", async {
-            session
-                .uid_store(&set, flags)
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
-        })
-        .await?;
-        self.drain(session);
-        Ok(())
-    }
-
-    async fn expunge(&self, session: &mut ImapSession, uids: &[u32]) -> Result<(), MailboxError> {
-        let set = uidset::format(uids);
-        if self.info.uidplus {
-            timed(self.config, "UID EXPUNGE", async {
-                session
-                    .uid_expunge(&set)
-                    .await?
-                    .try_collect::<Vec<_>>()
-                    .await
-            })
-            .await?;
-        } else {
-            // Without UIDPLUS this also removes other \Deleted messages in the
-            // folder: the best plain IMAP allows.
-            timed(self.config, "EXPUNGE", async {
-                session.expunge().await?.try_collect::<Vec<_>>().await
-            })
-            .await?;
-        }
-        self.drain(session);
-        Ok(())
-    }
-
-    async fn ensure_folder(
-        &mut self,
-        session: &mut ImapSession,
-        folder: &str,
-    ) -> Result<(), MailboxError> {
-        if self.folders.contains(folder) {
-            return Ok(());
-        }
-        let listed: Vec<_> = timed(self.config, "LIST", async {
-            session
-                .list(None, Some(folder))
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
-        })
-        .await?;
-        if listed.is_empty() {
-            tracing::info!(folder, "creating folder");
-            timed(self.config, "CREATE", session.create(folder)).await?;
-        }
-        self.drain(session);
-        self.folders.insert(folder.to_string());
-        Ok(())
-    }
 }
 
 /// Every IMAP command gets the mailbox's `io_timeout`: a dead connection
 /// must turn into a reconnect, not a hang.
-async fn timed<T>(
+pub(super) async fn timed<T>(
     config: &MailboxConfig,
     command: &'static str,
     fut: impl Future<Output = async_imap::error::Result<T>>,
@@ -524,11 +411,14 @@ async fn timed<T>(
     }
 }
 
-/// async-imap queues untagged responses in a bounded channel (100) and drops
-/// what does not fit, so they are drained after every command; we learn the
+/// async-imap queues untagged responses in a bounded channel and drops what
+/// does not fit, so they are drained after every command; we learn the
 /// mailbox's state by re-selecting, so only "new mail" matters.
-/// Returns whether any of them announced new mail (EXISTS / RECENT).
-fn drain_unsolicited(session: &mut ImapSession) -> bool {
+/// Returns whether any of them announced new mail (EXISTS / RECENT), or the
+/// channel was full: a move of many messages answers with an EXPUNGE each,
+/// and an EXISTS after them may have been dropped.
+pub(super) fn drain_unsolicited(session: &mut ImapSession) -> bool {
+    let full = session.unsolicited_responses.is_full();
     let mut news = false;
     while let Ok(response) = session.unsolicited_responses.try_recv() {
         news |= matches!(
@@ -536,5 +426,5 @@ fn drain_unsolicited(session: &mut ImapSession) -> bool {
             UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
         );
     }
-    news
+    news || full
 }
