@@ -8,19 +8,18 @@ use std::time::Duration;
 
 use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
 
-use super::actions::Actions;
+use super::actions::{Actions, Helper};
 use super::connect::{self, ImapSession, ServerInfo};
 use super::{Backoff, MailboxError, uidset};
 use crate::config::{AfterIngest, MailboxConfig};
-use crate::ingest::{Fetched, FetchedBody, Ingestor, Tally};
+use crate::ingest::{Fetched, FetchedBody, Ingestor, ParseTask, Tally};
 use crate::store::{IngestOutcome, Lease, MailboxProgress, SourceLocation, StoreError};
 
 /// A message's UID and RFC822.SIZE.
 pub(super) type UidSize = (u32, u64);
-
-type IngestTask = tokio::task::JoinHandle<Result<Vec<IngestOutcome>, StoreError>>;
 
 /// Servers drop IDLE after 30 minutes of silence (RFC 2177): re-issue before.
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
@@ -212,87 +211,85 @@ impl<'a> Syncer<'a> {
                 )
             })
             .collect();
-        // Three stages overlap: batch k commits on its own task while batch
-        // k+1 parses on a blocking thread and batch k+2 downloads; commits
-        // stay in order, and batch k is acted on only once its commit has
-        // returned. A backlog is acted on over a helper connection, so the
-        // server's moves do not pause the download.
-        let mut pending: Option<(Vec<UidSize>, IngestTask)> = None;
+        // Three stages overlap: batch k commits on the committer task while
+        // batch k+1 parses on a blocking thread and batch k+2 downloads.
+        // Commits stay in order, and a batch is acted on only once its commit
+        // has returned. A backlog is acted on over a helper connection, so
+        // the server's moves do not pause the download either.
         let batches = uidset::batches(&weights, limits.batch_messages, limits.batch_bytes);
         let helper = match batches.len() {
             0 | 1 => None,
             _ => self.actions.helper(uidvalidity).await,
         };
-        let mut batches = batches.into_iter();
+        let (jobs, mut committed) = committer(self.ingestor.clone(), config.name.clone());
         let mut helper_stopped = false;
-        loop {
-            let next = if *shutdown.borrow() {
-                None
-            } else {
-                batches.next()
-            };
-            let fetched = match next {
-                Some(range) => Some((
-                    &fresh[range.clone()],
-                    self.fetch(session, uidvalidity, &fresh[range]).await,
-                )),
-                None => None,
-            };
-            // Batch k+1 starts parsing before batch k's commit is awaited.
-            let parsing = fetched.map(|(batch, fetched)| {
-                let fetched = fetched?;
-                // Only what the server really sent is committed, so only
-                // that may be acted on and counted as reached: a message
-                // missing from the answer stays where it is for the next sync.
-                let got: HashSet<u32> = fetched
-                    .iter()
-                    .filter_map(|f| match f.location {
-                        SourceLocation::Imap { uid, .. } => Some(uid),
-                        SourceLocation::File(_) => None,
-                    })
-                    .collect();
-                let batch: Vec<UidSize> = batch
-                    .iter()
-                    .filter(|(uid, _)| got.contains(uid))
-                    .copied()
-                    .collect();
-                let last = batch.iter().map(|(uid, _)| *uid).max().unwrap_or(high);
-                high = high.max(last);
-                let progress = MailboxProgress {
-                    uidvalidity,
-                    last_uid: high,
-                };
-                let parse = self.ingestor.parse(&config.name, fetched);
-                Ok::<_, MailboxError>((batch, progress, parse))
-            });
-            if let Some((batch, task)) = pending.take() {
-                let outcomes = task
-                    .await
-                    .map_err(|e| StoreError::Corrupt(format!("ingest task failed: {e}")))??;
-                report.add(&outcomes);
-                // Committed: only now may the server be touched.
-                match &helper {
-                    Some(helper) => helper_stopped = !helper.act(batch).await,
-                    None => self.actions.act(session, &batch).await?,
+        'batches: for range in batches {
+            if *shutdown.borrow() {
+                break;
+            }
+            while let Ok(done) = committed.try_recv() {
+                if !self
+                    .act(session, helper.as_ref(), done, &mut report)
+                    .await?
+                {
+                    helper_stopped = true;
+                    break 'batches;
                 }
             }
-            let Some(parsing) = parsing.filter(|_| !helper_stopped) else {
-                break;
+            let batch = &fresh[range];
+            let fetched = self.fetch(session, uidvalidity, batch).await?;
+            // Only what the server really sent is committed, so only that may
+            // be acted on and counted as reached: a message missing from the
+            // answer stays where it is for the next sync.
+            let got: HashSet<u32> = fetched
+                .iter()
+                .filter_map(|f| match f.location {
+                    SourceLocation::Imap { uid, .. } => Some(uid),
+                    SourceLocation::File(_) => None,
+                })
+                .collect();
+            let batch: Vec<UidSize> = batch
+                .iter()
+                .filter(|(uid, _)| got.contains(uid))
+                .copied()
+                .collect();
+            high = batch.iter().map(|(uid, _)| *uid).fold(high, u32::max);
+            let progress = MailboxProgress {
+                uidvalidity,
+                last_uid: high,
             };
-            let (batch, progress, parse) = parsing?;
-            let (ingestor, name) = (self.ingestor.clone(), config.name.clone());
-            pending = Some((
-                batch,
-                tokio::spawn(async move {
-                    let items = parse.await?;
-                    ingestor.commit(&name, items, Some(progress)).await
-                }),
-            ));
+            let parse = self.ingestor.parse(&config.name, fetched);
+            if jobs.send((batch, progress, parse)).await.is_err() {
+                break; // The committer stopped on an error, reported below.
+            }
+        }
+        drop(jobs);
+        while !helper_stopped && let Some(done) = committed.recv().await {
+            helper_stopped = !self
+                .act(session, helper.as_ref(), done, &mut report)
+                .await?;
         }
         if let Some(helper) = helper {
             helper.finish().await?;
         }
         Ok(report)
+    }
+
+    /// Counts a committed batch and has it acted on; false when the helper
+    /// connection has stopped (its error comes from `Helper::finish`).
+    async fn act(
+        &mut self,
+        session: &mut ImapSession,
+        helper: Option<&Helper>,
+        done: Committed,
+        report: &mut SyncReport,
+    ) -> Result<bool, MailboxError> {
+        let (batch, outcomes) = done?;
+        report.add(&outcomes);
+        match helper {
+            Some(helper) => Ok(helper.act(batch).await),
+            None => self.actions.act(session, &batch).await.map(|()| true),
+        }
     }
 
     /// UID and size of every message from `first` on, in UID order.
@@ -391,6 +388,38 @@ impl<'a> Syncer<'a> {
         }
         Ok(out)
     }
+}
+
+type CommitJob = (Vec<UidSize>, MailboxProgress, ParseTask);
+type Committed = Result<(Vec<UidSize>, Vec<IngestOutcome>), StoreError>;
+
+/// Commits parsed batches one after the other, in the order they were
+/// queued, and reports each; stops at the first failure, so no later batch
+/// (and no later `last_uid`) is committed past one that was not. One batch
+/// waits in the queue while another commits.
+fn committer(
+    ingestor: Ingestor,
+    mailbox: String,
+) -> (mpsc::Sender<CommitJob>, mpsc::UnboundedReceiver<Committed>) {
+    let (jobs, mut queue) = mpsc::channel::<CommitJob>(1);
+    let (done, committed) = mpsc::unbounded_channel();
+    tokio::spawn(
+        async move {
+            while let Some((batch, progress, parse)) = queue.recv().await {
+                let result = async {
+                    let items = parse.await?;
+                    ingestor.commit(&mailbox, items, Some(progress)).await
+                }
+                .await;
+                let failed = result.is_err();
+                if done.send(result.map(|outcomes| (batch, outcomes))).is_err() || failed {
+                    break;
+                }
+            }
+        }
+        .instrument(tracing::Span::current()),
+    );
+    (jobs, committed)
 }
 
 /// Every IMAP command gets the mailbox's `io_timeout`: a dead connection
