@@ -1,5 +1,7 @@
 //! Attachment listing and content, with one indexing shared by both.
 
+use std::borrow::Cow;
+
 use encoding_rs::Encoding;
 use mail_parser::{Message, MessagePart, PartType};
 use sha2::{Digest, Sha256};
@@ -21,13 +23,13 @@ pub fn attachment_ids(msg: &Message<'_>) -> Vec<u32> {
         .collect()
 }
 
-pub fn describe(
-    msg: &Message<'_>,
-    part: &MessagePart<'_>,
+pub fn describe<'a>(
+    msg: &'a Message<'_>,
+    part: &'a MessagePart<'_>,
     index: u32,
     hint: Option<&'static Encoding>,
     defects: &mut Vec<String>,
-) -> (Attachment, Vec<u8>) {
+) -> (Attachment, Cow<'a, [u8]>) {
     let bytes = body::part_bytes(msg, part);
     let mut name_defects = Vec::new();
     let filename = filename(msg, part, hint, &mut name_defects);

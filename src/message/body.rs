@@ -1,5 +1,7 @@
 //! Part bodies as bytes and as text.
 
+use std::borrow::Cow;
+
 use encoding_rs::Encoding;
 use mail_parser::{Encoding as Cte, Message, MessagePart, PartType};
 
@@ -8,9 +10,9 @@ use super::transfer::{decode_base64, decode_quoted_printable};
 use super::{charset, html, params};
 
 /// The decoded (transfer-encoding removed) bytes of a leaf part.
-pub fn part_bytes(msg: &Message<'_>, part: &MessagePart<'_>) -> Vec<u8> {
+pub fn part_bytes<'a>(msg: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a, [u8]> {
     match &part.body {
-        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
+        PartType::Binary(b) | PartType::InlineBinary(b) => Cow::Borrowed(b.as_ref()),
         // mail-parser has already charset-decoded text parts; go back to
         // the raw bytes so our own charset handling sees the original.
         _ => {
@@ -19,9 +21,9 @@ pub fn part_bytes(msg: &Message<'_>, part: &MessagePart<'_>) -> Vec<u8> {
                 .get(part.offset_body as usize..part.offset_end as usize)
                 .unwrap_or_default();
             match part.encoding {
-                Cte::Base64 => decode_base64(raw),
-                Cte::QuotedPrintable => decode_quoted_printable(raw),
-                Cte::None => raw.to_vec(),
+                Cte::Base64 => Cow::Owned(decode_base64(raw)),
+                Cte::QuotedPrintable => Cow::Owned(decode_quoted_printable(raw)),
+                Cte::None => Cow::Borrowed(raw),
             }
         }
     }

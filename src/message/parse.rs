@@ -26,13 +26,8 @@ pub fn attachment_content(raw: &[u8], index: u32) -> Option<(Attachment, Vec<u8>
         let hint = hint(&msg);
         let id = *attachments::attachment_ids(&msg).get(index as usize)?;
         let part = msg.parts.get(id as usize)?;
-        Some(attachments::describe(
-            &msg,
-            part,
-            index,
-            hint,
-            &mut Vec::new(),
-        ))
+        let (attachment, bytes) = attachments::describe(&msg, part, index, hint, &mut Vec::new());
+        Some((attachment, bytes.into_owned()))
     }))
     .ok()
     .flatten()

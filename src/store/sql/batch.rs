@@ -4,8 +4,14 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use sqlx::Row;
+
 use super::engine::db_time;
 use super::known::{Batch, Known, Later};
+use super::rows;
 use super::{BEGIN_WRITE, Db, Engine};
 use crate::ack::policy::{AckPlan, Decision};
 use crate::draft::DraftStatus;
@@ -29,6 +35,7 @@ impl Engine {
             known: Known::prefetch(&mut tx, items).await?,
             later: Later::default(),
         };
+        insert_raws(&mut tx, &batch.known, items, now).await?;
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
             outcomes.push(self.commit_one(&mut tx, &mut batch, item, now).await?);
@@ -131,9 +138,9 @@ impl Engine {
         if let Some(message_id) = &submission.message_id
             && let Some(found) = known.by_message_id(message_id, from_address)
         {
-            // Different bytes for a message we have: keep them, linked by the event.
-            if let (Some(sha), RawContent::Full(bytes)) = (sha, &item.raw) {
-                insert_raw(tx, sha, bytes, now).await?;
+            // Different bytes for a message we have: kept (`insert_raws`),
+            // linked by the event.
+            if let (Some(sha), RawContent::Full(_)) = (sha, &item.raw) {
                 known.note_sha(sha, &found);
             }
             let (draft_id, reference) = found;
@@ -162,9 +169,7 @@ impl Engine {
                 if let Some(sha) = sha {
                     known.note_sha(sha, &(draft_id, reference.clone()));
                 }
-                return self
-                    .follow_up(tx, later, item, draft_id, reference.clone(), now)
-                    .await;
+                return Ok(Self::follow_up(later, item, draft_id, reference.clone()));
             }
         }
         let outcome = self.create_draft(tx, later, item, sha, now).await?;
@@ -185,21 +190,16 @@ impl Engine {
         Ok(outcome)
     }
 
-    /// A reply to an acknowledgement joins its draft: raw bytes kept, an
-    /// event for editors, no new draft and no acknowledgement.
-    async fn follow_up(
-        &self,
-        tx: &mut Transaction<'_>,
+    /// A reply to an acknowledgement joins its draft: raw bytes kept
+    /// (`insert_raws`), an event for editors, no new draft and no
+    /// acknowledgement.
+    fn follow_up(
         later: &mut Later,
         item: &Incoming,
         draft_id: i64,
         reference: String,
-        now: DateTime<Utc>,
-    ) -> Result<IngestOutcome> {
+    ) -> IngestOutcome {
         let sha = item.raw_sha256.as_deref();
-        if let (Some(sha), RawContent::Full(bytes)) = (sha, &item.raw) {
-            insert_raw(tx, sha, bytes, now).await?;
-        }
         let submission = &item.parsed.submission;
         let detail = json!({
             "mailbox": item.mailbox,
@@ -210,10 +210,10 @@ impl Engine {
         });
         later.event(draft_id, "follow_up", detail, sha);
         later.location(item, draft_id);
-        Ok(IngestOutcome::FollowUp {
+        IngestOutcome::FollowUp {
             draft_id,
             reference,
-        })
+        }
     }
 
     /// The outbox row, in the draft's own transaction: a draft is never
@@ -290,12 +290,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
         let (raw_headers, raw_size) = match &item.raw {
-            RawContent::Full(bytes) => {
-                if let Some(sha) = sha {
-                    insert_raw(tx, sha, bytes, now).await?;
-                }
-                (None, bytes.len() as u64)
-            }
+            RawContent::Full(bytes) => (None, bytes.len() as u64),
             RawContent::HeadersOnly { headers, size } => (Some(headers.as_slice()), *size),
         };
         let reference = self.next_reference(tx, now).await?;
@@ -312,23 +307,35 @@ impl Engine {
             .or(item.internal_date)
             .map(db_time)
             .unwrap_or(now);
-        let draft_id: i64 = sqlx::query_scalar(
-            "INSERT INTO drafts (reference, status, mailbox, raw_sha256, raw_headers, raw_size,
-                 internal_date, created_at, received_at, classification, status_changed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'normal', $8) RETURNING id",
-        )
-        .bind(&reference)
-        .bind(status.as_str())
-        .bind(&item.mailbox)
-        .bind(sha)
-        .bind(raw_headers)
-        .bind(raw_size as i64)
-        .bind(item.internal_date.map(db_time))
-        .bind(now)
-        .bind(received_at)
-        .fetch_one(&mut **tx)
-        .await?;
-        super::rows::write_derived(tx, draft_id, &item.parsed, true).await?;
+        const COLUMNS: [&str; 10] = [
+            "reference",
+            "status",
+            "mailbox",
+            "raw_sha256",
+            "raw_headers",
+            "raw_size",
+            "internal_date",
+            "created_at",
+            "received_at",
+            "status_changed_at",
+        ];
+        static INSERT: LazyLock<String> = LazyLock::new(|| rows::insert_draft_sql(&COLUMNS));
+        let query = sqlx::query(sqlx::AssertSqlSafe(INSERT.as_str()))
+            .bind(&reference)
+            .bind(status.as_str())
+            .bind(&item.mailbox)
+            .bind(sha)
+            .bind(raw_headers)
+            .bind(raw_size as i64)
+            .bind(item.internal_date.map(db_time))
+            .bind(now)
+            .bind(received_at)
+            .bind(now);
+        let draft_id: i64 = rows::bind_derived(query, &item.parsed)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        rows::insert_attachments(tx, draft_id, &item.parsed.submission.attachments).await?;
         let (kind, detail) = match &item.parsed.quarantine {
             Some(reason) => ("quarantined", json!({ "reason": reason })),
             None => ("ingested", json!({})),
@@ -396,22 +403,61 @@ fn location_json(location: &SourceLocation) -> serde_json::Value {
     }
 }
 
-async fn insert_raw(
+/// The raw bytes of every message not stored yet, in a few multi-row
+/// statements before any row refers to them. Every outcome but "seen again by
+/// UID or bytes" keeps its message's bytes, and those are exactly the messages
+/// `known` (kept current through the batch) recognises.
+async fn insert_raws(
     tx: &mut Transaction<'_>,
-    sha: &str,
-    bytes: &[u8],
+    known: &Known,
+    items: &[Incoming],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO raw_messages (sha256, size, bytes, stored_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (sha256) DO NOTHING",
-    )
-    .bind(sha)
-    .bind(bytes.len() as i64)
-    .bind(bytes)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    // Round trips cost more than rows, but every bound blob is copied once
+    // more: keep a statement's parameters small.
+    const MAX_ROWS: usize = 64;
+    const MAX_BYTES: usize = 1 << 20;
+    let mut queued = HashSet::new();
+    let fresh: Vec<(&str, &[u8])> = items
+        .iter()
+        .filter_map(|item| {
+            let (Some(sha), RawContent::Full(bytes)) = (item.raw_sha256.as_deref(), &item.raw)
+            else {
+                return None;
+            };
+            if let SourceLocation::Imap { uidvalidity, uid } = item.location
+                && known.by_uid(&item.mailbox, uidvalidity, uid).is_some()
+            {
+                return None;
+            }
+            (known.by_sha(sha).is_none() && queued.insert(sha)).then_some((sha, bytes.as_slice()))
+        })
+        .collect();
+    let mut rest = fresh.as_slice();
+    while !rest.is_empty() {
+        let mut bytes = 0;
+        let rows = rest
+            .iter()
+            .take(MAX_ROWS)
+            .take_while(|(_, raw)| {
+                bytes += raw.len();
+                bytes <= MAX_BYTES
+            })
+            .count()
+            .max(1);
+        let (chunk, tail) = rest.split_at(rows);
+        rest = tail;
+        let sql = super::known::values(
+            "INSERT INTO raw_messages (sha256, size, bytes, stored_at) VALUES",
+            chunk.len(),
+            4,
+        ) + " ON CONFLICT (sha256) DO NOTHING";
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (sha, raw) in chunk {
+            query = query.bind(*sha).bind(raw.len() as i64).bind(*raw).bind(now);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

@@ -36,7 +36,7 @@ impl Engine {
                     continue;
                 };
                 let parsed = message::parse(&bytes, options);
-                super::rows::write_derived(&mut tx, id, &parsed, false).await?;
+                super::rows::rewrite_derived(&mut tx, id, &parsed).await?;
                 report.reparsed += 1;
                 insert_event(&mut tx, id, now, "reparsed", &self.actor, &json!({}), None).await?;
                 if status == DraftStatus::Quarantined.as_str() && parsed.quarantine.is_none() {

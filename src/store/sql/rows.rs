@@ -6,53 +6,93 @@ use sqlx::Row;
 use super::Db;
 use super::engine::db_time;
 use crate::draft::{AckView, AttachmentView, DraftStatus, DraftView};
-use crate::message::{Address, Disposition, Parsed};
+use crate::message::{Address, Attachment, Disposition, Parsed};
 use crate::store::{Result, StoreError};
 
-/// Writes every derived column and the attachment list of a draft: used on
-/// first ingestion (`fresh`: no attachment rows yet) and by `reparse`, so
-/// both produce identical rows.
-pub(super) async fn write_derived(
+type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
+
+/// The columns derived from the raw message, in the order [`bind_derived`]
+/// binds them: written on first ingestion and rewritten by `reparse`, so both
+/// produce identical rows.
+const DERIVED: [&str; 15] = [
+    "message_id",
+    "from_name",
+    "from_address",
+    "reply_to",
+    "to_addresses",
+    "date",
+    "subject",
+    "title",
+    "body_text",
+    "body_html",
+    "forwarded",
+    "classification",
+    "defects",
+    "quarantine_reason",
+    "search_text",
+];
+
+/// A new draft in one statement: `columns` (bound by the caller, in order),
+/// then every derived column; `RETURNING id`.
+pub(super) fn insert_draft_sql(columns: &[&str]) -> String {
+    let names: Vec<&str> = columns.iter().chain(&DERIVED).copied().collect();
+    let params: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO drafts ({}) VALUES ({}) RETURNING id",
+        names.join(", "),
+        params.join(", ")
+    )
+}
+
+pub(super) fn bind_derived<'q>(query: Query<'q>, parsed: &'q Parsed) -> Query<'q> {
+    let s = &parsed.submission;
+    query
+        .bind(&s.message_id)
+        .bind(s.from.as_ref().and_then(|a| a.name.clone()))
+        .bind(s.from.as_ref().map(|a| a.address.clone()))
+        .bind(s.reply_to.as_ref().map(to_json))
+        .bind(to_json(&s.to))
+        .bind(s.date.map(db_time))
+        .bind(&s.subject)
+        .bind(&s.title)
+        .bind(&s.body_text)
+        .bind(&s.body_html)
+        .bind(to_json(&s.forwarded))
+        .bind(s.classification.as_str())
+        .bind(to_json(&s.defects))
+        .bind(&parsed.quarantine)
+        .bind(search_text(parsed))
+}
+
+/// Rewrites every derived column and the attachment list of a draft (`reparse`).
+pub(super) async fn rewrite_derived(
     tx: &mut sqlx::Transaction<'_, Db>,
     draft_id: i64,
     parsed: &Parsed,
-    fresh: bool,
 ) -> Result<()> {
-    let s = &parsed.submission;
-    sqlx::query(
-        "UPDATE drafts SET message_id = $2, from_name = $3, from_address = $4, reply_to = $5,
-             to_addresses = $6, date = $7, subject = $8, title = $9, body_text = $10,
-             body_html = $11, forwarded = $12, classification = $13, defects = $14,
-             quarantine_reason = $15, search_text = $16
-         WHERE id = $1",
-    )
-    .bind(draft_id)
-    .bind(&s.message_id)
-    .bind(s.from.as_ref().and_then(|a| a.name.clone()))
-    .bind(s.from.as_ref().map(|a| a.address.clone()))
-    .bind(s.reply_to.as_ref().map(to_json))
-    .bind(to_json(&s.to))
-    .bind(s.date.map(db_time))
-    .bind(&s.subject)
-    .bind(&s.title)
-    .bind(&s.body_text)
-    .bind(&s.body_html)
-    .bind(to_json(&s.forwarded))
-    .bind(s.classification.as_str())
-    .bind(to_json(&s.defects))
-    .bind(&parsed.quarantine)
-    .bind(search_text(parsed))
-    .execute(&mut **tx)
-    .await?;
-    if !fresh {
-        sqlx::query("DELETE FROM attachments WHERE draft_id = $1")
-            .bind(draft_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    // One statement for all of a draft's attachments (in chunks that stay
-    // under the bind-parameter limits): round trips, not rows, cost here.
-    for chunk in s.attachments.chunks(100) {
+    let sets: Vec<String> = DERIVED
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 2))
+        .collect();
+    let sql = format!("UPDATE drafts SET {} WHERE id = $1", sets.join(", "));
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(draft_id);
+    bind_derived(query, parsed).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM attachments WHERE draft_id = $1")
+        .bind(draft_id)
+        .execute(&mut **tx)
+        .await?;
+    insert_attachments(tx, draft_id, &parsed.submission.attachments).await
+}
+
+/// One statement for all of a draft's attachments (in chunks that stay under
+/// the bind-parameter limits): round trips, not rows, cost here.
+pub(super) async fn insert_attachments(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    draft_id: i64,
+    attachments: &[Attachment],
+) -> Result<()> {
+    for chunk in attachments.chunks(100) {
         let sql = super::known::values(
             "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
              VALUES",
