@@ -191,7 +191,7 @@ enum DraftsCommand {
 }
 
 pub fn main() -> ExitCode {
-    limit_malloc_arenas();
+    tune_malloc();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -331,16 +331,22 @@ async fn reparse(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// glibc gives each thread that allocates under contention an arena of its
-/// own and keeps freed memory there: with parse threads handling
-/// multi-megabyte messages, peak RSS roughly doubled (benches/ingest).
-/// Two arenas keep memory flat at no measurable cost in throughput.
-fn limit_malloc_arenas() {
+/// glibc's defaults cost both memory and time with multi-megabyte messages
+/// passing between threads (figures in bench/results.md):
+/// - each thread allocating under contention gets an arena of its own and
+///   keeps freed memory there: one arena keeps peak RSS flat;
+/// - the dynamic mmap threshold and heap trimming return freed megabytes to
+///   the kernel only to fault them in again for the next batch (a tenth of
+///   the CPU time went to page faults): buffers up to 32 MiB come from the
+///   heap, which keeps up to 64 MiB of free memory at its top.
+fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before any
+    // SAFETY: mallopt only sets allocator parameters; called before any
     // other thread exists.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
     }
 }
 

@@ -452,7 +452,8 @@ async fn insert_raws(
             chunk.len(),
             4,
         ) + " ON CONFLICT (sha256) DO NOTHING";
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        // Not cached: a cached statement would hold its last bound blobs.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for (sha, raw) in chunk {
             query = query.bind(*sha).bind(raw.len() as i64).bind(*raw).bind(now);
         }
