@@ -17,7 +17,13 @@ use crate::config::{AfterIngest, MailboxConfig};
 
 /// Batches waiting for the helper connection; the downloader waits when the
 /// helper falls this far behind.
-const HELPER_QUEUE: usize = 8;
+const HELPER_QUEUE: usize = 64;
+
+/// Batches that queued up while the helper's last command ran are acted on
+/// in one command, up to this many messages: each MOVE or STORE is a
+/// transaction that rewrites index files of the whole folder on the server
+/// (Dovecot's uidlist, for one), so fewer, larger ones cost it far less.
+const MAX_MERGED: usize = 5000;
 
 #[derive(Clone)]
 pub(super) struct Actions {
@@ -102,7 +108,12 @@ impl Actions {
         let mut actions = self.clone();
         let task = tokio::spawn(
             async move {
-                while let Some(batch) = batches.recv().await {
+                while let Some(mut batch) = batches.recv().await {
+                    while batch.len() < MAX_MERGED
+                        && let Ok(more) = batches.try_recv()
+                    {
+                        batch.extend(more);
+                    }
                     actions.act(&mut session, &batch).await?;
                 }
                 let timeout = actions.config.io_timeout;
