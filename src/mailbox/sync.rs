@@ -21,6 +21,9 @@ use crate::store::{IngestOutcome, Lease, MailboxProgress, SourceLocation, StoreE
 /// A message's UID and RFC822.SIZE.
 pub(super) type UidSize = (u32, u64);
 
+/// How many batches one UID FETCH command covers.
+const FETCH_BATCHES: usize = 16;
+
 /// Servers drop IDLE after 30 minutes of silence (RFC 2177): re-issue before.
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 
@@ -155,7 +158,7 @@ impl<'a> Syncer<'a> {
         if selected.exists == 0 {
             return Ok(report);
         }
-        let mut high = match store.mailbox_progress(&config.name).await? {
+        let high = match store.mailbox_progress(&config.name).await? {
             Some(p) if p.uidvalidity == uidvalidity => p.last_uid,
             Some(p) => {
                 tracing::warn!(
@@ -216,14 +219,30 @@ impl<'a> Syncer<'a> {
         // Commits stay in order, and a batch is acted on only once its commit
         // has returned. A backlog is acted on over a helper connection, so
         // the server's moves do not pause the download either.
-        let batches = uidset::batches(&weights, limits.batch_messages, limits.batch_bytes);
-        let helper = match batches.len() {
+        let (count, bytes) = (limits.batch_messages, limits.batch_bytes);
+        let helper = match uidset::batches(&weights, count, bytes).len() {
             0 | 1 => None,
             _ => self.actions.helper(uidvalidity).await,
         };
         let (jobs, mut committed) = committer(self.ingestor.clone(), config.name.clone());
+        let mut handover = Handover {
+            jobs,
+            ingestor: self.ingestor,
+            mailbox: &config.name,
+            uidvalidity,
+            high,
+            limits: (count, bytes),
+        };
         let mut helper_stopped = false;
-        'batches: for range in batches {
+        // One UID FETCH serves many batches: each command costs the server a
+        // look at the whole folder (Dovecot rescans a Maildir), so commands
+        // are few and their answers are cut into batches as they arrive.
+        let commands = uidset::batches(
+            &weights,
+            count.saturating_mul(FETCH_BATCHES),
+            bytes.saturating_mul(FETCH_BATCHES as u64),
+        );
+        'commands: for range in commands {
             if *shutdown.borrow() {
                 break;
             }
@@ -233,36 +252,17 @@ impl<'a> Syncer<'a> {
                     .await?
                 {
                     helper_stopped = true;
-                    break 'batches;
+                    break 'commands;
                 }
             }
-            let batch = &fresh[range];
-            let fetched = self.fetch(session, uidvalidity, batch).await?;
-            // Only what the server really sent is committed, so only that may
-            // be acted on and counted as reached: a message missing from the
-            // answer stays where it is for the next sync.
-            let got: HashSet<u32> = fetched
-                .iter()
-                .filter_map(|f| match f.location {
-                    SourceLocation::Imap { uid, .. } => Some(uid),
-                    SourceLocation::File(_) => None,
-                })
-                .collect();
-            let batch: Vec<UidSize> = batch
-                .iter()
-                .filter(|(uid, _)| got.contains(uid))
-                .copied()
-                .collect();
-            high = batch.iter().map(|(uid, _)| *uid).fold(high, u32::max);
-            let progress = MailboxProgress {
-                uidvalidity,
-                last_uid: high,
-            };
-            let parse = self.ingestor.parse(&config.name, fetched);
-            if jobs.send((batch, progress, parse)).await.is_err() {
+            if !self
+                .download(session, &fresh[range], &mut handover, shutdown)
+                .await?
+            {
                 break; // The committer stopped on an error, reported below.
             }
         }
+        let jobs = handover.jobs;
         drop(jobs);
         while !helper_stopped && let Some(done) = committed.recv().await {
             helper_stopped = !self
@@ -322,71 +322,119 @@ impl<'a> Syncer<'a> {
         Ok(sizes)
     }
 
-    /// Downloads one batch with at most two pipelined commands: full bodies,
-    /// and headers only for messages over the size limit.
-    async fn fetch(
+    /// Downloads `messages` with at most two pipelined commands — headers
+    /// only for messages over the size limit, then full bodies — and hands
+    /// them to the committer in batches as they arrive. False when the
+    /// committer has stopped. A message missing from the answer (expunged by
+    /// someone else meanwhile) is simply not committed, nor acted on.
+    async fn download(
         &self,
         session: &mut ImapSession,
-        uidvalidity: u32,
-        batch: &[UidSize],
-    ) -> Result<Vec<Fetched>, MailboxError> {
+        messages: &[UidSize],
+        handover: &mut Handover<'_>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<bool, MailboxError> {
+        let config = self.config;
         let limit = self.ingestor.settings.limits.max_message_bytes;
-        let (too_big, normal): (Vec<_>, Vec<_>) = batch.iter().partition(|(_, size)| *size > limit);
-        let mut out = Vec::with_capacity(batch.len());
+        let (too_big, normal): (Vec<_>, Vec<_>) =
+            messages.iter().partition(|(_, size)| *size > limit);
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0;
         for (set, query, whole) in [
-            (&normal, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])", true),
             (
                 &too_big,
                 "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])",
                 false,
             ),
+            (&normal, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])", true),
         ] {
-            if set.is_empty() {
+            if set.is_empty() || *shutdown.borrow() {
                 continue;
             }
-            let uids: Vec<u32> = set.iter().map(|(uid, _)| *uid).collect();
-            let set = uidset::format(&uids);
-            // Each response becomes a `Fetched` as it arrives, so the batch
-            // is held once rather than as responses and copies together.
-            timed(self.config, "UID FETCH", async {
-                let mut stream = session.uid_fetch(&set, query).await?;
-                while let Some(f) = stream.try_next().await? {
-                    let Some(uid) = f.uid else { continue };
-                    if !uids.contains(&uid) {
-                        continue;
-                    }
-                    // An unsolicited FETCH (another client changed flags)
-                    // carries no section: it is not the message.
-                    let body = match (whole, f.body(), f.header()) {
-                        (true, Some(body), _) => FetchedBody::Full(body.to_vec()),
-                        (false, _, Some(headers)) => FetchedBody::TooBig {
-                            headers: headers.to_vec(),
-                            size: f.size.map_or(0, u64::from),
-                        },
-                        _ => continue,
-                    };
-                    let location = SourceLocation::Imap { uidvalidity, uid };
-                    out.push(Fetched {
-                        location,
-                        internal_date: f.internal_date(),
-                        body,
-                    });
+            let uids: HashSet<u32> = set.iter().map(|(uid, _)| *uid).collect();
+            let set = uidset::format(&set.iter().map(|(uid, _)| *uid).collect::<Vec<_>>());
+            let mut stream = timed(config, "UID FETCH", session.uid_fetch(&set, query)).await?;
+            // The timeout is per response: a command may run for minutes.
+            while let Some(f) = timed(config, "UID FETCH", stream.try_next()).await? {
+                // After a shutdown request the rest of the answer is read and
+                // dropped: those messages stay on the server for next time.
+                if *shutdown.borrow() {
+                    continue;
                 }
-                Ok(())
-            })
-            .await?;
+                let Some(uid) = f.uid.filter(|uid| uids.contains(uid)) else {
+                    continue;
+                };
+                let size = f.size.map_or(0, u64::from);
+                // An unsolicited FETCH (another client changed flags)
+                // carries no section: it is not the message.
+                let body = match (whole, f.body(), f.header()) {
+                    (true, Some(body), _) => FetchedBody::Full(body.to_vec()),
+                    (false, _, Some(headers)) => FetchedBody::TooBig {
+                        headers: headers.to_vec(),
+                        size,
+                    },
+                    _ => continue,
+                };
+                let weight = match &body {
+                    FetchedBody::Full(bytes) => bytes.len() as u64,
+                    FetchedBody::TooBig { .. } => 0,
+                };
+                let (max_count, max_bytes) = handover.limits;
+                if !batch.is_empty()
+                    && (batch.len() >= max_count || batch_bytes + weight > max_bytes)
+                {
+                    if !handover.send(std::mem::take(&mut batch)).await {
+                        return Ok(false);
+                    }
+                    batch_bytes = 0;
+                }
+                batch_bytes += weight;
+                let location = SourceLocation::Imap {
+                    uidvalidity: handover.uidvalidity,
+                    uid,
+                };
+                let fetched = Fetched {
+                    location,
+                    internal_date: f.internal_date(),
+                    body,
+                };
+                batch.push(((uid, size), fetched));
+            }
+            drop(stream);
             self.drain(session);
         }
-        if out.len() < batch.len() {
-            // A message expunged by someone else between SIZE and FETCH is
-            // simply gone; everything we did get is still committed.
-            tracing::warn!(
-                expected = batch.len(),
-                got = out.len(),
-                "server returned fewer messages than asked"
-            );
-        }
-        Ok(out)
+        Ok(batch.is_empty() || handover.send(batch).await)
+    }
+}
+
+/// Hands downloaded batches to the committer, in UID order, each with the
+/// mailbox position it reaches.
+struct Handover<'a> {
+    jobs: mpsc::Sender<CommitJob>,
+    ingestor: &'a Ingestor,
+    mailbox: &'a str,
+    uidvalidity: u32,
+    /// The highest UID handed over so far (or known before the sync).
+    high: u32,
+    /// `batch_messages`, `batch_bytes`.
+    limits: (usize, u64),
+}
+
+impl Handover<'_> {
+    /// Starts parsing the batch at once and queues it for commit; false
+    /// when the committer has stopped.
+    async fn send(&mut self, batch: Vec<(UidSize, Fetched)>) -> bool {
+        let (messages, fetched): (Vec<UidSize>, Vec<Fetched>) = batch.into_iter().unzip();
+        self.high = messages
+            .iter()
+            .map(|(uid, _)| *uid)
+            .fold(self.high, u32::max);
+        let progress = MailboxProgress {
+            uidvalidity: self.uidvalidity,
+            last_uid: self.high,
+        };
+        let parse = self.ingestor.parse(self.mailbox, fetched);
+        self.jobs.send((messages, progress, parse)).await.is_ok()
     }
 }
 
