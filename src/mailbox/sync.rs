@@ -231,6 +231,7 @@ impl<'a> Syncer<'a> {
             mailbox: &config.name,
             uidvalidity,
             high,
+            permit: None,
             limits: (count, bytes),
         };
         let mut helper_stopped = false;
@@ -262,8 +263,8 @@ impl<'a> Syncer<'a> {
                 break; // The committer stopped on an error, reported below.
             }
         }
-        let jobs = handover.jobs;
-        drop(jobs);
+        // Closes the queue (a reserved permit holds it open too).
+        drop(handover);
         while !helper_stopped && let Some(done) = committed.recv().await {
             helper_stopped = !self
                 .act(session, helper.as_ref(), done, &mut report)
@@ -354,8 +355,16 @@ impl<'a> Syncer<'a> {
             let uids: HashSet<u32> = set.iter().map(|(uid, _)| *uid).collect();
             let set = uidset::format(&set.iter().map(|(uid, _)| *uid).collect::<Vec<_>>());
             let mut stream = timed(config, "UID FETCH", session.uid_fetch(&set, query)).await?;
-            // The timeout is per response: a command may run for minutes.
-            while let Some(f) = timed(config, "UID FETCH", stream.try_next()).await? {
+            loop {
+                // A batch starts only once the committer has room for it: until
+                // then the answer waits in the socket, not in our memory.
+                if batch.is_empty() && !handover.reserve().await {
+                    return Ok(false);
+                }
+                // The timeout is per response: a command may run for minutes.
+                let Some(f) = timed(config, "UID FETCH", stream.try_next()).await? else {
+                    break;
+                };
                 // After a shutdown request the rest of the answer is read and
                 // dropped: those messages stay on the server for next time.
                 if *shutdown.borrow() {
@@ -416,14 +425,28 @@ struct Handover<'a> {
     uidvalidity: u32,
     /// The highest UID handed over so far (or known before the sync).
     high: u32,
+    /// The committer's room for the next batch, once reserved.
+    permit: Option<mpsc::OwnedPermit<CommitJob>>,
     /// `batch_messages`, `batch_bytes`.
     limits: (usize, u64),
 }
 
 impl Handover<'_> {
+    /// Waits until the committer can take another batch; false when it has
+    /// stopped.
+    async fn reserve(&mut self) -> bool {
+        if self.permit.is_none() {
+            self.permit = self.jobs.clone().reserve_owned().await.ok();
+        }
+        self.permit.is_some()
+    }
+
     /// Starts parsing the batch at once and queues it for commit; false
     /// when the committer has stopped.
     async fn send(&mut self, batch: Vec<(UidSize, Fetched)>) -> bool {
+        if !self.reserve().await {
+            return false;
+        }
         let (messages, fetched): (Vec<UidSize>, Vec<Fetched>) = batch.into_iter().unzip();
         self.high = messages
             .iter()
@@ -434,7 +457,13 @@ impl Handover<'_> {
             last_uid: self.high,
         };
         let parse = self.ingestor.parse(self.mailbox, fetched);
-        self.jobs.send((messages, progress, parse)).await.is_ok()
+        match self.permit.take() {
+            Some(permit) => {
+                permit.send((messages, progress, parse));
+                true
+            }
+            None => false,
+        }
     }
 }
 
