@@ -212,6 +212,38 @@ async fn duplicates_inside_one_batch_are_recognised_like_across_batches() {
 }
 
 #[tokio::test]
+async fn references_count_on_within_and_across_batches_and_duplicates_take_none() {
+    let (_dir, store) = store().await;
+    let new = |id: &str, uid: u32| {
+        incoming(
+            FetchedBody::Full(submission(id, "writer@example.org", "")),
+            imap(uid),
+        )
+    };
+    let references = |outcomes: Vec<IngestOutcome>| -> Vec<String> {
+        outcomes
+            .into_iter()
+            .filter_map(|o| match o {
+                IngestOutcome::Created { reference, .. } => Some(reference),
+                _ => None,
+            })
+            .collect()
+    };
+    let day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y%m%d");
+    let expected = |numbers: &[u32]| -> Vec<String> {
+        numbers.iter().map(|n| format!("SP-{day}-{n:04}")).collect()
+    };
+    let first = [new("a@x", 1), new("a@x", 2), new("b@x", 3), new("c@x", 4)];
+    let outcomes = store.commit_batch(&first, None).await.unwrap();
+    assert_eq!(references(outcomes), expected(&[1, 2, 3]));
+    let second = [new("c@x", 5), new("d@x", 6), new("e@x", 7)];
+    let outcomes = store.commit_batch(&second, None).await.unwrap();
+    assert_eq!(references(outcomes), expected(&[4, 5]));
+}
+
+#[tokio::test]
 async fn same_message_id_from_another_sender_is_another_draft() {
     let (_dir, store) = store().await;
     let first = commit(

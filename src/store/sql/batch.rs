@@ -293,7 +293,8 @@ impl Engine {
             RawContent::Full(bytes) => (None, bytes.len() as u64),
             RawContent::HeadersOnly { headers, size } => (Some(headers.as_slice()), *size),
         };
-        let reference = self.next_reference(tx, now).await?;
+        let day = now.with_timezone(&self.tz).format("%Y%m%d").to_string();
+        let reference = later.next_reference(tx, day).await?;
         let quarantined = item.parsed.quarantine.is_some();
         let status = if quarantined {
             DraftStatus::Quarantined
@@ -353,19 +354,6 @@ impl Engine {
             reference,
             quarantined,
         })
-    }
-
-    async fn next_reference(&self, tx: &mut Transaction<'_>, now: DateTime<Utc>) -> Result<String> {
-        let day = now.with_timezone(&self.tz).format("%Y%m%d").to_string();
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO reference_counters (day, last) VALUES ($1, 1)
-             ON CONFLICT (day) DO UPDATE SET last = reference_counters.last + 1
-             RETURNING last",
-        )
-        .bind(&day)
-        .fetch_one(&mut **tx)
-        .await?;
-        Ok(format!("SP-{day}-{n:04}"))
     }
 }
 

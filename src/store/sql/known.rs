@@ -158,6 +158,15 @@ pub(super) struct Later {
     events: Vec<(i64, &'static str, serde_json::Value, Option<String>)>,
     /// mailbox, uidvalidity, uid, draft id
     locations: Vec<(String, u32, u32, i64)>,
+    /// The day's reference counter: the batch takes its row once (which
+    /// locks it until commit), counts on in memory, writes the last back.
+    counter: Option<Counter>,
+}
+
+struct Counter {
+    day: String,
+    stored: i64,
+    last: i64,
 }
 
 impl Later {
@@ -178,6 +187,40 @@ impl Later {
             self.locations
                 .push((item.mailbox.clone(), uidvalidity, uid, draft_id));
         }
+    }
+
+    /// The next draft reference of the day: SP-YYYYMMDD-NNNN. A batch has one
+    /// `now`, so one day.
+    pub(super) async fn next_reference(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        day: String,
+    ) -> Result<String> {
+        let n = match &mut self.counter {
+            Some(counter) => {
+                counter.last += 1;
+                counter.last
+            }
+            None => {
+                let n: i64 = sqlx::query_scalar(
+                    "INSERT INTO reference_counters (day, last) VALUES ($1, 1)
+                     ON CONFLICT (day) DO UPDATE SET last = reference_counters.last + 1
+                     RETURNING last",
+                )
+                .bind(&day)
+                .fetch_one(&mut **tx)
+                .await?;
+                self.counter
+                    .insert(Counter {
+                        day,
+                        stored: n,
+                        last: n,
+                    })
+                    .last
+            }
+        };
+        let day = self.counter.as_ref().map_or("", |c| c.day.as_str());
+        Ok(format!("SP-{day}-{n:04}"))
     }
 
     pub(super) async fn write(
@@ -220,6 +263,13 @@ impl Later {
                     .bind(now);
             }
             query.execute(&mut **tx).await?;
+        }
+        if let Some(counter) = self.counter.filter(|c| c.last > c.stored) {
+            sqlx::query("UPDATE reference_counters SET last = $2 WHERE day = $1")
+                .bind(&counter.day)
+                .bind(counter.last)
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }
