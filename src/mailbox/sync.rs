@@ -355,10 +355,12 @@ impl<'a> Syncer<'a> {
             let uids: HashSet<u32> = set.iter().map(|(uid, _)| *uid).collect();
             let set = uidset::format(&set.iter().map(|(uid, _)| *uid).collect::<Vec<_>>());
             let mut stream = timed(config, "UID FETCH", session.uid_fetch(&set, query)).await?;
+            let mut received = 0;
             loop {
-                // A batch starts only once the committer has room for it: until
-                // then the answer waits in the socket, not in our memory.
-                if batch.is_empty() && !handover.reserve().await {
+                // Reading goes on only while the committer has room for the
+                // batch being read: until then the answer waits in the socket,
+                // not in our memory.
+                if !handover.reserve().await {
                     return Ok(false);
                 }
                 // The timeout is per response: a command may run for minutes.
@@ -408,9 +410,17 @@ impl<'a> Syncer<'a> {
                     body,
                 };
                 batch.push(((uid, size), fetched));
+                received += 1;
             }
             drop(stream);
             self.drain(session);
+            if received < uids.len() && !*shutdown.borrow() {
+                tracing::warn!(
+                    expected = uids.len(),
+                    got = received,
+                    "server returned fewer messages than asked"
+                );
+            }
         }
         Ok(batch.is_empty() || handover.send(batch).await)
     }
