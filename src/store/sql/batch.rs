@@ -1,12 +1,11 @@
 //! Committing a batch of fetched messages: one transaction for raw bytes,
 //! drafts, events and mailbox progress, with idempotency decided inside it.
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
+use serde_json::json;
 use sqlx::Row;
 
 use super::engine::db_time;
