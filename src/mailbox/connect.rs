@@ -18,9 +18,13 @@ use crate::config::{MailboxConfig, Tls};
 /// TLS or (loopback-only) plain TCP behind one type, as async-imap needs one.
 #[derive(Debug)]
 pub enum ImapStream {
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<TlsStream<BufReader<TcpStream>>>),
     Plain(TcpStream),
 }
+
+/// rustls reads the socket 4 KiB at a time: a buffer under it turns the
+/// ~200k reads of a 800 MB download into ~12k.
+const TLS_READ_BUFFER: usize = 64 * 1024;
 
 impl AsyncRead for ImapStream {
     fn poll_read(
@@ -171,7 +175,7 @@ async fn handshake(
     config: &MailboxConfig,
     server: &str,
     tcp: TcpStream,
-) -> Result<TlsStream<TcpStream>, MailboxError> {
+) -> Result<TlsStream<BufReader<TcpStream>>, MailboxError> {
     let tls_error = |reason: String| MailboxError::Tls {
         server: server.to_string(),
         reason,
@@ -181,7 +185,8 @@ async fn handshake(
         .map_err(|e| tls_error(format!("bad host name: {e}")))?;
     within(
         config.io_timeout,
-        TlsConnector::from(tls_config).connect(name, tcp),
+        TlsConnector::from(tls_config)
+            .connect(name, BufReader::with_capacity(TLS_READ_BUFFER, tcp)),
     )
     .await
     .map_err(tls_error)?
