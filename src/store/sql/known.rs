@@ -194,7 +194,7 @@ impl Later {
     pub(super) async fn next_reference(
         &mut self,
         tx: &mut Transaction<'_>,
-        day: String,
+        day: &str,
     ) -> Result<String> {
         let n = match &mut self.counter {
             Some(counter) => {
@@ -207,19 +207,17 @@ impl Later {
                      ON CONFLICT (day) DO UPDATE SET last = reference_counters.last + 1
                      RETURNING last",
                 )
-                .bind(&day)
+                .bind(day)
                 .fetch_one(&mut **tx)
                 .await?;
-                self.counter
-                    .insert(Counter {
-                        day,
-                        stored: n,
-                        last: n,
-                    })
-                    .last
+                self.counter = Some(Counter {
+                    day: day.to_string(),
+                    stored: n,
+                    last: n,
+                });
+                n
             }
         };
-        let day = self.counter.as_ref().map_or("", |c| c.day.as_str());
         Ok(format!("SP-{day}-{n:04}"))
     }
 
