@@ -123,6 +123,11 @@ impl Tool {
 struct Sample {
     wall: f64,
     rss_kb: i64,
+    /// The tool's own CPU seconds (user + system, its children included).
+    cpu: f64,
+    /// Dovecot's CPU seconds during the run: on a loopback benchmark the
+    /// server shares the machine's cores with the tool.
+    server_cpu: f64,
     /// slushpile only: SQLite file + WAL after the run.
     store_bytes: u64,
 }
@@ -130,6 +135,7 @@ struct Sample {
 struct Measured {
     wall: Duration,
     rss_kb: i64,
+    cpu: f64,
     status: i32,
 }
 
@@ -247,7 +253,9 @@ async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize) -> Sample {
     cmd.stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
         .stderr(out);
+    let server_before = dovecot.cpu_seconds();
     let measured = tokio::task::block_in_place(|| measure(&mut cmd));
+    let server_cpu = settled_cpu(&dovecot) - server_before;
     let output = fs::read_to_string(&log).unwrap_or_default();
     assert!(
         measured.status == 0,
@@ -300,6 +308,8 @@ async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize) -> Sample {
     Sample {
         wall: measured.wall.as_secs_f64(),
         rss_kb: measured.rss_kb,
+        cpu: measured.cpu,
+        server_cpu,
         store_bytes,
     }
 }
@@ -318,16 +328,33 @@ fn tail(s: &str) -> &str {
 fn measure(cmd: &mut Command) -> Measured {
     let began = Instant::now();
     let child = cmd.spawn().expect("spawn benchmark child");
-    let (status, rss_kb) = wait4(child.id() as i32);
+    let (status, usage) = wait4(child.id() as i32);
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Measured {
         wall: began.elapsed(),
-        rss_kb,
+        rss_kb: usage.ru_maxrss,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
         status,
     }
 }
 
-/// Exit code (or 128 + signal) and ru_maxrss in KiB.
-fn wait4(pid: i32) -> (i32, i64) {
+/// Dovecot's CPU seconds once the sessions of the run have ended: a
+/// session's `imap` process is counted when the master reaps it.
+fn settled_cpu(dovecot: &Dovecot) -> f64 {
+    let mut last = dovecot.cpu_seconds();
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = dovecot.cpu_seconds();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
+/// Exit code (or 128 + signal) and the child's resource usage.
+fn wait4(pid: i32) -> (i32, libc::rusage) {
     let mut status = 0;
     // SAFETY: rusage is plain old data; wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -345,7 +372,7 @@ fn wait4(pid: i32) -> (i32, i64) {
     } else {
         128 + libc::WTERMSIG(status)
     };
-    (code, usage.ru_maxrss)
+    (code, usage)
 }
 
 fn store_url(dir: &Path) -> String {
@@ -514,7 +541,8 @@ async fn latency(count: usize) -> Latency {
     unsafe {
         libc::kill(pid, libc::SIGTERM);
     }
-    let (_, rss_kb) = tokio::task::block_in_place(|| wait4(pid));
+    let (_, usage) = tokio::task::block_in_place(|| wait4(pid));
+    let rss_kb = usage.ru_maxrss;
     let seen = seen.lock().unwrap();
     let missing = delivered
         .iter()
@@ -637,6 +665,8 @@ struct Row {
     rate: f64,
     mbps: f64,
     rss_mb: f64,
+    cpu: f64,
+    server_cpu: f64,
 }
 
 fn report(
@@ -656,8 +686,11 @@ fn report(
             rate: median(s.iter().map(|s| n / s.wall).collect()),
             mbps: median(s.iter().map(|s| total_mb / s.wall).collect()),
             rss_mb: median(s.iter().map(|s| s.rss_kb as f64 / 1024.0).collect()),
+            cpu: median(s.iter().map(|s| s.cpu).collect()),
+            server_cpu: median(s.iter().map(|s| s.server_cpu).collect()),
         }
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let (raw, mbsync, slush) = (row(Tool::Raw), row(Tool::Mbsync), row(Tool::Slushpile));
     let vs_raw = slush.rate / raw.rate;
     let vs_mbsync = slush.rate / mbsync.rate;
@@ -692,7 +725,8 @@ fn report(
     let _ = writeln!(r, "\n## Bulk ingest (medians)\n");
     let _ = writeln!(
         r,
-        "| tool | wall s | messages/s | MB/s | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: |"
+        "| tool | wall s | messages/s | MB/s | peak RSS MB | tool CPU s | Dovecot CPU s | CPU floor s |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for (tool, row) in [
         (Tool::Raw, &raw),
@@ -701,12 +735,15 @@ fn report(
     ] {
         let _ = writeln!(
             r,
-            "| {} | {:.2} | {:.0} | {:.1} | {:.1} |",
+            "| {} | {:.2} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} |",
             tool.label(),
             row.wall,
             row.rate,
             row.mbps,
-            row.rss_mb
+            row.rss_mb,
+            row.cpu,
+            row.server_cpu,
+            (row.cpu + row.server_cpu) / cores
         );
     }
     let _ = writeln!(
@@ -724,6 +761,16 @@ fn report(
         "Wall time is from spawning the process to its exit (connect, login, and for \
          slushpile opening and migrating the store included); peak RSS is the child's \
          `ru_maxrss` from `wait4`. The slushpile store after a run: {store:.1} MB (SQLite + WAL).\n"
+    );
+    let _ = writeln!(
+        r,
+        "Tool CPU is the child's user + system time (`wait4`); Dovecot CPU is what every \
+         Dovecot process (its TLS proxy `imap-login` and the `imap` sessions) used during \
+         the run. Server and tool share this machine's {cores} cores, so no run can take \
+         less than the CPU floor, (tool + Dovecot CPU) / {cores}. The raw limit keeps \
+         Dovecot {:.1} cores busy on its own; whatever CPU a tool spends on top of \
+         serving comes out of the same cores.\n",
+        raw.server_cpu / raw.wall
     );
     let _ = writeln!(r, "Per run (wall s / peak RSS MB):\n");
     let _ = writeln!(

@@ -357,6 +357,40 @@ impl Dovecot {
         }
     }
 
+    /// CPU seconds (user + system) used so far by every process of this
+    /// instance: the live ones (its process group) plus the children the
+    /// master has already reaped (an `imap` process per finished session).
+    pub fn cpu_seconds(&self) -> f64 {
+        let Some(child) = &self.child else {
+            return 0.0;
+        };
+        let pgid = child.id().to_string();
+        // SAFETY: sysconf has no preconditions.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let mut total = 0u64;
+        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // Fields after the parenthesised command name, which may hold spaces.
+            let Some((_, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split(' ').collect();
+            // state ppid pgrp ... utime(14) stime cutime cstime, counted from pid = 1.
+            if fields.get(2) != Some(&pgid.as_str()) {
+                continue;
+            }
+            total += fields
+                .get(11..15)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|f| f.parse::<u64>().ok())
+                .sum::<u64>();
+        }
+        total as f64 / ticks
+    }
+
     /// Dovecot's own log plus anything it printed, for failure messages.
     pub fn log(&self) -> String {
         let read = |name: &str| fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
