@@ -211,6 +211,19 @@ fn a_sender_is_rate_limited() {
         ack["reason"].as_str().unwrap().starts_with("rate limited"),
         "{ack}"
     );
+    // A later batch counts the acknowledgements already stored.
+    env.deliver("3.a", &submission("r3@x", "busy@example.org", "", "poem 3"));
+    env.run(&["run", "--once"]);
+    assert_eq!(env.outbox().len(), 2);
+    let ack = env.ack_of("r3@x");
+    assert_eq!(ack["state"], "suppressed", "{ack}");
+    assert!(
+        ack["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("rate limited: 2 acknowledgements"),
+        "{ack}"
+    );
 }
 
 #[test]

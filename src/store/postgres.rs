@@ -20,6 +20,11 @@ pub(super) const FOR_UPDATE: &str = "FOR UPDATE";
 /// Row locks and unique indexes already order concurrent batches.
 pub(super) const BEGIN_WRITE: &str = "BEGIN";
 
+/// Draft ids for a batch, from the identity sequence other instances share
+/// (ids a batch does not use are gaps, as after any rollback).
+pub(super) const RESERVE_DRAFT_IDS: &str =
+    "SELECT nextval(pg_get_serial_sequence('drafts', 'id')) FROM generate_series(1, $1)";
+
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 #[path = "sql/batch.rs"]
@@ -32,6 +37,8 @@ mod editors;
 mod engine;
 #[path = "sql/known.rs"]
 mod known;
+#[path = "sql/later.rs"]
+mod later;
 #[path = "sql/outbox.rs"]
 mod outbox;
 #[path = "sql/query.rs"]

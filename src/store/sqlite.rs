@@ -19,6 +19,14 @@ pub(super) const FOR_UPDATE: &str = "";
 /// SQLITE_BUSY on the upgrade.
 pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
+/// Draft ids for a batch: SQLite has one writer, and the batch holds the
+/// write lock, so it counts on from the highest id ever used (AUTOINCREMENT
+/// never reuses one; explicit ids advance its counter).
+pub(super) const RESERVE_DRAFT_IDS: &str =
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+     SELECT i + MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'drafts'), 0),
+                    COALESCE((SELECT MAX(id) FROM drafts), 0)) FROM n";
+
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 // The SQL is shared with the PostgreSQL backend: the same files, compiled
@@ -33,6 +41,8 @@ mod editors;
 mod engine;
 #[path = "sql/known.rs"]
 mod known;
+#[path = "sql/later.rs"]
+mod later;
 #[path = "sql/outbox.rs"]
 mod outbox;
 #[path = "sql/query.rs"]

@@ -2,15 +2,13 @@
 //! drafts, events and mailbox progress, with idempotency decided inside it.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::Row;
 
 use super::engine::db_time;
-use super::known::{Batch, Known, Later};
-use super::rows;
+use super::known::{Batch, Known};
+use super::later::{Later, NewAck, NewDraft};
 use super::{BEGIN_WRITE, Db, Engine};
 use crate::ack::policy::{AckPlan, Decision};
 use crate::draft::DraftStatus;
@@ -31,13 +29,17 @@ impl Engine {
         let now = db_time(Utc::now());
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut batch = Batch {
-            known: Known::prefetch(&mut tx, items).await?,
+            known: Known::prefetch(&mut tx, items, now).await?,
             later: Later::default(),
         };
         insert_raws(&mut tx, &batch.known, items, now).await?;
         let mut outcomes = Vec::with_capacity(items.len());
-        for item in items {
-            outcomes.push(self.commit_one(&mut tx, &mut batch, item, now).await?);
+        for (i, item) in items.iter().enumerate() {
+            let left = items.len() - i;
+            outcomes.push(
+                self.commit_one(&mut tx, &mut batch, item, left, now)
+                    .await?,
+            );
         }
         batch.later.write(&mut tx, &self.actor, now).await?;
         if let Some((mailbox, p)) = progress {
@@ -100,11 +102,14 @@ impl Engine {
         Ok(())
     }
 
-    async fn commit_one(
+    /// `left`: messages of the batch from this one on, each of which may
+    /// need a draft id.
+    async fn commit_one<'a>(
         &self,
         tx: &mut Transaction<'_>,
-        batch: &mut Batch,
-        item: &Incoming,
+        batch: &mut Batch<'a>,
+        item: &'a Incoming,
+        left: usize,
         now: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
         let known = &mut batch.known;
@@ -171,7 +176,7 @@ impl Engine {
                 return Ok(Self::follow_up(later, item, draft_id, reference.clone()));
             }
         }
-        let outcome = self.create_draft(tx, later, item, sha, now).await?;
+        let outcome = self.create_draft(tx, batch, item, left, now).await?;
         if let IngestOutcome::Created {
             draft_id,
             reference,
@@ -180,10 +185,12 @@ impl Engine {
         {
             let found = (*draft_id, reference.clone());
             if let Some(sha) = sha {
-                known.note_sha(sha, &found);
+                batch.known.note_sha(sha, &found);
             }
             if let Some(message_id) = &submission.message_id {
-                known.note_message_id(message_id, from_address, &found);
+                batch
+                    .known
+                    .note_message_id(message_id, from_address, &found);
             }
         }
         Ok(outcome)
@@ -217,83 +224,50 @@ impl Engine {
 
     /// The outbox row, in the draft's own transaction: a draft is never
     /// stored without its acknowledgement decision, nor the reverse.
-    async fn queue_ack(
-        &self,
-        tx: &mut Transaction<'_>,
-        later: &mut Later,
-        draft_id: i64,
-        plan: &AckPlan,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    fn queue_ack<'a>(batch: &mut Batch<'a>, draft_id: i64, plan: &'a AckPlan, now: DateTime<Utc>) {
         let to = plan.to.as_ref();
         let mut decision = plan.decision.clone();
-        if let (Decision::Send, Some(to)) = (&decision, to) {
-            let since =
-                now - chrono::Duration::from_std(plan.limits.rate_window).unwrap_or_default();
-            let recent: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM acks WHERE to_address = $1 AND created_at > $2
-                 AND status IN ('pending', 'sent')",
-            )
-            .bind(&to.address)
-            .bind(since)
-            .fetch_one(&mut **tx)
-            .await?;
-            if recent >= i64::from(plan.limits.rate_limit) {
-                decision = Decision::Suppress(format!(
-                    "rate limited: {recent} acknowledgements to this address within {}h",
-                    plan.limits.rate_window.as_secs() / 3600
-                ));
-            }
+        if let (Decision::Send, Some(to)) = (&decision, to)
+            && let Err(recent) = batch.known.take_ack(&to.address, plan.limits.rate_limit)
+        {
+            decision = Decision::Suppress(format!(
+                "rate limited: {recent} acknowledgements to this address within {}h",
+                plan.limits.rate_window.as_secs() / 3600
+            ));
         }
-        let (status, reason, next_attempt) = match &decision {
+        let (status, reason, next_attempt_at) = match &decision {
             Decision::Send => ("pending", None, Some(now)),
-            Decision::Suppress(reason) => ("suppressed", Some(reason.as_str()), None),
+            Decision::Suppress(reason) => ("suppressed", Some(reason.clone()), None),
         };
         let expires_at =
             now + chrono::Duration::from_std(plan.limits.expire_after).unwrap_or_default();
-        sqlx::query(
-            "INSERT INTO acks (draft_id, status, reason, to_address, to_name, next_attempt_at, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(draft_id)
-        .bind(status)
-        .bind(reason)
-        .bind(to.map(|t| t.address.as_str()))
-        .bind(to.and_then(|t| t.name.as_deref()))
-        .bind(next_attempt)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut **tx)
-        .await?;
-        if let Some(auth) = &plan.auth {
-            sqlx::query("UPDATE drafts SET sender_auth = $2 WHERE id = $1")
-                .bind(draft_id)
-                .bind(serde_json::to_string(auth).unwrap_or_default())
-                .execute(&mut **tx)
-                .await?;
-        }
+        batch.later.ack(NewAck {
+            draft_id,
+            status,
+            reason,
+            to: to.map(|t| (t.address.as_str(), t.name.as_deref())),
+            next_attempt_at,
+            expires_at,
+        });
         let event = match &decision {
             Decision::Send => json!({ "ack": "pending", "to": to.map(|t| &t.address) }),
             Decision::Suppress(reason) => json!({ "ack": "suppressed", "reason": reason }),
         };
-        later.event(draft_id, "ack_queued", event, None);
-        Ok(())
+        batch.later.event(draft_id, "ack_queued", event, None);
     }
 
-    async fn create_draft(
+    async fn create_draft<'a>(
         &self,
         tx: &mut Transaction<'_>,
-        later: &mut Later,
-        item: &Incoming,
-        sha: Option<&str>,
+        batch: &mut Batch<'a>,
+        item: &'a Incoming,
+        left: usize,
         now: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
-        let (raw_headers, raw_size) = match &item.raw {
-            RawContent::Full(bytes) => (None, bytes.len() as u64),
-            RawContent::HeadersOnly { headers, size } => (Some(headers.as_slice()), *size),
-        };
+        let later = &mut batch.later;
         let day = now.with_timezone(&self.tz).format("%Y%m%d").to_string();
         let reference = later.next_reference(tx, &day).await?;
+        let draft_id = later.draft_id(tx, left).await?;
         let quarantined = item.parsed.quarantine.is_some();
         let status = if quarantined {
             DraftStatus::Quarantined
@@ -307,46 +281,29 @@ impl Engine {
             .or(item.internal_date)
             .map(db_time)
             .unwrap_or(now);
-        const COLUMNS: [&str; 10] = [
-            "reference",
-            "status",
-            "mailbox",
-            "raw_sha256",
-            "raw_headers",
-            "raw_size",
-            "internal_date",
-            "created_at",
-            "received_at",
-            "status_changed_at",
-        ];
-        static INSERT: LazyLock<String> = LazyLock::new(|| rows::insert_draft_sql(&COLUMNS));
-        let query = sqlx::query(sqlx::AssertSqlSafe(INSERT.as_str()))
-            .bind(&reference)
-            .bind(status.as_str())
-            .bind(&item.mailbox)
-            .bind(sha)
-            .bind(raw_headers)
-            .bind(raw_size as i64)
-            .bind(item.internal_date.map(db_time))
-            .bind(now)
-            .bind(received_at)
-            .bind(now);
-        let draft_id: i64 = rows::bind_derived(query, &item.parsed)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
-        rows::insert_attachments(tx, draft_id, &item.parsed.submission.attachments).await?;
-        let (kind, detail) = match &item.parsed.quarantine {
+        let sender_auth = item
+            .ack
+            .as_ref()
+            .and_then(|plan| plan.auth.as_ref())
+            .map(|auth| serde_json::to_string(auth).unwrap_or_default());
+        later.draft(NewDraft {
+            id: draft_id,
+            reference: reference.clone(),
+            item,
+            status,
+            received_at,
+            sender_auth,
+        });
+        let (kind, mut detail) = match &item.parsed.quarantine {
             Some(reason) => ("quarantined", json!({ "reason": reason })),
             None => ("ingested", json!({})),
         };
-        let mut detail = detail;
         detail["mailbox"] = json!(item.mailbox);
         detail["location"] = location_json(&item.location);
         later.event(draft_id, kind, detail, None);
         later.location(item, draft_id);
         if let Some(plan) = &item.ack {
-            self.queue_ack(tx, later, draft_id, plan, now).await?;
+            Self::queue_ack(batch, draft_id, plan, now);
         }
         Ok(IngestOutcome::Created {
             draft_id,
@@ -434,7 +391,7 @@ async fn insert_raws(
             .max(1);
         let (chunk, tail) = rest.split_at(rows);
         rest = tail;
-        let sql = super::known::values(
+        let sql = super::later::values(
             "INSERT INTO raw_messages (sha256, size, bytes, stored_at) VALUES",
             chunk.len(),
             4,

@@ -6,9 +6,12 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::Db;
+use super::later::Later;
+use crate::ack::policy::Decision;
 use crate::store::{Incoming, Result, SourceLocation};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
@@ -24,13 +27,20 @@ pub(super) struct Known {
     by_sha: HashMap<String, Found>,
     /// (Message-ID, sender address)
     by_message_id: HashMap<(String, Option<String>), Found>,
+    /// Acknowledgements pending or sent to an address within the rate
+    /// window, counted on as the batch queues more.
+    recent_acks: HashMap<String, i64>,
 }
 
 /// Bind parameters per query, under SQLite's and PostgreSQL's limits.
 const CHUNK: usize = 500;
 
 impl Known {
-    pub(super) async fn prefetch(tx: &mut Transaction<'_>, items: &[Incoming]) -> Result<Known> {
+    pub(super) async fn prefetch(
+        tx: &mut Transaction<'_>,
+        items: &[Incoming],
+        now: DateTime<Utc>,
+    ) -> Result<Known> {
         let mut known = Known::default();
         let mut uids: HashMap<(&str, u32), Vec<u32>> = HashMap::new();
         for item in items {
@@ -88,6 +98,7 @@ impl Known {
                 .by_message_id
                 .insert((message_id, from), (id, reference));
         }
+        known.recent_acks = recent_acks(tx, items, now).await?;
         Ok(known)
     }
 
@@ -114,11 +125,61 @@ impl Known {
             .or_insert_with(|| found.clone());
     }
 
+    /// Whether one more acknowledgement to `address` stays within `limit`;
+    /// if so it is counted.
+    pub(super) fn take_ack(&mut self, address: &str, limit: u32) -> std::result::Result<(), i64> {
+        let recent = self.recent_acks.entry(address.to_string()).or_default();
+        if *recent >= i64::from(limit) {
+            return Err(*recent);
+        }
+        *recent += 1;
+        Ok(())
+    }
+
     pub(super) fn note_message_id(&mut self, message_id: &str, from: Option<&str>, found: &Found) {
         self.by_message_id
             .entry((message_id.to_string(), from.map(str::to_string)))
             .or_insert_with(|| found.clone());
     }
+}
+
+/// Acknowledgements queued or sent within the rate window to each address
+/// the batch would acknowledge. A batch comes from one configuration, so
+/// its plans share one window.
+async fn recent_acks(
+    tx: &mut Transaction<'_>,
+    items: &[Incoming],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, i64>> {
+    let mut window = None;
+    let mut addresses: Vec<&str> = Vec::new();
+    for plan in items.iter().filter_map(|i| i.ack.as_ref()) {
+        if let (Decision::Send, Some(to)) = (&plan.decision, &plan.to) {
+            window = Some(plan.limits.rate_window);
+            addresses.push(&to.address);
+        }
+    }
+    let mut counts = HashMap::new();
+    let Some(window) = window else {
+        return Ok(counts);
+    };
+    addresses.sort_unstable();
+    addresses.dedup();
+    let since = now - chrono::Duration::from_std(window).unwrap_or_default();
+    for chunk in addresses.chunks(CHUNK) {
+        let params: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT to_address, COUNT(*) FROM acks WHERE created_at > $1
+             AND status IN ('pending', 'sent') AND to_address IN ({}) GROUP BY to_address",
+            params.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql)).bind(since);
+        for address in chunk {
+            query = query.bind(*address);
+        }
+        counts.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(counts)
 }
 
 /// `sql` followed by ` ($1, …, $n)`.
@@ -144,144 +205,7 @@ where
 
 /// A batch being committed: what the store knows of it, and what it will
 /// write at the end.
-pub(super) struct Batch {
+pub(super) struct Batch<'a> {
     pub(super) known: Known,
-    pub(super) later: Later,
-}
-
-/// Events and message locations of a batch, written by a few multi-row
-/// INSERTs just before the batch commits rather than one statement each.
-/// Nothing in the batch reads them back: lookups go through [`Known`].
-#[derive(Default)]
-pub(super) struct Later {
-    /// draft id, kind, detail, raw sha256 kept with the event
-    events: Vec<(i64, &'static str, serde_json::Value, Option<String>)>,
-    /// mailbox, uidvalidity, uid, draft id
-    locations: Vec<(String, u32, u32, i64)>,
-    /// The day's reference counter: the batch takes its row once (which
-    /// locks it until commit), counts on in memory, writes the last back.
-    counter: Option<Counter>,
-}
-
-struct Counter {
-    day: String,
-    stored: i64,
-    last: i64,
-}
-
-impl Later {
-    pub(super) fn event(
-        &mut self,
-        draft_id: i64,
-        kind: &'static str,
-        detail: serde_json::Value,
-        raw_sha256: Option<&str>,
-    ) {
-        self.events
-            .push((draft_id, kind, detail, raw_sha256.map(str::to_string)));
-    }
-
-    /// Where `item` was seen, for an IMAP source (files have no UID).
-    pub(super) fn location(&mut self, item: &Incoming, draft_id: i64) {
-        if let SourceLocation::Imap { uidvalidity, uid } = item.location {
-            self.locations
-                .push((item.mailbox.clone(), uidvalidity, uid, draft_id));
-        }
-    }
-
-    /// The next draft reference of the day: SP-YYYYMMDD-NNNN. A batch has one
-    /// `now`, so one day.
-    pub(super) async fn next_reference(
-        &mut self,
-        tx: &mut Transaction<'_>,
-        day: &str,
-    ) -> Result<String> {
-        let n = match &mut self.counter {
-            Some(counter) => {
-                counter.last += 1;
-                counter.last
-            }
-            None => {
-                let n: i64 = sqlx::query_scalar(
-                    "INSERT INTO reference_counters (day, last) VALUES ($1, 1)
-                     ON CONFLICT (day) DO UPDATE SET last = reference_counters.last + 1
-                     RETURNING last",
-                )
-                .bind(day)
-                .fetch_one(&mut **tx)
-                .await?;
-                self.counter = Some(Counter {
-                    day: day.to_string(),
-                    stored: n,
-                    last: n,
-                });
-                n
-            }
-        };
-        Ok(format!("SP-{day}-{n:04}"))
-    }
-
-    pub(super) async fn write(
-        self,
-        tx: &mut Transaction<'_>,
-        actor: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<()> {
-        for chunk in self.events.chunks(CHUNK / 6) {
-            let sql = values(
-                "INSERT INTO events (draft_id, at, kind, actor, detail, raw_sha256) VALUES",
-                chunk.len(),
-                6,
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (draft_id, kind, detail, sha) in chunk {
-                query = query
-                    .bind(*draft_id)
-                    .bind(now)
-                    .bind(*kind)
-                    .bind(actor)
-                    .bind(detail.to_string())
-                    .bind(sha.as_deref());
-            }
-            query.execute(&mut **tx).await?;
-        }
-        for chunk in self.locations.chunks(CHUNK / 5) {
-            let sql = values(
-                "INSERT INTO message_locations (mailbox, uidvalidity, uid, draft_id, seen_at) VALUES",
-                chunk.len(),
-                5,
-            ) + " ON CONFLICT DO NOTHING";
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (mailbox, uidvalidity, uid, draft_id) in chunk {
-                query = query
-                    .bind(mailbox.as_str())
-                    .bind(i64::from(*uidvalidity))
-                    .bind(i64::from(*uid))
-                    .bind(*draft_id)
-                    .bind(now);
-            }
-            query.execute(&mut **tx).await?;
-        }
-        if let Some(counter) = self.counter.filter(|c| c.last > c.stored) {
-            sqlx::query("UPDATE reference_counters SET last = $2 WHERE day = $1")
-                .bind(&counter.day)
-                .bind(counter.last)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
-    }
-}
-
-/// `sql` followed by `rows` tuples of `columns` parameters: ` ($1, $2), ($3, $4)`.
-pub(super) fn values(sql: &str, rows: usize, columns: usize) -> String {
-    let tuples: Vec<String> = (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
-    format!("{sql} {}", tuples.join(", "))
+    pub(super) later: Later<'a>,
 }

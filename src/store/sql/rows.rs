@@ -14,7 +14,7 @@ type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
 /// The columns derived from the raw message, in the order [`bind_derived`]
 /// binds them: written on first ingestion and rewritten by `reparse`, so both
 /// produce identical rows.
-const DERIVED: [&str; 15] = [
+pub(super) const DERIVED: [&str; 15] = [
     "message_id",
     "from_name",
     "from_address",
@@ -32,15 +32,14 @@ const DERIVED: [&str; 15] = [
     "search_text",
 ];
 
-/// A new draft in one statement: `columns` (bound by the caller, in order),
-/// then every derived column; `RETURNING id`.
-pub(super) fn insert_draft_sql(columns: &[&str]) -> String {
+/// New drafts, `rows` of them in one statement: `columns` (bound by the
+/// caller, in order), then every derived column ([`bind_derived`]).
+pub(super) fn insert_drafts_sql(columns: &[&str], rows: usize) -> String {
     let names: Vec<&str> = columns.iter().chain(&DERIVED).copied().collect();
-    let params: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
-    format!(
-        "INSERT INTO drafts ({}) VALUES ({}) RETURNING id",
-        names.join(", "),
-        params.join(", ")
+    super::later::values(
+        &format!("INSERT INTO drafts ({}) VALUES", names.join(", ")),
+        rows,
+        names.len(),
     )
 }
 
@@ -82,27 +81,32 @@ pub(super) async fn rewrite_derived(
         .bind(draft_id)
         .execute(&mut **tx)
         .await?;
-    insert_attachments(tx, draft_id, &parsed.submission.attachments).await
+    let attachments: Vec<(i64, &Attachment)> = parsed
+        .submission
+        .attachments
+        .iter()
+        .map(|a| (draft_id, a))
+        .collect();
+    insert_attachments(tx, &attachments).await
 }
 
-/// One statement for all of a draft's attachments (in chunks that stay under
-/// the bind-parameter limits): round trips, not rows, cost here.
+/// Attachment rows (draft id, attachment) in a few multi-row statements:
+/// round trips, not rows, cost here.
 pub(super) async fn insert_attachments(
     tx: &mut sqlx::Transaction<'_, Db>,
-    draft_id: i64,
-    attachments: &[Attachment],
+    attachments: &[(i64, &Attachment)],
 ) -> Result<()> {
-    for chunk in attachments.chunks(100) {
-        let sql = super::known::values(
+    for chunk in attachments.chunks(500 / 8) {
+        let sql = super::later::values(
             "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
              VALUES",
             chunk.len(),
             8,
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for a in chunk {
+        for (draft_id, a) in chunk {
             query = query
-                .bind(draft_id)
+                .bind(*draft_id)
                 .bind(i64::from(a.index))
                 .bind(&a.filename)
                 .bind(&a.content_type)
