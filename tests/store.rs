@@ -445,3 +445,55 @@ async fn a_reply_that_must_be_quarantined_gets_its_own_record() {
         "{outcome:?}"
     );
 }
+
+/// A batch's drafts are written many to a statement, with ids reserved up
+/// front: each outcome's id must lead to that message's own row and
+/// attachments, and the next batch must count on past them.
+#[tokio::test]
+async fn every_draft_of_a_large_batch_gets_its_own_id_row_and_attachments() {
+    let (_dir, store) = store().await;
+    let batch = |range: std::ops::Range<usize>| -> Vec<Incoming> {
+        range
+            .map(|i| {
+                incoming(
+                    FetchedBody::Full(support::message::sample_message(i)),
+                    imap(i as u32 + 1),
+                )
+            })
+            .collect()
+    };
+    let mut last_id = 0;
+    for range in [0..45, 45..50] {
+        let items = batch(range.clone());
+        let outcomes = store.commit_batch(&items, None).await.unwrap();
+        for (i, outcome) in range.zip(outcomes) {
+            let IngestOutcome::Created { draft_id, .. } = outcome else {
+                panic!("message {i}: {outcome:?}");
+            };
+            assert!(
+                draft_id > last_id,
+                "ids count on: {draft_id} after {last_id}"
+            );
+            last_id = draft_id;
+            let draft = store.draft(&DraftKey::Id(draft_id)).await.unwrap().unwrap();
+            assert_eq!(draft.id, draft_id);
+            let message_id = draft.message_id.unwrap_or_default();
+            assert!(
+                message_id.starts_with(&format!("sample-{i:06}.")),
+                "{message_id}"
+            );
+            let names: Vec<_> = draft
+                .attachments
+                .iter()
+                .map(|a| a.filename.clone())
+                .collect();
+            assert_eq!(
+                names,
+                [Some(format!("manuscript-{i}.txt"))],
+                "draft {draft_id}"
+            );
+            assert!(draft.body_text.contains("请审阅"), "draft {draft_id}");
+        }
+    }
+    assert_eq!(store.count_drafts().await.unwrap(), 50);
+}

@@ -149,11 +149,14 @@ impl Corpus {
             corpus.counts[k] += 1;
             corpus.kind_bytes[k] += raw.len() as u64;
             corpus.bytes += raw.len() as u64;
-            // Maildir name with S= so Dovecot need not stat for the size.
+            // Maildir name with S= (file size) and W= (RFC822.SIZE, line
+            // ends counted as CRLF), as Dovecot names the mail it delivers:
+            // without W= it reads every whole message to answer a size query.
             let name = format!(
-                "{}.M{i}P1Q{i}.slushbench,S={}",
+                "{}.M{i}P1Q{i}.slushbench,S={},W={}",
                 1_700_000_000 + i,
-                raw.len()
+                raw.len(),
+                virtual_size(&raw)
             );
             let path = corpus.dir.path().join(name);
             fs::write(&path, &raw).expect("write corpus message");
@@ -180,6 +183,16 @@ impl Corpus {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// The size with every bare LF counted as CRLF.
+fn virtual_size(raw: &[u8]) -> usize {
+    let bare_lf = raw
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' && (i == 0 || raw[i - 1] != b'\r'))
+        .count();
+    raw.len() + bare_lf
 }
 
 /// Message `i` of the corpus (kind by a seeded draw: 70/10/12/8 %).

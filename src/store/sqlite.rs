@@ -82,6 +82,9 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        // A connection to a local file does not go stale: no ping (a round
+        // trip to its worker thread) before every use.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(open_error)?;
