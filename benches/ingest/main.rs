@@ -628,10 +628,11 @@ fn machine() -> String {
         .to_string();
     let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
-    let fs_type = shell(
-        "stat",
-        &["-f", "-c", "%T", &std::env::temp_dir().to_string_lossy()],
-    );
+    // findmnt names ext4 as such; `stat -f` reports every ext as "ext2/ext3".
+    let tmp = std::env::temp_dir().to_string_lossy().into_owned();
+    let fs_type = Some(shell("findmnt", &["-n", "-o", "FSTYPE", "-T", &tmp]))
+        .filter(|t| !t.is_empty() && !t.contains(' '))
+        .unwrap_or_else(|| shell("stat", &["-f", "-c", "%T", &tmp]));
     format!(
         "- CPU: {cpu}, {cores} cores available\n\
          - Memory: {:.1} GiB\n\

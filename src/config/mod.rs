@@ -64,7 +64,7 @@ pub struct Config {
     pub retention: Retention,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
     /// e.g. "127.0.0.1:8080"; put a TLS reverse proxy in front for editors
@@ -95,7 +95,7 @@ fn default_session_ttl() -> Duration {
 
 /// Withdrawn work should not be kept for ever: rejected and archived drafts
 /// can be purged (raw message and everything derived) after a while.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
     #[serde(default, deserialize_with = "duration::deserialize_option")]
@@ -104,7 +104,7 @@ pub struct Retention {
     pub archived_after: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpsConfig {
     /// e.g. "127.0.0.1:9187"

@@ -257,7 +257,27 @@ fn reload(current: &Config, store: &Store, health: &Arc<Health>) -> anyhow::Resu
     if config.store.url != current.store.url {
         bail!("store.url changed: that needs a restart");
     }
+    let kept = restart_only_changes(current, &config);
+    if !kept.is_empty() {
+        tracing::warn!(
+            sections = %kept.join(", "),
+            "changed, but the listeners and housekeeping keep their settings until a restart"
+        );
+    }
     Prepared::new(config, store, health)
+}
+
+/// Sections whose tasks live as long as the process (see `supervise`), so
+/// a reload cannot apply them: they are named rather than silently ignored.
+fn restart_only_changes(current: &Config, new: &Config) -> Vec<&'static str> {
+    [
+        ("[api]", current.api != new.api),
+        ("[ops]", current.ops != new.ops),
+        ("[retention]", current.retention != new.retention),
+    ]
+    .into_iter()
+    .filter_map(|(section, changed)| changed.then_some(section))
+    .collect()
 }
 
 async fn shut_down(
@@ -275,4 +295,36 @@ async fn shut_down(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> Config {
+        let text = format!(
+            "[store]\nurl = \"sqlite:///var/lib/slushpile/store.db\"\n\
+             [ops]\nlisten = \"127.0.0.1:9187\"\n{extra}"
+        );
+        Config::from_toml(std::path::Path::new("/etc/slushpile/t.toml"), &text, [])
+            .expect("test config")
+    }
+
+    #[test]
+    fn a_reload_names_the_sections_it_cannot_apply() {
+        let current = config("[api]\nlisten = \"127.0.0.1:8080\"\n");
+        assert!(restart_only_changes(&current, &current).is_empty());
+        let new = config(
+            "[api]\nlisten = \"127.0.0.1:8080\"\nsession_ttl = \"1h\"\n\
+             [retention]\nrejected_after = \"30d\"\n",
+        );
+        assert_eq!(
+            restart_only_changes(&current, &new),
+            ["[api]", "[retention]"]
+        );
+        assert_eq!(
+            restart_only_changes(&new, &config("")),
+            ["[api]", "[retention]"]
+        );
+    }
 }
