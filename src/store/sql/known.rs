@@ -32,8 +32,8 @@ pub(super) struct Known {
     recent_acks: HashMap<String, i64>,
 }
 
-/// Bind parameters per query, under SQLite's and PostgreSQL's limits.
-const CHUNK: usize = 500;
+/// Bind parameters per statement, under SQLite's and PostgreSQL's limits.
+pub(super) const CHUNK: usize = 500;
 
 impl Known {
     pub(super) async fn prefetch(

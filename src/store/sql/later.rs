@@ -11,16 +11,14 @@ use serde_json::Value;
 use sqlx::AssertSqlSafe;
 
 use super::engine::db_time;
+use super::known::CHUNK;
 use super::rows;
 use super::{Db, RESERVE_DRAFT_IDS};
 use crate::draft::DraftStatus;
 use crate::message::Attachment;
-use crate::store::{Incoming, Result, SourceLocation, StoreError};
+use crate::store::{Incoming, RawContent, Result, SourceLocation, StoreError};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
-
-/// Bind parameters per statement, under SQLite's and PostgreSQL's limits.
-const CHUNK: usize = 500;
 
 #[derive(Default)]
 pub(super) struct Later<'a> {
@@ -257,10 +255,8 @@ async fn write_drafts(
         for draft in chunk {
             let item = draft.item;
             let (raw_headers, raw_size) = match &item.raw {
-                crate::store::RawContent::Full(bytes) => (None, bytes.len() as u64),
-                crate::store::RawContent::HeadersOnly { headers, size } => {
-                    (Some(headers.as_slice()), *size)
-                }
+                RawContent::Full(bytes) => (None, bytes.len() as u64),
+                RawContent::HeadersOnly { headers, size } => (Some(headers.as_slice()), *size),
             };
             query = query
                 .bind(draft.id)

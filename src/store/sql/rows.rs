@@ -96,7 +96,7 @@ pub(super) async fn insert_attachments(
     tx: &mut sqlx::Transaction<'_, Db>,
     attachments: &[(i64, &Attachment)],
 ) -> Result<()> {
-    for chunk in attachments.chunks(500 / 8) {
+    for chunk in attachments.chunks(super::known::CHUNK / 8) {
         let sql = super::later::values(
             "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
              VALUES",
