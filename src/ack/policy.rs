@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compose::Recipient;
 use crate::config::ack::AckConfig;
-use crate::message::{Classification, Submission};
+use crate::message::{Address, Classification, Submission};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -79,6 +79,25 @@ const AUTOMATED_LOCAL_PARTS: [&str; 8] = [
     "bounce",
 ];
 
+/// Who the acknowledgement goes to: the sender, or their Reply-To when it
+/// is in the sender's own domain. Authentication vouches for From only; a
+/// Reply-To elsewhere would let anyone point our acknowledgement (which
+/// quotes their subject) at a third party.
+fn recipient(submission: &Submission) -> Option<&Address> {
+    let from = submission.from.as_ref()?;
+    let domain = |a: &Address| {
+        a.address
+            .rsplit_once('@')
+            .map(|(_, d)| d.trim().to_ascii_lowercase())
+    };
+    match &submission.reply_to {
+        Some(reply_to) if domain(reply_to).is_some() && domain(reply_to) == domain(from) => {
+            Some(reply_to)
+        }
+        _ => Some(from),
+    }
+}
+
 impl Policy {
     pub fn plan(
         &self,
@@ -102,14 +121,10 @@ impl Policy {
             .authserv_id
             .as_deref()
             .and_then(|id| auth_verdict(&header_list, id));
-        let to = submission
-            .reply_to
-            .as_ref()
-            .or(submission.from.as_ref())
-            .map(|a| Recipient {
-                address: a.address.trim().to_lowercase(),
-                name: a.name.clone(),
-            });
+        let to = recipient(submission).map(|a| Recipient {
+            address: a.address.trim().to_lowercase(),
+            name: a.name.clone(),
+        });
         let decision = match self.reason(
             &header_list,
             submission,

@@ -49,9 +49,21 @@ fn an_ordinary_submission_is_acknowledged_to_its_sender() {
 }
 
 #[test]
-fn reply_to_wins_over_from() {
-    let plan = plan_with(AckConfig::default(), "Reply-To: author@example.org\r\n");
+fn reply_to_in_the_senders_domain_wins_over_from() {
+    let plan = plan_with(AckConfig::default(), "Reply-To: author@EXAMPLE.org\r\n");
     assert_eq!(plan.to.unwrap().address, "author@example.org");
+}
+
+#[test]
+fn reply_to_in_another_domain_is_not_where_the_acknowledgement_goes() {
+    let plan = plan_with(AckConfig::default(), "Reply-To: someone@example.net\r\n");
+    assert_eq!(plan.decision, Decision::Send);
+    assert_eq!(plan.to.unwrap().address, "li.ming@example.org");
+    let plan = plan_with(
+        AckConfig::default(),
+        "Reply-To: undisclosed-recipients:;\r\n",
+    );
+    assert_eq!(plan.to.unwrap().address, "li.ming@example.org");
 }
 
 #[test]
