@@ -24,6 +24,8 @@ struct Opts {
     after_ingest: &'static str,
     password: Option<&'static str>,
     limits: &'static str,
+    /// More keys of the [[mailbox]] section.
+    mailbox: &'static str,
 }
 
 impl Default for Opts {
@@ -33,6 +35,7 @@ impl Default for Opts {
             after_ingest: "move",
             password: None,
             limits: "",
+            mailbox: "",
         }
     }
 }
@@ -67,8 +70,10 @@ password_file = "imap-password"
 after_ingest = "{after}"
 poll_interval = "1s"
 io_timeout = "10s"
+{mailbox}
 "#,
         limits = opts.limits,
+        mailbox = opts.mailbox,
         tls = opts.tls,
         ca = dovecot.ca_pem().display(),
         user = dovecot.user,
@@ -187,6 +192,24 @@ async fn every_message_becomes_one_draft_and_the_inbox_empties() {
     let again = setup.sync().await.unwrap();
     assert_eq!(again, mailbox::SyncReport::default());
     assert_eq!(setup.drafts().await.len(), 45);
+}
+
+#[tokio::test]
+async fn a_backlog_is_acted_on_over_the_one_login_when_a_second_is_off() {
+    let dovecot = Dovecot::start().await;
+    deliver_samples(&dovecot, 0..25);
+    let opts = Opts {
+        limits: "batch_messages = 10",
+        mailbox: "second_connection = false",
+        ..Opts::default()
+    };
+    let setup = setup(&dovecot, opts).await;
+    let report = setup.sync().await.unwrap();
+    assert_eq!((report.ingested, report.quarantined), (25, 0));
+    assert_eq!(dovecot.count("INBOX"), 0);
+    assert_eq!(dovecot.count("Ingested"), 25);
+    let logins = dovecot.log().matches("Login: user=").count();
+    assert_eq!(logins, 1, "one connection only:\n{}", dovecot.log());
 }
 
 #[tokio::test]

@@ -229,6 +229,10 @@ pub struct MailboxConfig {
     pub reject_to: String,
     #[serde(default = "default_true")]
     pub idle: bool,
+    /// Act on a backlog (move, flag, delete) over a second login so the
+    /// download does not pause; off for providers that allow one session.
+    #[serde(default = "default_true")]
+    pub second_connection: bool,
     #[serde(
         default = "default_poll_interval",
         deserialize_with = "duration::deserialize"

@@ -220,9 +220,11 @@ impl<'a> Syncer<'a> {
         // has returned. A backlog is acted on over a helper connection, so
         // the server's moves do not pause the download either.
         let (count, bytes) = (limits.batch_messages, limits.batch_bytes);
-        let helper = match uidset::batches(&weights, count, bytes).len() {
-            0 | 1 => None,
-            _ => self.actions.helper(uidvalidity).await,
+        let backlog = uidset::batches(&weights, count, bytes).len() > 1;
+        let helper = if backlog && config.second_connection {
+            self.actions.helper(uidvalidity).await
+        } else {
+            None
         };
         let (jobs, mut committed) = committer(self.ingestor.clone(), config.name.clone());
         let mut handover = Handover {
