@@ -90,12 +90,14 @@ fn recipient(submission: &Submission) -> Option<&Address> {
             .rsplit_once('@')
             .map(|(_, d)| d.trim().to_ascii_lowercase())
     };
-    match &submission.reply_to {
-        Some(reply_to) if domain(reply_to).is_some() && domain(reply_to) == domain(from) => {
-            Some(reply_to)
-        }
-        _ => Some(from),
-    }
+    let same_domain = |a: &Address| domain(a).is_some_and(|d| Some(d) == domain(from));
+    Some(
+        submission
+            .reply_to
+            .as_ref()
+            .filter(|r| same_domain(r))
+            .unwrap_or(from),
+    )
 }
 
 impl Policy {

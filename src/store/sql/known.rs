@@ -167,11 +167,10 @@ async fn recent_acks(
     addresses.dedup();
     let since = now - chrono::Duration::from_std(window).unwrap_or_default();
     for chunk in addresses.chunks(CHUNK) {
-        let params: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT to_address, COUNT(*) FROM acks WHERE created_at > $1
              AND status IN ('pending', 'sent') AND to_address IN ({}) GROUP BY to_address",
-            params.join(", ")
+            params(2, chunk.len())
         );
         let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql)).bind(since);
         for address in chunk {
@@ -184,8 +183,13 @@ async fn recent_acks(
 
 /// `sql` followed by ` ($1, …, $n)`.
 fn in_list(sql: &str, n: usize) -> String {
-    let params: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-    format!("{sql} ({})", params.join(", "))
+    format!("{sql} ({})", params(1, n))
+}
+
+/// `n` bind parameters numbered from `first`: `$2, $3, $4`.
+pub(super) fn params(first: usize, n: usize) -> String {
+    let params: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    params.join(", ")
 }
 
 async fn select_in<R>(tx: &mut Transaction<'_>, sql: &str, keys: &[&str]) -> Result<Vec<R>>

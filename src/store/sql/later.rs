@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::AssertSqlSafe;
 
 use super::engine::db_time;
-use super::known::CHUNK;
+use super::known::{CHUNK, params};
 use super::rows;
 use super::{Db, RESERVE_DRAFT_IDS};
 use crate::draft::DraftStatus;
@@ -281,12 +281,7 @@ async fn write_drafts(
 /// `sql` followed by `rows` tuples of `columns` parameters: ` ($1, $2), ($3, $4)`.
 pub(super) fn values(sql: &str, rows: usize, columns: usize) -> String {
     let tuples: Vec<String> = (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
+        .map(|r| format!("({})", params(r * columns + 1, columns)))
         .collect();
     format!("{sql} {}", tuples.join(", "))
 }
