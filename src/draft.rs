@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::ack::policy::AuthVerdict;
+use crate::message::auth_results::AuthVerdict;
 use crate::message::{Address, Classification};
 
 /// Editorial state. Ingestion creates `new` or `quarantined`; the editors'

@@ -10,7 +10,33 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::ingest::Tally;
+use crate::store::IngestOutcome;
+
+/// What a sync did, per outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub ingested: u64,
+    pub quarantined: u64,
+    pub seen_again: u64,
+    pub follow_ups: u64,
+    /// IMAP: messages committed earlier whose server action was redone.
+    pub leftovers: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, outcomes: &[IngestOutcome]) {
+        for outcome in outcomes {
+            match outcome {
+                IngestOutcome::Created {
+                    quarantined: true, ..
+                } => self.quarantined += 1,
+                IngestOutcome::Created { .. } => self.ingested += 1,
+                IngestOutcome::SeenAgain { .. } => self.seen_again += 1,
+                IngestOutcome::FollowUp { .. } => self.follow_ups += 1,
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct SourceState {

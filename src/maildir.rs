@@ -9,7 +9,8 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::config::MaildirConfig;
-use crate::ingest::{Fetched, FetchedBody, Ingestor, Tally};
+use crate::health::Tally;
+use crate::ingest::{Fetched, FetchedBody, Ingestor};
 use crate::store::{SourceLocation, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -150,7 +151,7 @@ async fn read_headers(path: &Path) -> Result<Vec<u8>, MaildirError> {
         .read_to_end(&mut head)
         .await
         .map_err(io(path))?;
-    let end = crate::ingest::header_section(&head).len();
+    let end = crate::message::header_section(&head).len();
     head.truncate(end);
     Ok(head)
 }

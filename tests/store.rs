@@ -271,7 +271,7 @@ async fn same_message_id_from_another_sender_is_another_draft() {
 async fn a_message_too_big_is_a_quarantined_record_of_headers_and_size() {
     let (_dir, store) = store().await;
     let raw = submission("big@example.org", "writer@example.org", "");
-    let headers = slushpile::ingest::header_section(&raw).to_vec();
+    let headers = slushpile::message::header_section(&raw).to_vec();
     let item = incoming(
         FetchedBody::TooBig {
             headers: headers.clone(),

@@ -11,6 +11,7 @@ use lettre::message::{Mailbox, SinglePart};
 use super::template::Templates;
 use crate::config::ack::Language;
 use crate::draft::DraftView;
+use crate::store::Recipient;
 
 /// Who the acknowledgement comes from and how it is written.
 #[derive(Debug, Clone)]
@@ -22,13 +23,6 @@ pub struct Sender {
     pub default_language: Language,
     /// Shown after the received time, e.g. "Asia/Shanghai".
     pub time_zone: String,
-}
-
-/// The contributor to write to: Reply-To if the submission had one, else From.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recipient {
-    pub address: String,
-    pub name: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

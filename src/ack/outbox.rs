@@ -13,11 +13,12 @@ use chrono::Utc;
 use tokio::sync::{Notify, watch};
 use tracing::Instrument;
 
-use super::compose::{self, Recipient, Sender};
+use super::compose::{self, Sender};
 use super::template::Templates;
 use super::transport::{SendError, Transport};
 use crate::config::Config;
 use crate::health::Health;
+use crate::store::Recipient;
 use crate::store::{DraftKey, DueAck, Store, StoreError};
 
 /// When idle, look for due retries this often.

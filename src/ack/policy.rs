@@ -4,61 +4,11 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use mail_parser::MessageParser;
-use serde::{Deserialize, Serialize};
 
-use super::compose::Recipient;
 use crate::config::ack::AckConfig;
+use crate::message::auth_results::{AuthVerdict, trusted_verdict};
 use crate::message::{Address, Classification, Submission};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Send,
-    Suppress(String),
-}
-
-/// The verdict of the receiving provider, from the topmost
-/// Authentication-Results header when its authserv-id is the configured one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuthVerdict {
-    pub authserv_id: String,
-    pub dmarc: Option<String>,
-    pub dkim: Option<String>,
-    pub spf: Option<String>,
-}
-
-impl AuthVerdict {
-    fn failed(&self) -> Option<String> {
-        [("dmarc", &self.dmarc), ("spf", &self.spf)]
-            .iter()
-            .find(|(_, result)| result.as_deref() == Some("fail"))
-            .map(|(method, _)| format!("{method}=fail"))
-    }
-
-    fn passed(&self) -> bool {
-        let pass = |r: &Option<String>| r.as_deref() == Some("pass");
-        match &self.dmarc {
-            Some(_) => pass(&self.dmarc),
-            None => pass(&self.spf) || pass(&self.dkim),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AckPlan {
-    pub to: Option<Recipient>,
-    pub decision: Decision,
-    pub auth: Option<AuthVerdict>,
-    pub limits: OutboxLimits,
-}
-
-/// The parts of the decision that need the store, applied when the
-/// acknowledgement is queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutboxLimits {
-    pub rate_limit: u32,
-    pub rate_window: std::time::Duration,
-    pub expire_after: std::time::Duration,
-}
+use crate::store::{AckPlan, Decision, OutboxLimits, Recipient};
 
 /// Everything the decision needs besides the message itself.
 #[derive(Debug, Clone)]
@@ -122,7 +72,7 @@ impl Policy {
             .config
             .authserv_id
             .as_deref()
-            .and_then(|id| auth_verdict(&header_list, id));
+            .and_then(|id| trusted_verdict(&header_list, id));
         let to = recipient(submission).map(|a| Recipient {
             address: a.address.trim().to_lowercase(),
             name: a.name.clone(),
@@ -292,45 +242,6 @@ fn matches_any(list: &[String], address: &str) -> bool {
             None => entry == address,
         }
     })
-}
-
-/// Only the topmost Authentication-Results header counts: the receiving
-/// server adds it last (on top), and any below it could have been written by
-/// the sender.
-fn auth_verdict(headers: &[(String, String)], authserv_id: &str) -> Option<AuthVerdict> {
-    let (_, value) = headers
-        .iter()
-        .find(|(name, _)| name == "authentication-results")?;
-    let mut parts = value.split(';');
-    let id = parts.next()?.split_whitespace().next()?;
-    if !id.eq_ignore_ascii_case(authserv_id) {
-        return None;
-    }
-    let mut verdict = AuthVerdict {
-        authserv_id: id.to_string(),
-        ..AuthVerdict::default()
-    };
-    for part in parts {
-        let Some((method, rest)) = part.trim().split_once('=') else {
-            continue;
-        };
-        let result = rest
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let slot = match method.trim().to_ascii_lowercase().as_str() {
-            "dmarc" => &mut verdict.dmarc,
-            "dkim" => &mut verdict.dkim,
-            "spf" => &mut verdict.spf,
-            _ => continue,
-        };
-        // With several DKIM signatures, one pass is enough.
-        if slot.as_deref() != Some("pass") {
-            *slot = Some(result);
-        }
-    }
-    Some(verdict)
 }
 
 #[cfg(test)]

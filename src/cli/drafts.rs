@@ -12,12 +12,12 @@ use crate::store::{DraftFilter, DraftKey, Store};
 
 pub async fn run(config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
     let store = crate::daemon::open_store(config).await?;
-    let result = dispatch(&store, config, command).await;
+    let result = dispatch(&store, command).await;
     store.close().await;
     result
 }
 
-async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
+async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         DraftsCommand::List {
@@ -96,11 +96,10 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
             let document = crate::export::render(format, &draft, html.as_deref(), &events);
             out.write_all(document.as_bytes())?;
         }
-        command @ (DraftsCommand::Transition { .. }
+        DraftsCommand::Transition { .. }
         | DraftsCommand::Edit { .. }
-        | DraftsCommand::Purge { .. }) => {
-            drop(out);
-            return super::workflow::change(store, config, command).await;
+        | DraftsCommand::Purge { .. } => {
+            return Err(anyhow!("changes to a draft are cli::workflow's"));
         }
     }
     out.flush()?;

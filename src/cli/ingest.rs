@@ -8,7 +8,8 @@ use tokio::io::AsyncReadExt;
 
 use super::exit;
 use crate::config::Config;
-use crate::ingest::{Fetched, FetchedBody, Ingestor, header_section};
+use crate::ingest::{Fetched, FetchedBody, Ingestor};
+use crate::message::header_section;
 use crate::store::{IngestOutcome, SourceLocation};
 
 pub async fn run(config_path: &Path, files: &[PathBuf], mailbox: &str) -> u8 {

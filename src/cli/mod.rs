@@ -261,6 +261,11 @@ async fn dispatch(cli: Cli) -> u8 {
                 Err(anyhow::anyhow!("some checks failed"))
             }
         }
+        Command::Drafts(
+            command @ (DraftsCommand::Transition { .. }
+            | DraftsCommand::Edit { .. }
+            | DraftsCommand::Purge { .. }),
+        ) => workflow::change(&config, command).await,
         Command::Drafts(command) => drafts::run(&config, command).await,
         Command::Queue(command) => workflow::queue(&config, command).await,
         Command::Editors(command) => editors::run(&config, command).await,

@@ -48,11 +48,15 @@ async fn claim(
     Ok(())
 }
 
-pub(super) async fn change(
-    store: &Store,
-    config: &Config,
-    command: DraftsCommand,
-) -> anyhow::Result<()> {
+/// `drafts transition / edit / purge --as EDITOR`.
+pub async fn change(config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
+    let store = crate::daemon::open_store(config).await?;
+    let result = apply(&store, config, command).await;
+    store.close().await;
+    result
+}
+
+async fn apply(store: &Store, config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
     let now = Utc::now();
     let draft = match command {
         DraftsCommand::Transition {

@@ -10,9 +10,9 @@ use futures::TryStreamExt;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use super::connect::{self, ImapSession, ServerInfo};
-use super::sync::{UidSize, drain_unsolicited, timed};
-use super::{MailboxError, uidset};
+use super::MailboxError;
+use super::connect::{self, ImapSession, ServerInfo, drain_unsolicited, timed};
+use super::uidset::{self, UidSize};
 use crate::config::{AfterIngest, MailboxConfig};
 
 /// Batches waiting for the helper connection; the downloader waits when the

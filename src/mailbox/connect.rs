@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use async_imap::types::UnsolicitedResponse;
 use async_imap::{Client, Session};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
@@ -243,4 +244,40 @@ async fn within<T>(limit: Duration, fut: impl Future<Output = T>) -> Result<T, S
     tokio::time::timeout(limit, fut)
         .await
         .map_err(|_| format!("no answer within {}s", limit.as_secs()))
+}
+
+/// Every IMAP command gets the mailbox's `io_timeout`: a dead connection
+/// must turn into a reconnect, not a hang.
+pub async fn timed<T>(
+    config: &MailboxConfig,
+    command: &'static str,
+    fut: impl Future<Output = async_imap::error::Result<T>>,
+) -> Result<T, MailboxError> {
+    match tokio::time::timeout(config.io_timeout, fut).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(MailboxError::protocol(&config.host, command, e)),
+        Err(_) => Err(MailboxError::protocol(
+            &config.host,
+            command,
+            format!("no answer within {}s", config.io_timeout.as_secs()),
+        )),
+    }
+}
+
+/// async-imap queues untagged responses in a bounded channel and drops what
+/// does not fit, so they are drained after every command; we learn the
+/// mailbox's state by re-selecting, so only "new mail" matters.
+/// Returns whether any of them announced new mail (EXISTS / RECENT), or the
+/// channel was full: a move of many messages answers with an EXPUNGE each,
+/// and an EXISTS after them may have been dropped.
+pub fn drain_unsolicited(session: &mut ImapSession) -> bool {
+    let full = session.unsolicited_responses.is_full();
+    let mut news = false;
+    while let Ok(response) = session.unsolicited_responses.try_recv() {
+        news |= matches!(
+            response,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        );
+    }
+    news || full
 }

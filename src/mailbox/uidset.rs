@@ -2,6 +2,9 @@
 
 use std::ops::Range;
 
+/// A message's UID and RFC822.SIZE.
+pub type UidSize = (u32, u64);
+
 /// Compresses UIDs into an IMAP sequence set such as `1:5,7,9:12`.
 pub fn format(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
@@ -30,7 +33,7 @@ pub fn format(uids: &[u32]) -> String {
 /// Splits messages (uid, size), in UID order, into consecutive batches
 /// bounded by count and bytes; a message larger than `max_bytes` gets a
 /// batch of its own. Returns index ranges into `messages`.
-pub fn batches(messages: &[(u32, u64)], max_count: usize, max_bytes: u64) -> Vec<Range<usize>> {
+pub fn batches(messages: &[UidSize], max_count: usize, max_bytes: u64) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;

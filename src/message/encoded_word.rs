@@ -9,6 +9,7 @@
 use encoding_rs::Encoding;
 
 use super::charset;
+use super::transfer::hex;
 
 #[derive(Debug, PartialEq, Eq)]
 enum Piece<'a> {
@@ -195,10 +196,6 @@ fn decode_q(text: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
-}
-
-pub fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 /// Drops whitespace between adjacent words (RFC 2047 §6.2) and merges runs

@@ -7,6 +7,17 @@ use mail_parser::{Message, MessageParser, MessagePart, MimeHeaders};
 use super::Address;
 use super::encoded_word::{decode_structured, decode_unstructured};
 
+/// The bytes up to and including the blank line that ends the header section.
+pub fn header_section(raw: &[u8]) -> &[u8] {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2))
+        .unwrap_or(raw.len());
+    &raw[..end.min(raw.len())]
+}
+
 /// Raw bytes of the first header called `name` in `part`. Offsets are
 /// relative to the raw bytes of the message that owns the part.
 pub fn raw_header<'a>(

@@ -2,6 +2,7 @@
 //! everything in this module is unit- and golden-tested without servers.
 
 mod attachments;
+pub mod auth_results;
 mod body;
 mod charset;
 mod classify;
@@ -16,6 +17,7 @@ mod parse;
 mod title;
 mod transfer;
 
+pub use headers::header_section;
 pub use parse::{attachment_content, parse};
 pub use title::strip_title_prefixes;
 

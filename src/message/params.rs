@@ -7,7 +7,7 @@
 
 use encoding_rs::Encoding;
 
-use super::{charset, encoded_word};
+use super::{charset, encoded_word, transfer};
 
 /// A parameter section as written: `name*N*=value` → (name, N, encoded?, value).
 struct Section {
@@ -78,8 +78,8 @@ fn percent_decode(v: &[u8]) -> Vec<u8> {
     while i < v.len() {
         if v[i] == b'%'
             && let (Some(h), Some(l)) = (
-                v.get(i + 1).and_then(|&c| encoded_word::hex(c)),
-                v.get(i + 2).and_then(|&c| encoded_word::hex(c)),
+                v.get(i + 1).and_then(|&c| transfer::hex(c)),
+                v.get(i + 2).and_then(|&c| transfer::hex(c)),
             )
         {
             out.push(h << 4 | l);

@@ -2,7 +2,10 @@
 //! than taken from mail-parser because mail-parser hands text parts back
 //! already charset-decoded, and fidelity needs the bytes.
 
-use super::encoded_word::hex;
+/// The value of one hexadecimal digit (quoted-printable, RFC 2047/2231).
+pub fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
 
 /// Lenient base64: skips anything outside the alphabet (line breaks,
 /// stray spaces) and stops at padding, as mail clients expect.

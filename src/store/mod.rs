@@ -4,6 +4,7 @@
 //! domain types only.
 
 // sql/ is compiled once per backend on purpose: one SQL source, two typed engines.
+mod ack_plan;
 pub mod copy;
 #[allow(clippy::duplicate_mod)]
 mod postgres;
@@ -13,6 +14,7 @@ mod types;
 
 use chrono_tz::Tz;
 
+pub use ack_plan::{AckPlan, Decision, OutboxLimits, Recipient};
 pub use types::{
     ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, EditorError, EditorView, Incoming,
     IngestOutcome, MailboxProgress, RawContent, ReparseReport, SeenAgain, Session, SourceLocation,

@@ -29,6 +29,8 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 
 #[path = "sql/batch.rs"]
 mod batch;
+#[path = "sql/bind.rs"]
+mod bind;
 #[path = "sql/copy.rs"]
 mod copy;
 #[path = "sql/editors.rs"]

@@ -33,6 +33,8 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 // once per `Db`.
 #[path = "sql/batch.rs"]
 mod batch;
+#[path = "sql/bind.rs"]
+mod bind;
 #[path = "sql/copy.rs"]
 mod copy;
 #[path = "sql/editors.rs"]

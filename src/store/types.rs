@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::ack::policy::AckPlan;
+use super::AckPlan;
 use crate::draft::DraftStatus;
 use crate::message::Parsed;
 

@@ -77,7 +77,7 @@ fn a_chinese_submission_gets_a_chinese_acknowledgement_marked_automatic() {
         Some("All")
     );
     // Non-ASCII headers are RFC 2047-encoded on the wire, never raw UTF-8.
-    let head = String::from_utf8_lossy(crate::ingest::header_section(&bytes));
+    let head = String::from_utf8_lossy(crate::message::header_section(&bytes));
     assert!(head.is_ascii(), "{head}");
 }
 

@@ -22,7 +22,7 @@ fn plan_with(config: AckConfig, extra_headers: &str) -> AckPlan {
          Date: Sat, 28 Nov 2026 09:15:00 +0800\r\nMessage-ID: <a@example.org>\r\n\r\n正文。\r\n"
     );
     let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
-    let headers = crate::ingest::header_section(raw.as_bytes());
+    let headers = crate::message::header_section(raw.as_bytes());
     policy(config).plan(
         headers,
         &parsed.submission,

@@ -6,17 +6,25 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::bind::values;
 use super::engine::db_time;
-use super::known::{Batch, Known};
+use super::known::Known;
 use super::later::{Later, NewAck, NewDraft};
 use super::{BEGIN_WRITE, Db, Engine};
-use crate::ack::policy::{AckPlan, Decision};
 use crate::draft::DraftStatus;
 use crate::store::{
-    Incoming, IngestOutcome, MailboxProgress, RawContent, Result, SeenAgain, SourceLocation,
+    AckPlan, Decision, Incoming, IngestOutcome, MailboxProgress, RawContent, Result, SeenAgain,
+    SourceLocation,
 };
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
+
+/// A batch being committed: what the store knows of it, and what it will
+/// write at the end.
+pub(super) struct Batch<'a> {
+    pub(super) known: Known,
+    pub(super) later: Later<'a>,
+}
 
 impl Engine {
     /// Commits every message of a batch, and the mailbox's new position, in
@@ -391,7 +399,7 @@ async fn insert_raws(
             .max(1);
         let (chunk, tail) = rest.split_at(rows);
         rest = tail;
-        let sql = super::later::values(
+        let sql = values(
             "INSERT INTO raw_messages (sha256, size, bytes, stored_at) VALUES",
             chunk.len(),
             4,

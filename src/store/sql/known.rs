@@ -10,9 +10,8 @@ use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::Db;
-use super::later::Later;
-use crate::ack::policy::Decision;
-use crate::store::{Incoming, Result, SourceLocation};
+use super::bind::{CHUNK, params};
+use crate::store::{Decision, Incoming, Result, SourceLocation};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
 
@@ -31,9 +30,6 @@ pub(super) struct Known {
     /// window, counted on as the batch queues more.
     recent_acks: HashMap<String, i64>,
 }
-
-/// Bind parameters per statement, under SQLite's and PostgreSQL's limits.
-pub(super) const CHUNK: usize = 500;
 
 impl Known {
     pub(super) async fn prefetch(
@@ -186,12 +182,6 @@ fn in_list(sql: &str, n: usize) -> String {
     format!("{sql} ({})", params(1, n))
 }
 
-/// `n` bind parameters numbered from `first`: `$2, $3, $4`.
-pub(super) fn params(first: usize, n: usize) -> String {
-    let params: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
-    params.join(", ")
-}
-
 async fn select_in<R>(tx: &mut Transaction<'_>, sql: &str, keys: &[&str]) -> Result<Vec<R>>
 where
     R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
@@ -205,11 +195,4 @@ where
         found.extend(query.fetch_all(&mut **tx).await?);
     }
     Ok(found)
-}
-
-/// A batch being committed: what the store knows of it, and what it will
-/// write at the end.
-pub(super) struct Batch<'a> {
-    pub(super) known: Known,
-    pub(super) later: Later<'a>,
 }

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::AssertSqlSafe;
 
+use super::bind::{CHUNK, values};
 use super::engine::db_time;
-use super::known::{CHUNK, params};
 use super::rows;
 use super::{Db, RESERVE_DRAFT_IDS};
 use crate::draft::DraftStatus;
@@ -276,12 +276,4 @@ async fn write_drafts(
         query.execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// `sql` followed by `rows` tuples of `columns` parameters: ` ($1, $2), ($3, $4)`.
-pub(super) fn values(sql: &str, rows: usize, columns: usize) -> String {
-    let tuples: Vec<String> = (0..rows)
-        .map(|r| format!("({})", params(r * columns + 1, columns)))
-        .collect();
-    format!("{sql} {}", tuples.join(", "))
 }

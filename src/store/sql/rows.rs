@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::Db;
+use super::bind::{CHUNK, values};
 use super::engine::db_time;
 use crate::draft::{AckView, AttachmentView, DraftStatus, DraftView};
 use crate::message::{Address, Attachment, Disposition, Parsed};
@@ -36,7 +37,7 @@ pub(super) const DERIVED: [&str; 15] = [
 /// caller, in order), then every derived column ([`bind_derived`]).
 pub(super) fn insert_drafts_sql(columns: &[&str], rows: usize) -> String {
     let names: Vec<&str> = columns.iter().chain(&DERIVED).copied().collect();
-    super::later::values(
+    values(
         &format!("INSERT INTO drafts ({}) VALUES", names.join(", ")),
         rows,
         names.len(),
@@ -96,8 +97,8 @@ pub(super) async fn insert_attachments(
     tx: &mut sqlx::Transaction<'_, Db>,
     attachments: &[(i64, &Attachment)],
 ) -> Result<()> {
-    for chunk in attachments.chunks(super::known::CHUNK / 8) {
-        let sql = super::later::values(
+    for chunk in attachments.chunks(CHUNK / 8) {
+        let sql = values(
             "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
              VALUES",
             chunk.len(),

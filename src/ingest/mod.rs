@@ -1,6 +1,10 @@
 //! The source-independent step: raw bytes → parsed [`Incoming`] records →
 //! one committed batch. IMAP, Maildir and `slushpile ingest` all use it.
 
+mod pipeline;
+
+pub use pipeline::{Committed, Pipeline};
+
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -8,12 +12,13 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use crate::ack::followup;
-use crate::ack::policy::{Decision, Policy};
+use crate::ack::policy::Policy;
 use crate::config::{Config, Limits};
 use crate::health::Health;
 use crate::message::{self, ParseOptions};
 use crate::store::{
-    Incoming, IngestOutcome, MailboxProgress, RawContent, SourceLocation, Store, StoreError,
+    Decision, Incoming, IngestOutcome, MailboxProgress, RawContent, SourceLocation, Store,
+    StoreError,
 };
 
 /// How messages are turned into records: parse limits and, when
@@ -67,32 +72,6 @@ impl std::future::Future for ParseTask {
         std::pin::Pin::new(&mut self.0)
             .poll(cx)
             .map(|r| r.map_err(|e| StoreError::Corrupt(format!("parser task failed: {e}"))))
-    }
-}
-
-/// What a sync did, per outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
-    pub ingested: u64,
-    pub quarantined: u64,
-    pub seen_again: u64,
-    pub follow_ups: u64,
-    /// IMAP: messages committed earlier whose server action was redone.
-    pub leftovers: u64,
-}
-
-impl Tally {
-    pub fn add(&mut self, outcomes: &[IngestOutcome]) {
-        for outcome in outcomes {
-            match outcome {
-                IngestOutcome::Created {
-                    quarantined: true, ..
-                } => self.quarantined += 1,
-                IngestOutcome::Created { .. } => self.ingested += 1,
-                IngestOutcome::SeenAgain { .. } => self.seen_again += 1,
-                IngestOutcome::FollowUp { .. } => self.follow_ups += 1,
-            }
-        }
     }
 }
 
@@ -205,7 +184,7 @@ pub fn prepare(
     let (raw, parsed) = match fetched.body {
         FetchedBody::Full(bytes) if bytes.len() as u64 > limits.max_message_bytes => {
             let size = bytes.len() as u64;
-            let headers = header_section(&bytes).to_vec();
+            let headers = message::header_section(&bytes).to_vec();
             let mut parsed = message::parse(&headers, options);
             parsed.quarantine = Some(too_big(size, limits));
             (RawContent::HeadersOnly { headers, size }, parsed)
@@ -221,7 +200,7 @@ pub fn prepare(
         }
     };
     let headers = match &raw {
-        RawContent::Full(bytes) => header_section(bytes),
+        RawContent::Full(bytes) => message::header_section(bytes),
         RawContent::HeadersOnly { headers, .. } => headers.as_slice(),
     };
     let follow_up_of = followup::referenced_drafts(headers, parsed.submission.subject.as_deref());
@@ -255,15 +234,4 @@ fn too_big(size: u64, limits: &Limits) -> String {
         "too_big: {size} bytes > limit {} bytes (only headers kept)",
         limits.max_message_bytes
     )
-}
-
-/// The bytes up to and including the blank line that ends the header section.
-pub fn header_section(raw: &[u8]) -> &[u8] {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4)
-        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2))
-        .unwrap_or(raw.len());
-    &raw[..end.min(raw.len())]
 }

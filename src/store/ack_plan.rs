@@ -1,0 +1,36 @@
+//! An acknowledgement to queue with a draft: the store writes it in the
+//! draft's transaction (applying the per-sender rate limit), the outbox sends
+//! it later. Decided by `ack::policy`; kept here because the store is the
+//! lower of the two.
+
+use crate::message::auth_results::AuthVerdict;
+
+/// The contributor to write to: From, or a Reply-To in From's own domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub address: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Send,
+    Suppress(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckPlan {
+    pub to: Option<Recipient>,
+    pub decision: Decision,
+    pub auth: Option<AuthVerdict>,
+    pub limits: OutboxLimits,
+}
+
+/// The parts of the decision that need the store, applied when the
+/// acknowledgement is queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxLimits {
+    pub rate_limit: u32,
+    pub rate_window: std::time::Duration,
+    pub expire_after: std::time::Duration,
+}
