@@ -29,7 +29,7 @@ pub async fn run(config_path: &Path, files: &[PathBuf], mailbox: &str) -> u8 {
             return fail(exit::CONFIG);
         }
     };
-    super::init_logging(&config, false);
+    super::process::init_logging(&config, false);
     let max = config.limits.max_message_bytes;
 
     let mut batch = Vec::new();

@@ -4,8 +4,6 @@
 use std::fmt;
 use std::path::Path;
 
-use super::MailboxConfig;
-
 /// A secret string whose `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -31,16 +29,6 @@ pub(super) struct PasswordSource<'a> {
     pub file: Option<&'a Path>,
     pub env: Option<&'a str>,
     pub credential: Option<&'a str>,
-}
-
-impl<'a> From<&'a MailboxConfig> for PasswordSource<'a> {
-    fn from(m: &'a MailboxConfig) -> Self {
-        PasswordSource {
-            file: m.password_file.as_deref(),
-            env: m.password_env.as_deref(),
-            credential: m.password_credential.as_deref(),
-        }
-    }
 }
 
 /// Returns the password (None when no source is set), or the offending key and why.

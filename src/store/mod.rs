@@ -6,6 +6,7 @@
 // sql/ is compiled once per backend on purpose: one SQL source, two typed engines.
 mod ack_plan;
 pub mod copy;
+mod error;
 #[allow(clippy::duplicate_mod)]
 mod postgres;
 #[allow(clippy::duplicate_mod)]
@@ -15,6 +16,7 @@ mod types;
 use chrono_tz::Tz;
 
 pub use ack_plan::{AckPlan, Decision, OutboxLimits, Recipient};
+pub use error::{Result, StoreError};
 pub use types::{
     ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, EditorError, EditorView, Incoming,
     IngestOutcome, MailboxProgress, RawContent, ReparseReport, SeenAgain, Session, SourceLocation,
@@ -23,42 +25,6 @@ pub use types::{
 use crate::draft::{DraftStatus, DraftView, EventView};
 use crate::message::ParseOptions;
 use crate::workflow::{Actor, Role};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("store URL `{0}` is not supported: expected sqlite://PATH or postgres://…")]
-    UnsupportedUrl(String),
-    #[error("cannot open store {url}: {source}")]
-    Open { url: String, source: sqlx::Error },
-    #[error("store migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("store query failed: {0}")]
-    Query(#[from] sqlx::Error),
-    #[error("stored data is inconsistent: {0}")]
-    Corrupt(String),
-}
-
-impl StoreError {
-    /// Busy / locked / unreachable: worth retrying later, as an MTA would.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            StoreError::Open { .. } => true,
-            StoreError::Query(e) => {
-                matches!(
-                    e,
-                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-                ) || e.as_database_error().is_some_and(|d| {
-                    d.message().contains("locked")
-                        || d.message().contains("busy")
-                        || d.is_unique_violation()
-                })
-            }
-            _ => false,
-        }
-    }
-}
-
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A store URL fit for logs: any password replaced by `***`.
 pub fn redact(url: &str) -> String {

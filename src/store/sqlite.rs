@@ -41,6 +41,8 @@ mod copy;
 mod editors;
 #[path = "sql/engine.rs"]
 mod engine;
+#[path = "sql/events.rs"]
+mod events;
 #[path = "sql/known.rs"]
 mod known;
 #[path = "sql/later.rs"]
@@ -49,6 +51,8 @@ mod later;
 mod outbox;
 #[path = "sql/query.rs"]
 mod query;
+#[path = "sql/raw.rs"]
+mod raw;
 #[path = "sql/reparse.rs"]
 mod reparse;
 #[path = "sql/rows.rs"]

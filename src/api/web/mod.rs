@@ -5,6 +5,7 @@
 
 mod i18n;
 mod pages;
+mod render;
 
 use axum::Router;
 use axum::extract::FromRequestParts;

@@ -1,4 +1,4 @@
-//! The pages and form handlers. Reads go through the same store calls as
+//! The pages' handlers (HTML in `render`). Reads go through the same store calls as
 //! the API; every change is a POST carrying the CSRF token, answered with
 //! a redirect (or a page saying why it was refused).
 
@@ -12,14 +12,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{LANG_COOKIE, Lang, SESSION_COOKIE, Text, WebUser, error_page, page};
+use super::{LANG_COOKIE, Lang, SESSION_COOKIE, Text, WebUser, error_page, page, render};
 use crate::api::Api;
 use crate::api::error::ApiError;
 use crate::api::{auth, downloads, v1};
-use crate::draft::{DraftStatus, DraftView, EventView};
-use crate::export::{escape, sanitize_html};
+use crate::draft::DraftStatus;
+use crate::export::escape;
 use crate::store::{DraftCursor, DraftKey};
-use crate::workflow;
 
 type PageResult = Result<Response, Response>;
 
@@ -41,24 +40,8 @@ pub async fn switch_language(Path(code): Path<String>) -> Response {
     )
 }
 
-fn login_page(lang: Lang, error: Option<&str>) -> Html<String> {
-    let error = error.map_or(String::new(), |e| {
-        format!("<p class=\"error\" id=\"error\">{}</p>", escape(e))
-    });
-    let body = format!(
-        "<h1>{login}</h1>{error}<form method=\"post\" action=\"/login\" class=\"inline\">\
-         <label>{token}<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" \
-         required size=\"60\"></label><button id=\"login\" type=\"submit\">{login}</button></form>\
-         <p>{help}</p>",
-        login = lang.t(Text::Login),
-        token = lang.t(Text::Token),
-        help = lang.t(Text::LoginHelp),
-    );
-    page(lang, lang.t(Text::Login), None, &body)
-}
-
 pub async fn login_form(lang: Lang) -> Html<String> {
-    login_page(lang, None)
+    render::login_page(lang, None)
 }
 
 #[derive(Deserialize)]
@@ -79,7 +62,7 @@ pub async fn login(
                 "unauthorized" => lang.t(Text::LoginFailed).to_string(),
                 _ => e.message.clone(),
             };
-            return (e.status, login_page(lang, Some(&message))).into_response();
+            return (e.status, render::login_page(lang, Some(&message))).into_response();
         }
     };
     let ttl = api.settings.session_ttl;
@@ -126,96 +109,6 @@ pub async fn logout(
     )
 }
 
-fn status_badge(lang: Lang, status: DraftStatus) -> String {
-    format!(
-        "<span class=\"status status-{}\">{}</span>",
-        status.as_str(),
-        lang.status(status)
-    )
-}
-
-fn sender(draft: &DraftView) -> String {
-    escape(&crate::export::sender(draft))
-}
-
-fn draft_rows(lang: Lang, drafts: &[DraftView], with_reason: bool) -> String {
-    if drafts.is_empty() {
-        return format!("<p id=\"empty\">{}</p>", lang.t(Text::NoDrafts));
-    }
-    let mut rows = String::new();
-    for d in drafts {
-        let last = if with_reason {
-            escape(d.quarantine_reason.as_deref().unwrap_or(""))
-        } else {
-            escape(d.claimed_by.as_deref().unwrap_or(""))
-        };
-        rows.push_str(&format!(
-            "<tr data-reference=\"{reference}\"><td><a href=\"/drafts/{reference}\">{reference}</a></td>\
-             <td>{title}</td><td>{sender}</td><td>{received}</td><td>{status}</td><td>{last}</td></tr>",
-            reference = escape(&d.reference),
-            title = escape(&d.title),
-            sender = sender(d),
-            received = d.received_at.format("%Y-%m-%d %H:%M"),
-            status = status_badge(lang, d.status),
-        ));
-    }
-    format!(
-        "<table id=\"drafts\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\
-         <tbody>{rows}</tbody></table>",
-        lang.t(Text::Reference),
-        lang.t(Text::Title),
-        lang.t(Text::Sender),
-        lang.t(Text::Received),
-        lang.t(Text::Status),
-        lang.t(if with_reason {
-            Text::Reason
-        } else {
-            Text::Holder
-        }),
-    )
-}
-
-fn filter_form(lang: Lang, query: &HashMap<String, String>) -> String {
-    let value = |key: &str| escape(query.get(key).map_or("", String::as_str));
-    let selected = query.get("status").map_or("", String::as_str);
-    let mut options = format!("<option value=\"\">{}</option>", lang.t(Text::AnyStatus));
-    for status in DraftStatus::ALL {
-        options.push_str(&format!(
-            "<option value=\"{code}\"{sel}>{label}</option>",
-            code = status.as_str(),
-            sel = if selected == status.as_str() {
-                " selected"
-            } else {
-                ""
-            },
-            label = lang.status(status),
-        ));
-    }
-    format!(
-        "<form method=\"get\" action=\"/queue\" class=\"filters\" id=\"filters\">\
-         <label>{search}<input id=\"q\" name=\"q\" value=\"{q}\" placeholder=\"{hint}\"></label>\
-         <label>{status}<select name=\"status\">{options}</select></label>\
-         <label>{sender}<input name=\"sender\" value=\"{sender_v}\"></label>\
-         <label>{mailbox}<input name=\"mailbox\" value=\"{mailbox_v}\" size=\"10\"></label>\
-         <label>{since}<input name=\"since\" type=\"date\" value=\"{since_v}\"></label>\
-         <label>{until}<input name=\"until\" type=\"date\" value=\"{until_v}\"></label>\
-         <button type=\"submit\" id=\"filter\">{filter}</button></form>",
-        search = lang.t(Text::Search),
-        q = value("q"),
-        hint = lang.t(Text::SearchHint),
-        status = lang.t(Text::Status),
-        sender = lang.t(Text::Sender),
-        sender_v = value("sender"),
-        mailbox = lang.t(Text::Mailbox),
-        mailbox_v = value("mailbox"),
-        since = lang.t(Text::Since),
-        since_v = value("since"),
-        until = lang.t(Text::Until),
-        until_v = value("until"),
-        filter = lang.t(Text::Filter),
-    )
-}
-
 pub async fn queue(
     State(api): State<Api>,
     user: WebUser,
@@ -255,8 +148,8 @@ pub async fn queue(
         csrf = escape(&user.session.csrf),
         count = lang.t(Text::Count),
         claim = lang.t(Text::ClaimNext),
-        filters = filter_form(lang, &query),
-        rows = draft_rows(lang, &drafts, false),
+        filters = render::filter_form(lang, &query),
+        rows = render::draft_rows(lang, &drafts, false),
     );
     Ok(page(lang, lang.t(Text::Queue), Some(&user), &body).into_response())
 }
@@ -275,7 +168,7 @@ pub async fn quarantine(State(api): State<Api>, user: WebUser, lang: Lang) -> Pa
     let body = format!(
         "<h1>{}</h1>{}",
         lang.t(Text::Quarantine),
-        draft_rows(lang, &drafts, true)
+        render::draft_rows(lang, &drafts, true)
     );
     Ok(page(lang, lang.t(Text::Quarantine), Some(&user), &body).into_response())
 }
@@ -314,85 +207,6 @@ pub async fn claim(
     })
 }
 
-fn meta_row(label: &str, value: &str) -> String {
-    format!("<dt>{label}</dt><dd>{value}</dd>")
-}
-
-fn history(lang: Lang, events: &[EventView]) -> String {
-    let mut rows = String::new();
-    for e in events {
-        let detail = match &e.detail {
-            serde_json::Value::Object(map) if map.is_empty() => String::new(),
-            other => other.to_string(),
-        };
-        rows.push_str(&format!(
-            "<tr class=\"event\" data-kind=\"{kind}\"><td>{at}</td><td>{actor}</td><td>{kind}</td><td>{detail}</td></tr>",
-            at = e.at.format("%Y-%m-%d %H:%M:%S"),
-            actor = escape(&e.actor),
-            kind = escape(&e.kind),
-            detail = escape(&detail),
-        ));
-    }
-    format!(
-        "<h2>{}</h2><table id=\"history\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
-        lang.t(Text::History),
-        lang.t(Text::When),
-        lang.t(Text::Who),
-        lang.t(Text::What),
-        lang.t(Text::Detail),
-    )
-}
-
-fn actions(lang: Lang, draft: &DraftView, user: &WebUser) -> String {
-    let csrf = escape(&user.session.csrf);
-    let current = workflow::Current {
-        status: draft.status,
-        claimed_by: draft.claimed_by.as_deref(),
-    };
-    // Only what this editor may do is offered; the store checks again.
-    let buttons: String = workflow::next_statuses(draft.status)
-        .into_iter()
-        .filter(|to| workflow::decide(&current, *to, &user.session.actor).is_ok())
-        .filter_map(|to| {
-            let action = workflow::action_for(draft.status, to)?;
-            Some(format!(
-                "<button type=\"submit\" name=\"to\" value=\"{to}\" id=\"to-{to}\">{label}</button>",
-                to = to.as_str(),
-                label = lang.action(action),
-            ))
-        })
-        .collect();
-    let mut html = format!("<h2>{}</h2>", lang.t(Text::Actions));
-    if buttons.is_empty() {
-        html.push_str(&format!("<p>{}</p>", lang.t(Text::NoActions)));
-    } else {
-        html.push_str(&format!(
-            "<form method=\"post\" class=\"actions\" id=\"actions\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <input type=\"hidden\" name=\"action\" value=\"transition\">\
-             <label>{note}<textarea name=\"note\" id=\"note\"></textarea></label>{buttons}</form>",
-            note = lang.t(Text::Note),
-        ));
-    }
-    let holds = draft.status == DraftStatus::Claimed
-        && draft.claimed_by.as_deref() == Some(user.session.actor.name.as_str());
-    if holds {
-        html.push_str(&format!(
-            "<form method=\"post\" id=\"edit\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <input type=\"hidden\" name=\"action\" value=\"edit\">\
-             <label>{title_label}<input name=\"title\" value=\"{title}\" size=\"60\"></label>\
-             <label>{notes_label}<textarea name=\"notes\">{notes}</textarea></label>\
-             <button type=\"submit\" class=\"secondary\">{save}</button></form>",
-            title_label = lang.t(Text::EditorsTitle),
-            title = escape(&draft.title),
-            notes_label = lang.t(Text::Notes),
-            notes = escape(&draft.notes),
-            save = lang.t(Text::Save),
-        ));
-    }
-    html
-}
-
 pub async fn draft(
     State(api): State<Api>,
     user: WebUser,
@@ -411,104 +225,7 @@ pub async fn draft(
         .body_html(draft.id)
         .await
         .map_err(|e| fail(e.into()))?;
-    let reference = escape(&draft.reference);
-    let mut meta = String::new();
-    meta.push_str(&meta_row(lang.t(Text::Reference), &reference));
-    meta.push_str(&meta_row(
-        lang.t(Text::Status),
-        &format!(
-            "<span id=\"status\">{}</span>",
-            status_badge(lang, draft.status)
-        ),
-    ));
-    if let Some(reason) = &draft.quarantine_reason {
-        meta.push_str(&meta_row(lang.t(Text::Reason), &escape(reason)));
-    }
-    meta.push_str(&meta_row(lang.t(Text::Sender), &sender(&draft)));
-    if let Some(auth) = &draft.sender_auth {
-        let show = |r: &Option<String>| escape(r.as_deref().unwrap_or("none"));
-        meta.push_str(&meta_row(
-            lang.t(Text::SenderAuth),
-            &format!(
-                "DMARC {} · DKIM {} · SPF {} ({})",
-                show(&auth.dmarc),
-                show(&auth.dkim),
-                show(&auth.spf),
-                escape(&auth.authserv_id)
-            ),
-        ));
-    }
-    meta.push_str(&meta_row(
-        lang.t(Text::Received),
-        &draft.received_at.format("%Y-%m-%d %H:%M %:z").to_string(),
-    ));
-    meta.push_str(&meta_row(lang.t(Text::Mailbox), &escape(&draft.mailbox)));
-    if draft.title != draft.submitted_title {
-        meta.push_str(&meta_row(
-            lang.t(Text::SubmittedTitle),
-            &escape(&draft.submitted_title),
-        ));
-    }
-    if let Some(holder) = &draft.claimed_by {
-        meta.push_str(&meta_row(lang.t(Text::Holder), &escape(holder)));
-    }
-    if let Some(until) = draft.lease_until {
-        meta.push_str(&meta_row(
-            lang.t(Text::LeaseUntil),
-            &until.format("%Y-%m-%d %H:%M").to_string(),
-        ));
-    }
-    if let Some(ack) = &draft.ack {
-        let why = ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or("");
-        meta.push_str(&meta_row(
-            lang.t(Text::Acknowledgement),
-            &escape(&format!("{} {why}", ack.state)),
-        ));
-    }
-    if !draft.notes.is_empty() {
-        meta.push_str(&meta_row(lang.t(Text::Notes), &escape(&draft.notes)));
-    }
-    let body = match &html {
-        Some(submitted) => format!(
-            "<div class=\"body html\">{}</div>",
-            sanitize_html(submitted)
-        ),
-        None => format!("<div class=\"body\">{}</div>", escape(&draft.body_text)),
-    };
-    let attachments: String = draft
-        .attachments
-        .iter()
-        .map(|a| {
-            format!(
-                "<li><a class=\"attachment\" href=\"/drafts/{reference}/attachments/{index}\">{name}</a> \
-                 ({kind}, {size} bytes)</li>",
-                index = a.index,
-                name = escape(a.filename.as_deref().unwrap_or("(unnamed)")),
-                kind = escape(&a.content_type),
-                size = a.size,
-            )
-        })
-        .collect();
-    let downloads = if draft.status == DraftStatus::Purged {
-        String::new()
-    } else {
-        format!(
-            "<h2>{att_title}</h2><ul id=\"attachments\">{attachments}</ul>\
-             <p><a href=\"/drafts/{reference}/raw\">{raw}</a> · {export}: \
-             <a href=\"/drafts/{reference}/export/md\">Markdown</a> · \
-             <a href=\"/drafts/{reference}/export/html\">HTML</a> · \
-             <a href=\"/drafts/{reference}/export/json\">JSON</a></p>",
-            att_title = lang.t(Text::Attachments),
-            raw = lang.t(Text::RawMessage),
-            export = lang.t(Text::Export),
-        )
-    };
-    let page_body = format!(
-        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{downloads}{history}",
-        title = escape(&draft.title),
-        actions = actions(lang, &draft, &user),
-        history = history(lang, &events),
-    );
+    let page_body = render::draft_page(lang, &user, &draft, &events, html.as_deref());
     Ok(page(lang, &draft.title, Some(&user), &page_body).into_response())
 }
 

@@ -1,15 +1,14 @@
 //! Committing a batch of fetched messages: one transaction for raw bytes,
 //! drafts, events and mailbox progress, with idempotency decided inside it.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::bind::values;
 use super::engine::db_time;
+use super::events::insert_event;
 use super::known::Known;
 use super::later::{Later, NewAck, NewDraft};
+use super::raw::insert_raws;
 use super::{BEGIN_WRITE, Db, Engine};
 use crate::draft::DraftStatus;
 use crate::store::{
@@ -353,86 +352,4 @@ fn location_json(location: &SourceLocation) -> serde_json::Value {
         }
         SourceLocation::File(name) => json!({ "file": name }),
     }
-}
-
-/// The raw bytes of every message not stored yet, in a few multi-row
-/// statements before any row refers to them. Every outcome but "seen again by
-/// UID or bytes" keeps its message's bytes, and those are exactly the messages
-/// `known` (kept current through the batch) recognises.
-async fn insert_raws(
-    tx: &mut Transaction<'_>,
-    known: &Known,
-    items: &[Incoming],
-    now: DateTime<Utc>,
-) -> Result<()> {
-    // Round trips cost more than rows, but every bound blob is copied once
-    // more: keep a statement's parameters small.
-    const MAX_ROWS: usize = 64;
-    const MAX_BYTES: usize = 1 << 20;
-    let mut queued = HashSet::new();
-    let fresh: Vec<(&str, &[u8])> = items
-        .iter()
-        .filter_map(|item| {
-            let (Some(sha), RawContent::Full(bytes)) = (item.raw_sha256.as_deref(), &item.raw)
-            else {
-                return None;
-            };
-            if let SourceLocation::Imap { uidvalidity, uid } = item.location
-                && known.by_uid(&item.mailbox, uidvalidity, uid).is_some()
-            {
-                return None;
-            }
-            (known.by_sha(sha).is_none() && queued.insert(sha)).then_some((sha, bytes.as_slice()))
-        })
-        .collect();
-    let mut rest = fresh.as_slice();
-    while !rest.is_empty() {
-        let mut bytes = 0;
-        let rows = rest
-            .iter()
-            .take(MAX_ROWS)
-            .take_while(|(_, raw)| {
-                bytes += raw.len();
-                bytes <= MAX_BYTES
-            })
-            .count()
-            .max(1);
-        let (chunk, tail) = rest.split_at(rows);
-        rest = tail;
-        let sql = values(
-            "INSERT INTO raw_messages (sha256, size, bytes, stored_at) VALUES",
-            chunk.len(),
-            4,
-        ) + " ON CONFLICT (sha256) DO NOTHING";
-        // Not cached: a cached statement would hold its last bound blobs.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-        for (sha, raw) in chunk {
-            query = query.bind(*sha).bind(raw.len() as i64).bind(*raw).bind(now);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-pub(super) async fn insert_event(
-    tx: &mut Transaction<'_>,
-    draft_id: i64,
-    at: DateTime<Utc>,
-    kind: &str,
-    actor: &str,
-    detail: &serde_json::Value,
-    raw_sha256: Option<&str>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO events (draft_id, at, kind, actor, detail, raw_sha256) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(draft_id)
-    .bind(at)
-    .bind(kind)
-    .bind(actor)
-    .bind(detail.to_string())
-    .bind(raw_sha256)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

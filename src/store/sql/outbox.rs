@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::batch::insert_event;
 use super::engine::db_time;
+use super::events::insert_event;
 use super::{Engine, SKIP_LOCKED};
 use crate::store::{DueAck, Result};
 

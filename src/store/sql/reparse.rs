@@ -4,8 +4,8 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::Engine;
-use super::batch::insert_event;
 use super::engine::db_time;
+use super::events::insert_event;
 use crate::draft::DraftStatus;
 use crate::message::{self, ParseOptions};
 use crate::store::{ReparseReport, Result};

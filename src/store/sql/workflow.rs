@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::AssertSqlSafe;
 
-use super::batch::insert_event;
 use super::engine::db_time;
+use super::events::insert_event;
 use super::{BEGIN_WRITE, Db, Engine, FOR_UPDATE, SKIP_LOCKED};
 use crate::draft::{DraftStatus, DraftView};
 use crate::store::{ChangeError, DraftKey, Result, StoreError};
