@@ -14,14 +14,16 @@ fn crate_graph() -> Graph {
 }
 
 fn describe(edges: &[&Edge]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let show = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
     edges
         .iter()
         .map(|e| {
             format!(
                 "      {} uses {} ({})",
-                e.from.display(),
+                show(&e.from),
                 e.written,
-                e.to.display()
+                show(&e.to)
             )
         })
         .collect::<Vec<_>>()
