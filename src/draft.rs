@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::message::auth_results::AuthVerdict;
-use crate::message::{Address, Classification};
+use crate::message::{Address, Classification, Forwarded};
 
 /// Editorial state. Ingestion creates `new` or `quarantined`; the editors'
 /// workflow (`crate::workflow`) moves drafts on from there.
@@ -69,11 +69,24 @@ impl std::str::FromStr for DraftStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentView {
+    /// Download key: `drafts attachment ID N`, `/attachments/N`.
     pub index: u32,
+    /// Position in the message tree (`2.0`: inside forwarded message `2`);
+    /// downloads take it too.
+    pub path: String,
     pub filename: Option<String>,
     pub content_type: String,
     pub size: u64,
     pub sha256: String,
+    /// Cut off before its closing MIME boundary: the end may be missing.
+    pub incomplete: bool,
+}
+
+impl AttachmentView {
+    /// Whether `key` (an index or a path) names this attachment.
+    pub fn is(&self, key: &str) -> bool {
+        self.path == key || self.index.to_string() == key
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +121,12 @@ pub struct DraftView {
     pub ack: Option<AckView>,
     /// The receiving provider's DMARC / DKIM / SPF verdict, when trusted.
     pub sender_auth: Option<AuthVerdict>,
+    /// Messages forwarded as attachments (nested forwards included): their
+    /// sender, date, subject and text; each is attachment `path` as `.eml`.
+    pub forwarded: Vec<Forwarded>,
+    /// The editor who forwarded the submission (`general.forwarders`);
+    /// `from` is then the original sender.
+    pub forwarded_by: Option<Address>,
 }
 
 /// `state`: `pending | sent | suppressed | failed`; `reason` says why a
@@ -165,15 +184,19 @@ impl DraftView {
             body_text: body.into(),
             attachments: vec![AttachmentView {
                 index: 0,
+                path: "0".into(),
                 filename: Some("上好戰疫這堂課.docx".into()),
                 content_type: "application/msword".into(),
                 size: 12_800,
                 sha256: "00".into(),
+                incomplete: false,
             }],
             classification: Classification::Normal,
             quarantine_reason: None,
             ack: None,
             sender_auth: None,
+            forwarded: Vec::new(),
+            forwarded_by: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::draft::{DraftView, EventView};
+use crate::message::Address;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -70,12 +71,14 @@ pub fn sanitize_html(html: &str) -> String {
 
 /// `Name <address>`, or the address alone.
 pub fn sender(draft: &DraftView) -> String {
-    match &draft.from {
-        Some(from) => match &from.name {
-            Some(name) => format!("{name} <{}>", from.address),
-            None => from.address.clone(),
-        },
-        None => String::new(),
+    draft.from.as_ref().map(sender_line).unwrap_or_default()
+}
+
+/// `Name <address>`, or the bare address.
+pub fn sender_line(address: &Address) -> String {
+    match &address.name {
+        Some(name) => format!("{name} <{}>", address.address),
+        None => address.address.clone(),
     }
 }
 

@@ -571,6 +571,102 @@ async fn downloads_keep_the_exact_bytes_and_the_chinese_filename() {
     );
 }
 
+#[tokio::test]
+async fn a_file_inside_a_forwarded_message_downloads_by_path_byte_exact() {
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let content = "《雨夜》全文\n那天夜里下着雨。\n".as_bytes();
+    let encoded = {
+        use std::fmt::Write;
+        // RFC 2231, as Chinese clients write file names.
+        "雨夜 終稿.txt".bytes().fold(String::new(), |mut out, b| {
+            let _ = write!(out, "%{b:02X}");
+            out
+        })
+    };
+    let original = format!(
+        "From: Wang Fang <wang.fang@example.net>\r\nSubject: rain\r\n\
+         Date: Mon, 02 Mar 2020 09:00:00 +0800\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=in\r\n\r\n--in\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nsee the file\r\n--in\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         Content-Disposition: attachment; filename*=UTF-8''{encoded}\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--in--\r\n",
+        base64_lines(content)
+    );
+    let raw = format!(
+        "From: Li Ming <li.ming@example.org>\r\nTo: submissions@example.org\r\n\
+         Subject: Fwd: rain\r\nMessage-ID: <fwd-api@example.org>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nforwarding\r\n--out\r\n\
+         Content-Type: message/rfc822\r\n\r\n{original}\r\n--out--\r\n"
+    );
+    let reference = server.ingest(raw.as_bytes()).await;
+
+    let (_, draft) = li
+        .get(&server.url(&format!("/api/v1/drafts/{reference}")))
+        .await;
+    assert_eq!(draft["attachments"][1]["path"], "0.0", "{draft}");
+    assert_eq!(draft["attachments"][1]["filename"], "雨夜 終稿.txt");
+    assert_eq!(
+        draft["forwarded"][0]["from"]["address"],
+        "wang.fang@example.net"
+    );
+    let get = |path: String| li.http.get(server.url(&path)).bearer_auth(&li.token).send();
+    let response = get(format!("/api/v1/drafts/{reference}/attachments/0.0"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let name = percent_decode(disposition.split("filename*=UTF-8''").nth(1).unwrap());
+    assert_eq!(name, "雨夜 終稿.txt", "{disposition}");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), content);
+    // The forwarded original itself, exactly as it stands in the message.
+    let response = get(format!("/api/v1/drafts/{reference}/attachments/0"))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "message/rfc822");
+    assert_eq!(
+        response.bytes().await.unwrap().as_ref(),
+        original.as_bytes()
+    );
+    let (status, _) = li
+        .get(&server.url(&format!("/api/v1/drafts/{reference}/attachments/0.7")))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Found by the inner file's name.
+    let (_, found) = li
+        .get(&server.url("/api/v1/drafts?q=%E7%B5%82%E7%A8%BF"))
+        .await;
+    assert_eq!(
+        found["drafts"][0]["reference"],
+        reference.as_str(),
+        "{found}"
+    );
+}
+
+fn base64_lines(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::new();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+use sha2::Digest;
 
 mod support;
 
@@ -27,6 +28,7 @@ impl Env {
             dir.path().join("slushpile.toml"),
             format!(
                 "[general]\nown_addresses = ['submissions@example.org']\n\
+                 forwarders = ['editor@example.org']\n\
                  [store]\nurl = '{store_url}'\n\
                  [[maildir]]\nname = 'local'\npath = 'Maildir'\n"
             ),
@@ -226,6 +228,91 @@ fn attachments_are_served_from_the_raw_message_with_their_names() {
     assert_eq!(bytes.len() as u64, attachment["size"].as_u64().unwrap());
     let missing = env.run(&["drafts", "attachment", "1", "99"], None);
     assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn attachments_inside_forwarded_messages_are_listed_and_served_by_path() {
+    let env = Env::new();
+    let fixture = |name: &str| Path::new(FIXTURES).join(name);
+    for name in ["forward_of_forward.eml", "forwarded_by_editor.eml"] {
+        let output = env.run(&["ingest", fixture(name).to_str().unwrap()], None);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let raw = std::fs::read(fixture("forward_of_forward.eml")).unwrap();
+    let draft = env.json(&["drafts", "show", "1", "--json"]);
+    let paths: Vec<&str> = draft["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["0", "0.0", "0.0.0"], "{draft}");
+    assert_eq!(draft["forwarded"][1]["path"], "0.0");
+    assert_eq!(
+        draft["forwarded"][1]["from"]["address"],
+        "wang.fang@example.net"
+    );
+    let save = |key: &str| {
+        let target = env.dir.path().join(format!("{key}.out"));
+        let saved = env.run(
+            &[
+                "drafts",
+                "attachment",
+                "1",
+                key,
+                "-o",
+                target.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(
+            saved.status.success(),
+            "{}",
+            String::from_utf8_lossy(&saved.stderr)
+        );
+        std::fs::read(&target).unwrap()
+    };
+    // The twice-forwarded original, byte for byte as it stands in the message.
+    let eml = save("0.0");
+    assert!(eml.starts_with(b"From: Wang Fang <wang.fang@example.net>"));
+    assert!(raw.windows(eml.len()).any(|w| w == eml.as_slice()));
+    assert_eq!(
+        eml.len() as u64,
+        draft["attachments"][1]["size"].as_u64().unwrap()
+    );
+    // The file inside it, decoded: Big5 text naming its source.
+    let file = save("0.0.0");
+    let (text, _, malformed) = encoding_rs::BIG5.decode(&file);
+    assert!(
+        !malformed && text.ends_with("（來源：教育部微黨建）\n"),
+        "{text}"
+    );
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(&file)),
+        draft["attachments"][2]["sha256"]
+    );
+    // An index names the same attachment as its path.
+    assert_eq!(save("2"), file);
+    let missing = env.run(&["drafts", "attachment", "1", "0.9"], None);
+    assert_eq!(missing.status.code(), Some(1));
+
+    // Forwarded by an editor (`forwarders`): credited to the original sender.
+    let draft = env.json(&["drafts", "show", "2", "--json"]);
+    assert_eq!(draft["from"]["address"], "li.yi@example.net", "{draft}");
+    assert_eq!(draft["forwarded_by"]["address"], "editor@example.org");
+    assert_eq!(draft["attachments"][2]["path"], "1.0");
+    let docx = draft["attachments"][2]["filename"].as_str().unwrap();
+    assert!(docx.ends_with("上好战“疫”这堂课.docx"), "{docx}");
+    let shown = env.run(&["drafts", "show", "2"], None);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("forwarded by:   Editor <editor@example.org>"),
+        "{shown}"
+    );
 }
 
 #[test]

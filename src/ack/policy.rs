@@ -151,6 +151,11 @@ impl Policy {
         {
             return Some("mail from our own address".into());
         }
+        // The original sender wrote to an editor, not to us, and nothing
+        // authenticates them in this message.
+        if let Some(editor) = &submission.forwarded_by {
+            return Some(format!("forwarded by an editor ({})", editor.address));
+        }
         if submission.classification == Classification::Bounce {
             return Some("bounce or delivery report".into());
         }

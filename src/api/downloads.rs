@@ -41,13 +41,15 @@ pub async fn raw(api: &Api, key: &DraftKey) -> Result<Response, ApiError> {
     ))
 }
 
-pub async fn attachment(api: &Api, key: &DraftKey, index: u32) -> Result<Response, ApiError> {
+/// `which` is the attachment's index or its path (`2.0`).
+pub async fn attachment(api: &Api, key: &DraftKey, which: &str) -> Result<Response, ApiError> {
     let draft = live_draft(api, key).await?;
     let listed = draft
         .attachments
         .iter()
-        .find(|a| a.index == index)
-        .ok_or_else(|| ApiError::not_found(format_args!("attachment {index} of {key}")))?;
+        .find(|a| a.is(which))
+        .ok_or_else(|| ApiError::not_found(format_args!("attachment {which} of {key}")))?;
+    let index = listed.index;
     let raw = api
         .store
         .raw(draft.id)
@@ -55,7 +57,7 @@ pub async fn attachment(api: &Api, key: &DraftKey, index: u32) -> Result<Respons
         .ok_or_else(|| ApiError::not_found(format_args!("raw message of {key}")))?;
     let (_, bytes) = crate::message::attachment_content(&raw, index)
         .ok_or_else(|| ApiError::not_found(format_args!("attachment {index} of {key}")))?;
-    let fallback = format!("{}-{index}", draft.reference);
+    let fallback = format!("{}-{}", draft.reference, listed.path);
     let name = listed.filename.as_deref().unwrap_or(&fallback);
     Ok(file(&listed.content_type, name, bytes))
 }

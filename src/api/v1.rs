@@ -158,9 +158,9 @@ async fn raw(
 async fn attachment(
     State(api): State<Api>,
     _: Editor,
-    Path((key, index)): Path<(DraftKey, u32)>,
+    Path((key, which)): Path<(DraftKey, String)>,
 ) -> Result<Response, ApiError> {
-    downloads::attachment(&api, &key, index).await
+    downloads::attachment(&api, &key, &which).await
 }
 
 async fn export(

@@ -7,8 +7,8 @@ use anyhow::{Context, anyhow};
 use super::DraftsCommand;
 use crate::config::Config;
 use crate::draft::DraftView;
-use crate::message;
 use crate::store::{DraftFilter, DraftKey, Store};
+use crate::{export, message};
 
 pub async fn run(config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
     let store = crate::daemon::open_store(config).await?;
@@ -80,9 +80,14 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
                 .raw(draft.id)
                 .await?
                 .ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
-            let (_, bytes) = message::attachment_content(&raw, index).ok_or_else(|| {
-                anyhow!("draft {id} has no attachment {index} (see `drafts show {id}`)")
-            })?;
+            let missing =
+                || anyhow!("draft {id} has no attachment {index} (see `drafts show {id}`)");
+            let listed = draft
+                .attachments
+                .iter()
+                .find(|a| a.is(&index))
+                .ok_or_else(missing)?;
+            let (_, bytes) = message::attachment_content(&raw, listed.index).ok_or_else(missing)?;
             match output {
                 Some(path) => std::fs::write(&path, bytes)
                     .with_context(|| format!("writing {}", path.display()))?,
@@ -189,14 +194,33 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
             ack.to.as_deref().unwrap_or("")
         )?;
     }
+    if let Some(editor) = &d.forwarded_by {
+        writeln!(out, "forwarded by:   {}", export::sender_line(editor))?;
+    }
+    for f in &d.forwarded {
+        writeln!(
+            out,
+            "forwarded {}:    {} · {} · {}",
+            f.path,
+            f.from.as_ref().map(export::sender_line).unwrap_or_default(),
+            f.date.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            f.subject.as_deref().unwrap_or("")
+        )?;
+    }
     for a in &d.attachments {
         writeln!(
             out,
-            "attachment {}:   {} ({}, {} bytes)",
+            "attachment {} ({}):   {} ({}, {} bytes){}",
             a.index,
+            a.path,
             a.filename.as_deref().unwrap_or("(unnamed)"),
             a.content_type,
-            a.size
+            a.size,
+            if a.incomplete {
+                ", may be incomplete"
+            } else {
+                ""
+            }
         )?;
     }
     writeln!(out, "\n{}\n", d.body_text)?;

@@ -148,10 +148,11 @@ enum DraftsCommand {
     },
     /// Write the exact raw message to stdout.
     Raw { id: DraftKey },
-    /// Write attachment N (see `drafts show`) to a file or stdout.
+    /// Write attachment N or PATH (see `drafts show`) to a file or stdout.
     Attachment {
         id: DraftKey,
-        index: u32,
+        /// Its index, or its path such as 2.0 (inside forwarded message 2).
+        index: String,
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },

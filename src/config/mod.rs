@@ -184,7 +184,12 @@ impl Config {
                 ),
             ));
         }
-        for address in &mut self.general.own_addresses {
+        let general = &mut self.general;
+        for address in general
+            .own_addresses
+            .iter_mut()
+            .chain(&mut general.forwarders)
+        {
             *address = address.trim().to_lowercase();
         }
         let url = &self.store.url;
@@ -313,6 +318,7 @@ impl Config {
             max_parts: self.limits.max_parts,
             max_depth: self.limits.max_depth,
             own_addresses: self.general.own_addresses.clone(),
+            forwarders: self.general.forwarders.clone(),
         }
     }
 

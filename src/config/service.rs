@@ -72,6 +72,9 @@ pub struct General {
     /// The publication's own addresses: mail from them is classified
     /// `own_address` (never a submission to acknowledge).
     pub own_addresses: Vec<String>,
+    /// Editors' addresses: a message from one of them that forwards another
+    /// (as an attachment) is credited to the original sender.
+    pub forwarders: Vec<String>,
     /// Names this process in logs and events.
     pub instance: Option<String>,
     /// With several instances on PostgreSQL, how often one without a
@@ -89,6 +92,7 @@ impl Default for General {
         Self {
             time_zone: "Asia/Shanghai".into(),
             own_addresses: Vec::new(),
+            forwarders: Vec::new(),
             instance: None,
             lease_retry: Duration::from_secs(5),
             claim_lease: Duration::from_secs(2 * 3600),

@@ -16,6 +16,7 @@ mod params;
 mod parse;
 mod title;
 mod transfer;
+mod truncation;
 
 pub use headers::header_section;
 pub use parse::{attachment_content, parse};
@@ -35,6 +36,9 @@ pub struct ParseOptions {
     /// Addresses of the submissions mailbox itself (lower-case), so mail we
     /// sent is classified `own_address`.
     pub own_addresses: Vec<String>,
+    /// Editors' addresses (lower-case): a message from one of them that
+    /// forwards another is the original sender's submission.
+    pub forwarders: Vec<String>,
 }
 
 impl Default for ParseOptions {
@@ -43,6 +47,7 @@ impl Default for ParseOptions {
             max_parts: 256,
             max_depth: 12,
             own_addresses: Vec::new(),
+            forwarders: Vec::new(),
         }
     }
 }
@@ -87,9 +92,12 @@ pub enum Disposition {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
-    /// Position among the message's attachments (0-based, stable for the same
-    /// raw bytes); `attachment_content(raw, index)` serves its bytes.
+    /// Position in the message's attachment list (0-based, stable for the
+    /// same raw bytes); `attachment_content(raw, index)` serves its bytes.
     pub index: u32,
+    /// Position in the message tree: `1`, or `2.0` for the first attachment
+    /// inside the forwarded message listed as `2`.
+    pub path: String,
     pub filename: Option<String>,
     pub content_type: String,
     /// Decoded size in bytes.
@@ -98,11 +106,16 @@ pub struct Attachment {
     pub sha256: String,
     pub disposition: Disposition,
     pub content_id: Option<String>,
+    /// Its multipart never closed (a truncated message): what is there is
+    /// kept, but the end may be missing.
+    pub incomplete: bool,
 }
 
 /// A message/rfc822 part (a forwarded submission), summarised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Forwarded {
+    /// Its attachment path: the original as `.eml`.
+    pub path: String,
     pub message_id: Option<String>,
     pub from: Option<Address>,
     pub subject: Option<String>,
@@ -128,7 +141,11 @@ pub struct Submission {
     /// Sanitized (ammonia) HTML body when the message has one.
     pub body_html: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// Forwarded messages, forwards of forwards included, in listing order.
     pub forwarded: Vec<Forwarded>,
+    /// The editor who forwarded the submission (`forwarders`); `from` is
+    /// then the original sender.
+    pub forwarded_by: Option<Address>,
     pub classification: Classification,
     /// Problems found while parsing that did not prevent it (e.g.
     /// `"undecodable charset in subject"`).

@@ -24,9 +24,9 @@ pub fn attachment_content(raw: &[u8], index: u32) -> Option<(Attachment, Vec<u8>
             return None;
         }
         let hint = hint(&msg);
-        let id = *attachments::attachment_ids(&msg).get(index as usize)?;
-        let part = msg.parts.get(id as usize)?;
-        let (attachment, bytes) = attachments::describe(&msg, part, index, hint, &mut Vec::new());
+        let entries = attachments::entries(&msg);
+        let entry = entries.get(index as usize)?;
+        let (attachment, bytes) = attachments::describe(entry, index, hint, &mut Vec::new());
         Some((attachment, bytes.into_owned()))
     }))
     .ok()
@@ -71,21 +71,34 @@ fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
     let mut defects = std::mem::take(&mut sub.defects);
     sub.body_text = body::body_text(&msg, hint, &mut defects);
     sub.body_html = body::body_html(&msg, hint, &mut defects);
-    sub.attachments = attachments::attachment_ids(&msg)
-        .into_iter()
+    let entries = attachments::entries(&msg);
+    sub.attachments = entries
+        .iter()
         .enumerate()
-        .filter_map(|(i, id)| {
-            let part = msg.parts.get(id as usize)?;
-            Some(attachments::describe(&msg, part, i as u32, hint, &mut defects).0)
-        })
+        .map(|(i, entry)| attachments::describe(entry, i as u32, hint, &mut defects).0)
         .collect();
-    sub.forwarded = forwarded::forwarded(&msg, hint, &mut defects);
+    sub.forwarded = forwarded::forwarded(&entries, hint, &mut defects);
+    credit_original_sender(&mut sub, opts);
     let mut seen = std::collections::HashSet::new();
     defects.retain(|d| seen.insert(d.clone()));
     sub.defects = defects;
     Parsed {
         submission: sub,
         quarantine: None,
+    }
+}
+
+/// A submission an editor forwarded (from one of `forwarders`) is the
+/// original sender's: the draft's contributor is who wrote it first.
+fn credit_original_sender(sub: &mut Submission, opts: &ParseOptions) {
+    let by_editor = sub.from.as_ref().is_some_and(|f| {
+        opts.forwarders
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(&f.address))
+    });
+    let original = sub.forwarded.first().and_then(|f| f.from.clone());
+    if by_editor && let Some(original) = original {
+        sub.forwarded_by = sub.from.replace(original);
     }
 }
 
@@ -168,6 +181,7 @@ fn empty_submission() -> Submission {
         body_html: None,
         attachments: Vec::new(),
         forwarded: Vec::new(),
+        forwarded_by: None,
         classification: Classification::Normal,
         defects: Vec::new(),
     }

@@ -72,6 +72,7 @@ pub const TABLES: &[TableSpec] = &[
             ("edited_title", Text),
             ("notes", Text),
             ("search_text", Text),
+            ("forwarded_by", Text),
         ],
     },
     TableSpec {
@@ -86,6 +87,8 @@ pub const TABLES: &[TableSpec] = &[
             ("sha256", Text),
             ("disposition", Text),
             ("content_id", Text),
+            ("path", Text),
+            ("incomplete", Int),
         ],
     },
     TableSpec {

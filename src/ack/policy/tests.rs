@@ -181,3 +181,20 @@ fn only_the_topmost_authentication_results_from_our_provider_is_trusted() {
     let pass = "Authentication-Results: mx.example.org; dkim=pass; spf=pass; dmarc=pass\r\n";
     assert_eq!(plan_with(strict, pass).decision, Decision::Send);
 }
+
+#[test]
+fn a_submission_an_editor_forwarded_is_not_acknowledged() {
+    let mut parsed = message::parse(
+        b"From: Li Ming <li.ming@example.org>\r\nSubject: x\r\n\r\ntext\r\n",
+        &ParseOptions::default(),
+    );
+    parsed.submission.forwarded_by = Some(message::Address {
+        name: None,
+        address: "editor@example.org".into(),
+    });
+    let plan = policy(AckConfig::default()).plan(b"", &parsed.submission, false, None, now());
+    assert_eq!(
+        plan.decision,
+        Decision::Suppress("forwarded by an editor (editor@example.org)".into())
+    );
+}

@@ -299,9 +299,9 @@ pub async fn attachment(
     State(api): State<Api>,
     user: WebUser,
     lang: Lang,
-    Path((key, index)): Path<(DraftKey, u32)>,
+    Path((key, which)): Path<(DraftKey, String)>,
 ) -> PageResult {
-    downloads::attachment(&api, &key, index)
+    downloads::attachment(&api, &key, &which)
         .await
         .map_err(|e| error_page(lang, Some(&user), e))
 }

@@ -8,6 +8,7 @@ use axum::response::Html;
 use super::{Lang, Text, WebUser, page};
 use crate::draft::{DraftStatus, DraftView, EventView};
 use crate::export::{escape, sanitize_html};
+use crate::message::Forwarded;
 use crate::workflow;
 
 pub fn login_page(lang: Lang, error: Option<&str>) -> Html<String> {
@@ -251,6 +252,12 @@ pub fn draft_page(
             &until.format("%Y-%m-%d %H:%M").to_string(),
         ));
     }
+    if let Some(editor) = &draft.forwarded_by {
+        meta.push_str(&meta_row(
+            lang.t(Text::ForwardedBy),
+            &escape(&crate::export::sender_line(editor)),
+        ));
+    }
     if let Some(ack) = &draft.ack {
         let why = ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or("");
         meta.push_str(&meta_row(
@@ -272,16 +279,22 @@ pub fn draft_page(
         .attachments
         .iter()
         .map(|a| {
+            let incomplete = if a.incomplete {
+                format!(", <strong class=\"incomplete\">{}</strong>", lang.t(Text::MayBeIncomplete))
+            } else {
+                String::new()
+            };
             format!(
-                "<li><a class=\"attachment\" href=\"/drafts/{reference}/attachments/{index}\">{name}</a> \
-                 ({kind}, {size} bytes)</li>",
-                index = a.index,
+                "<li data-path=\"{path}\">{path} · <a class=\"attachment\" href=\"/drafts/{reference}/attachments/{path}\">{name}</a> \
+                 ({kind}, {size} bytes{incomplete})</li>",
+                path = escape(&a.path),
                 name = escape(a.filename.as_deref().unwrap_or("(unnamed)")),
                 kind = escape(&a.content_type),
                 size = a.size,
             )
         })
         .collect();
+    let forwarded = forwarded(lang, reference.as_str(), &draft.forwarded);
     let downloads = if draft.status == DraftStatus::Purged {
         String::new()
     } else {
@@ -297,9 +310,38 @@ pub fn draft_page(
         )
     };
     format!(
-        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{downloads}{history}",
+        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{forwarded}{downloads}{history}",
         title = escape(&draft.title),
         actions = actions(lang, draft, user),
         history = history(lang, events),
     )
+}
+
+/// Each forwarded original: who wrote it, when, about what, and its text.
+fn forwarded(lang: Lang, reference: &str, originals: &[Forwarded]) -> String {
+    if originals.is_empty() {
+        return String::new();
+    }
+    let items: String = originals
+        .iter()
+        .map(|f| {
+            format!(
+                "<section class=\"forwarded\" data-path=\"{path}\"><dl class=\"meta\">{from}{date}{subject}</dl>\
+                 <p><a href=\"/drafts/{reference}/attachments/{path}\">.eml</a></p>\
+                 <div class=\"body\">{text}</div></section>",
+                path = escape(&f.path),
+                from = meta_row(
+                    lang.t(Text::Sender),
+                    &escape(&f.from.as_ref().map(crate::export::sender_line).unwrap_or_default())
+                ),
+                date = meta_row(
+                    lang.t(Text::Received),
+                    &f.date.map(|d| d.format("%Y-%m-%d %H:%M %:z").to_string()).unwrap_or_default()
+                ),
+                subject = meta_row(lang.t(Text::Title), &escape(f.subject.as_deref().unwrap_or(""))),
+                text = escape(&f.body_text),
+            )
+        })
+        .collect();
+    format!("<h2>{}</h2>{items}", lang.t(Text::Forwarded))
 }

@@ -15,7 +15,7 @@ type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
 /// The columns derived from the raw message, in the order [`bind_derived`]
 /// binds them: written on first ingestion and rewritten by `reparse`, so both
 /// produce identical rows.
-pub(super) const DERIVED: [&str; 15] = [
+pub(super) const DERIVED: [&str; 16] = [
     "message_id",
     "from_name",
     "from_address",
@@ -27,6 +27,7 @@ pub(super) const DERIVED: [&str; 15] = [
     "body_text",
     "body_html",
     "forwarded",
+    "forwarded_by",
     "classification",
     "defects",
     "quarantine_reason",
@@ -58,6 +59,7 @@ pub(super) fn bind_derived<'q>(query: Query<'q>, parsed: &'q Parsed) -> Query<'q
         .bind(&s.body_text)
         .bind(&s.body_html)
         .bind(to_json(&s.forwarded))
+        .bind(s.forwarded_by.as_ref().map(to_json))
         .bind(s.classification.as_str())
         .bind(to_json(&s.defects))
         .bind(&parsed.quarantine)
@@ -97,12 +99,13 @@ pub(super) async fn insert_attachments(
     tx: &mut sqlx::Transaction<'_, Db>,
     attachments: &[(i64, &Attachment)],
 ) -> Result<()> {
-    for chunk in attachments.chunks(CHUNK / 8) {
+    for chunk in attachments.chunks(CHUNK / 10) {
         let sql = values(
-            "INSERT INTO attachments (draft_id, idx, filename, content_type, size, sha256, disposition, content_id)
+            "INSERT INTO attachments
+             (draft_id, idx, filename, content_type, size, sha256, disposition, content_id, path, incomplete)
              VALUES",
             chunk.len(),
-            8,
+            10,
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (draft_id, a) in chunk {
@@ -117,7 +120,9 @@ pub(super) async fn insert_attachments(
                     Disposition::Inline => "inline",
                     Disposition::Attachment => "attachment",
                 })
-                .bind(&a.content_id);
+                .bind(&a.content_id)
+                .bind(&a.path)
+                .bind(i64::from(a.incomplete));
         }
         query.execute(&mut **tx).await?;
     }
@@ -147,7 +152,8 @@ pub(super) const DRAFT_COLUMNS: &str =
     "id, reference, status, mailbox, message_id, from_name, from_address,
     subject, COALESCE(edited_title, title) AS title, title AS submitted_title, notes,
     claimed_by, lease_until, status_changed_at,
-    received_at, body_text, classification, quarantine_reason, sender_auth";
+    received_at, body_text, classification, quarantine_reason, sender_auth,
+    forwarded, forwarded_by";
 
 pub(super) fn draft_from_row(
     row: &<Db as sqlx::Database>::Row,
@@ -192,6 +198,13 @@ pub(super) fn draft_from_row(
         sender_auth: row
             .try_get::<Option<String>, _>("sender_auth")?
             .and_then(|json| serde_json::from_str(&json).ok()),
+        forwarded: serde_json::from_str(&row.try_get::<String, _>("forwarded")?)
+            .map_err(|e| corrupt("forwarded", &e))?,
+        forwarded_by: row
+            .try_get::<Option<String>, _>("forwarded_by")?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| corrupt("forwarded_by", &e))?,
     })
 }
 
@@ -218,8 +231,11 @@ pub(super) fn ack_from_row(
 pub(super) fn attachment_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AttachmentView> {
     let index: i64 = row.try_get("idx")?;
     let size: i64 = row.try_get("size")?;
+    let incomplete: i64 = row.try_get("incomplete")?;
     Ok(AttachmentView {
         index: index as u32,
+        path: row.try_get("path")?,
+        incomplete: incomplete != 0,
         filename: row.try_get("filename")?,
         content_type: row.try_get("content_type")?,
         size: size as u64,

@@ -298,7 +298,7 @@ async fn purge_in(
              raw_sha256 = NULL, raw_headers = NULL, message_id = NULL, from_name = NULL,
              from_address = NULL, reply_to = NULL, to_addresses = '[]', date = NULL,
              subject = NULL, title = '', edited_title = NULL, notes = '', body_text = '',
-             body_html = NULL, forwarded = '[]', defects = '[]', quarantine_reason = NULL,
+             body_html = NULL, forwarded = '[]', forwarded_by = NULL, defects = '[]', quarantine_reason = NULL,
              sender_auth = NULL, search_text = '', claimed_by = NULL, lease_until = NULL
          WHERE id = $1",
     )
