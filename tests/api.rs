@@ -646,6 +646,43 @@ async fn a_file_inside_a_forwarded_message_downloads_by_path_byte_exact() {
         reference.as_str(),
         "{found}"
     );
+
+    // The web page shows the original and serves the file by its path.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(server.url("/login"))
+        .form(&[("token", li.token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_string();
+    let page_of = |path: String| {
+        http.get(server.url(&path))
+            .header("cookie", &session)
+            .send()
+    };
+    let page = page_of(format!("/drafts/{reference}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("轉寄的原稿") && page.contains("wang.fang@example.net"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("/drafts/{reference}/attachments/0.0\"")),
+        "{page}"
+    );
+    let file = page_of(format!("/drafts/{reference}/attachments/0.0"))
+        .await
+        .unwrap();
+    assert_eq!(file.bytes().await.unwrap().as_ref(), content);
 }
 
 fn base64_lines(data: &[u8]) -> String {
