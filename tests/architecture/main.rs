@@ -2,6 +2,7 @@
 //! the source itself: no import cycle between sibling modules at any level,
 //! and no top-level module importing one of a higher layer.
 
+mod lex;
 mod modgraph;
 
 use std::collections::{BTreeMap, BTreeSet};
