@@ -97,11 +97,29 @@ fn markdown(draft: &DraftView) -> String {
     out.push('\n');
     out.push_str(draft.body_text.trim_end());
     out.push('\n');
+    for f in &draft.forwarded {
+        out.push_str(&format!(
+            "\n## 轉寄原稿 Forwarded {}: {}\n\n- 來源 From: {}\n",
+            f.path,
+            one_line(f.subject.as_deref().unwrap_or("")),
+            one_line(&f.from.as_ref().map(sender_line).unwrap_or_default())
+        ));
+        if let Some(date) = f.date {
+            out.push_str(&format!(
+                "- 日期 Date: {}\n",
+                date.format("%Y-%m-%d %H:%M %:z")
+            ));
+        }
+        out.push('\n');
+        out.push_str(f.body_text.trim_end());
+        out.push('\n');
+    }
     if !draft.attachments.is_empty() {
         out.push_str("\n## 附件 Attachments\n\n");
         for a in &draft.attachments {
             out.push_str(&format!(
-                "- {} ({}, {} bytes)\n",
+                "- {}{} ({}, {} bytes)\n",
+                nested_path(&a.path),
                 one_line(a.filename.as_deref().unwrap_or("(unnamed)")),
                 a.content_type,
                 a.size
@@ -131,17 +149,30 @@ fn html(draft: &DraftView, body_html: Option<&str>) -> String {
         .iter()
         .map(|a| {
             format!(
-                "<li>{} ({}, {} bytes)</li>",
+                "<li>{}{} ({}, {} bytes)</li>",
+                escape(&nested_path(&a.path)),
                 escape(a.filename.as_deref().unwrap_or("(unnamed)")),
                 escape(&a.content_type),
                 a.size
             )
         })
         .collect();
+    let forwarded: String = draft
+        .forwarded
+        .iter()
+        .map(|f| {
+            format!(
+                "<section><h2>{subject}</h2><p>{from}</p>\n<article>{text}</article></section>\n",
+                subject = escape(f.subject.as_deref().unwrap_or("")),
+                from = escape(&f.from.as_ref().map(sender_line).unwrap_or_default()),
+                text = escape(&f.body_text).replace('\n', "<br>"),
+            )
+        })
+        .collect();
     format!(
         "<!doctype html>\n<html lang=\"zh-Hant\"><head><meta charset=\"utf-8\">\
          <title>{title}</title></head><body>\n<h1>{title}</h1>\n\
-         <p>{reference} · {from} · {received}</p>\n<article>\n{body}\n</article>\n{attachments}</body></html>\n",
+         <p>{reference} · {from} · {received}</p>\n<article>\n{body}\n</article>\n{forwarded}{attachments}</body></html>\n",
         title = escape(&draft.title),
         reference = escape(&draft.reference),
         from = escape(&sender(draft)),
@@ -162,6 +193,16 @@ fn json(draft: &DraftView, events: &[EventView]) -> String {
     }
     // Our own plain data: serializing cannot fail.
     serde_json::to_string_pretty(&Export { draft, events }).unwrap_or_default()
+}
+
+/// An attachment inside a forwarded message is listed with where it is
+/// (`2.0 `); the message's own files keep their plain line.
+fn nested_path(path: &str) -> String {
+    if path.contains('.') {
+        format!("{path} ")
+    } else {
+        String::new()
+    }
 }
 
 /// Header-like Markdown lines must not break into several.

@@ -64,3 +64,39 @@ fn formats_parse_from_their_names() {
             .contains("md, html or json")
     );
 }
+
+#[test]
+fn exports_carry_forwarded_originals_and_nested_attachments() {
+    let mut draft = DraftView::sample("雨夜", "轉給投稿箱。");
+    draft.forwarded = vec![crate::message::Forwarded {
+        path: "1".into(),
+        message_id: None,
+        from: Some(crate::message::Address {
+            name: Some("王芳".into()),
+            address: "wang.fang@example.net".into(),
+        }),
+        subject: Some("投稿：雨夜".into()),
+        date: None,
+        body_text: "那天夜裡下著雨。".into(),
+    }];
+    let mut nested = draft.attachments[0].clone();
+    nested.path = "1.0".into();
+    nested.filename = Some("雨夜.docx".into());
+    draft.attachments.push(nested);
+    let md = render(Format::Markdown, &draft, None, &[]);
+    assert!(
+        md.contains("## 轉寄原稿 Forwarded 1: 投稿：雨夜\n\n- 來源 From: 王芳 <wang.fang@example.net>\n\n那天夜裡下著雨。\n"),
+        "{md}"
+    );
+    assert!(md.contains("- 1.0 雨夜.docx (application/msword"), "{md}");
+    assert!(
+        md.contains("- 上好戰疫這堂課.docx (application/msword"),
+        "{md}"
+    );
+    let page = render(Format::Html, &draft, None, &[]);
+    assert!(
+        page.contains("<h2>投稿：雨夜</h2><p>王芳 &lt;wang.fang@example.net&gt;</p>"),
+        "{page}"
+    );
+    assert!(page.contains("<li>1.0 雨夜.docx"), "{page}");
+}
