@@ -9,8 +9,7 @@ use mail_parser::{Message, MessagePart, PartType};
 use sha2::{Digest, Sha256};
 
 use super::headers::{content_type, raw_header};
-use super::transfer::{decode_base64, decode_quoted_printable};
-use super::{Attachment, Disposition, body, headers, params, truncation};
+use super::{Attachment, Disposition, body, headers, params, transfer, truncation};
 
 /// One attachment of a message tree, with where it is.
 pub struct Entry<'m, 'x> {
@@ -92,11 +91,12 @@ fn content<'a>(entry: &Entry<'a, '_>) -> Cow<'a, [u8]> {
     // mail-parser keeps the body as it is and says so.
     let encoding = raw_header(owner, part, "Content-Transfer-Encoding")
         .map(|v| String::from_utf8_lossy(v).trim().to_ascii_lowercase());
-    match encoding.as_deref() {
-        Some("base64") => Cow::Owned(decode_base64(raw)),
-        Some("quoted-printable") => Cow::Owned(decode_quoted_printable(raw)),
-        _ => Cow::Borrowed(raw),
-    }
+    let encoding = match encoding.as_deref() {
+        Some("base64") => mail_parser::Encoding::Base64,
+        Some("quoted-printable") => mail_parser::Encoding::QuotedPrintable,
+        _ => mail_parser::Encoding::None,
+    };
+    transfer::decode(raw, encoding)
 }
 
 pub fn describe<'a>(

@@ -3,11 +3,10 @@
 use std::borrow::Cow;
 
 use encoding_rs::Encoding;
-use mail_parser::{Encoding as Cte, Message, MessagePart, PartType};
+use mail_parser::{Message, MessagePart, PartType};
 
 use super::headers::raw_header;
-use super::transfer::{decode_base64, decode_quoted_printable};
-use super::{charset, html, params};
+use super::{charset, html, params, transfer};
 
 /// The decoded (transfer-encoding removed) bytes of a leaf part.
 pub fn part_bytes<'a>(msg: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a, [u8]> {
@@ -20,11 +19,7 @@ pub fn part_bytes<'a>(msg: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a
                 .raw_message
                 .get(part.offset_body as usize..part.offset_end as usize)
                 .unwrap_or_default();
-            match part.encoding {
-                Cte::Base64 => Cow::Owned(decode_base64(raw)),
-                Cte::QuotedPrintable => Cow::Owned(decode_quoted_printable(raw)),
-                Cte::None => Cow::Borrowed(raw),
-            }
+            transfer::decode(raw, part.encoding)
         }
     }
 }

@@ -2,6 +2,19 @@
 //! than taken from mail-parser because mail-parser hands text parts back
 //! already charset-decoded, and fidelity needs the bytes.
 
+use std::borrow::Cow;
+
+use mail_parser::Encoding as Cte;
+
+/// A raw part body with its Content-Transfer-Encoding removed.
+pub fn decode(raw: &[u8], encoding: Cte) -> Cow<'_, [u8]> {
+    match encoding {
+        Cte::Base64 => Cow::Owned(decode_base64(raw)),
+        Cte::QuotedPrintable => Cow::Owned(decode_quoted_printable(raw)),
+        Cte::None => Cow::Borrowed(raw),
+    }
+}
+
 /// The value of one hexadecimal digit (quoted-printable, RFC 2047/2231).
 pub fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
