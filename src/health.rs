@@ -1,7 +1,9 @@
 //! What the running daemon knows about itself: per-source state for
 //! systemd's STATUS= and /readyz, and counters for /metrics. Updated by the
 //! sources, the ingest step and the outbox; read by the supervisor and the
-//! ops endpoint.
+//! ops endpoint. A source with no successful sync for its `stall_after` is
+//! stalled: /readyz fails, a gauge says so, STATUS= names it and the
+//! supervisor logs one warning per stall.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -49,6 +51,32 @@ pub struct SourceState {
     pub tally: Tally,
     pub connects: u64,
     pub failures: u64,
+    pub stall_after: Duration,
+    /// When tracking began: a source that never synced is stalled this long after.
+    pub tracked_since: Option<Instant>,
+    /// The current stall was already reported in the log.
+    pub stall_reported: bool,
+}
+
+impl SourceState {
+    /// How long it has gone without a successful sync, when that is longer
+    /// than `stall_after`. A standby instance is doing its job by waiting.
+    pub fn stalled_for(&self) -> Option<Duration> {
+        if self.phase == "standby" {
+            return None;
+        }
+        let since = self.last_success.or(self.tracked_since)?;
+        let elapsed = since.elapsed();
+        (elapsed > self.stall_after).then_some(elapsed)
+    }
+}
+
+/// A source that just became stalled, for the supervisor's one warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stall {
+    pub source: String,
+    pub silent_for: Duration,
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -66,23 +94,20 @@ pub struct Health {
 }
 
 impl Health {
-    /// Starts tracking exactly these sources (again, after a reload).
-    pub fn track(&self, names: impl IntoIterator<Item = String>) {
+    /// Starts tracking exactly these sources, each with its `stall_after`
+    /// (again, after a reload: counters and the last success carry over).
+    pub fn track(&self, sources: impl IntoIterator<Item = (String, Duration)>) {
         let mut inner = self.lock();
         let old = std::mem::take(&mut inner.sources);
-        for name in names {
-            let state = old
-                .get(&name)
-                .cloned()
-                .map(|s| SourceState {
-                    attempted: false,
-                    ..s
-                })
-                .unwrap_or_default();
+        for (name, stall_after) in sources {
+            let state = old.get(&name).cloned().unwrap_or_default();
             inner.sources.insert(
                 name,
                 SourceState {
                     phase: "starting",
+                    attempted: false,
+                    stall_after,
+                    tracked_since: state.tracked_since.or_else(|| Some(Instant::now())),
                     ..state
                 },
             );
@@ -132,6 +157,7 @@ impl Health {
     pub fn synced(&self, source: &str, tally: &Tally) {
         self.update(source, |s| {
             s.last_success = Some(Instant::now());
+            s.stall_reported = false;
             s.tally.ingested += tally.ingested;
             s.tally.quarantined += tally.quarantined;
             s.tally.seen_again += tally.seen_again;
@@ -173,38 +199,65 @@ impl Health {
         }
     }
 
+    /// Sources that became stalled since the last call, each reported once
+    /// until it syncs again.
+    pub fn new_stalls(&self) -> Vec<Stall> {
+        let mut inner = self.lock();
+        let mut stalls = Vec::new();
+        for (name, s) in &mut inner.sources {
+            if let Some(silent_for) = s.stalled_for()
+                && !s.stall_reported
+            {
+                s.stall_reported = true;
+                stalls.push(Stall {
+                    source: name.clone(),
+                    silent_for,
+                    last_error: s.last_error.clone(),
+                });
+            }
+        }
+        stalls
+    }
+
     /// One line for systemd's STATUS=, e.g. "submissions: idle, 3 ingested".
     pub fn status_line(&self) -> String {
         let inner = self.lock();
         inner
             .sources
             .iter()
-            .map(|(name, s)| format!("{name}: {}, {} ingested", s.phase, s.tally.ingested))
+            .map(|(name, s)| {
+                let mut line = format!("{name}: {}, {} ingested", s.phase, s.tally.ingested);
+                if let Some(silent_for) = s.stalled_for() {
+                    let _ = write!(line, ", STALLED: {}", stall_reason(s, silent_for));
+                }
+                line
+            })
             .collect::<Vec<_>>()
             .join("; ")
     }
 
-    /// Ready when every source synced successfully within `window`, or waits
-    /// in IDLE (a standby instance counts as ready: it is doing its job).
-    pub fn readiness(&self, window: Duration) -> Result<(), String> {
+    /// Ready when every source has synced successfully and none is stalled
+    /// (a standby instance counts as ready: it is doing its job).
+    pub fn readiness(&self) -> Result<(), String> {
         let inner = self.lock();
-        let stale: Vec<String> = inner
+        let unready: Vec<String> = inner
             .sources
             .iter()
-            // Waiting in IDLE is a live session the server will wake.
-            .filter(|(_, s)| {
-                !matches!(s.phase, "standby" | "idle")
-                    && s.last_success.is_none_or(|t| t.elapsed() > window)
-            })
-            .map(|(name, s)| match &s.last_error {
-                Some(error) => format!("{name}: {error}"),
-                None => format!("{name}: no successful poll within {}s", window.as_secs()),
+            .filter_map(|(name, s)| {
+                if let Some(silent_for) = s.stalled_for() {
+                    return Some(format!("{name}: stalled: {}", stall_reason(s, silent_for)));
+                }
+                let waiting = s.phase != "standby" && s.last_success.is_none();
+                waiting.then(|| match &s.last_error {
+                    Some(error) => format!("{name}: {error}"),
+                    None => format!("{name}: no successful sync yet"),
+                })
             })
             .collect();
-        if stale.is_empty() {
+        if unready.is_empty() {
             Ok(())
         } else {
-            Err(stale.join("\n"))
+            Err(unready.join("\n"))
         }
     }
 
@@ -285,6 +338,19 @@ impl Health {
         }
         family(
             &mut out,
+            "slushpile_mailbox_stalled",
+            "gauge",
+            "1 when a source has had no successful sync for its stall_after.",
+        );
+        for (name, s) in &inner.sources {
+            let _ = writeln!(
+                out,
+                "slushpile_mailbox_stalled{{mailbox=\"{name}\"}} {}",
+                u8::from(s.stalled_for().is_some())
+            );
+        }
+        family(
+            &mut out,
             "slushpile_acks_total",
             "counter",
             "Acknowledgements by outcome since start.",
@@ -316,6 +382,18 @@ impl Health {
     }
 }
 
+fn stall_reason(s: &SourceState, silent_for: Duration) -> String {
+    let mut reason = format!(
+        "no successful sync for {}s (stall_after {}s)",
+        silent_for.as_secs(),
+        s.stall_after.as_secs()
+    );
+    if let Some(error) = &s.last_error {
+        let _ = write!(reason, "; last error: {error}");
+    }
+    reason
+}
+
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
@@ -327,17 +405,16 @@ mod tests {
     #[test]
     fn status_readiness_and_metrics_follow_the_sources() {
         let health = Health::default();
-        health.track(["submissions".to_string(), "standby-box".to_string()]);
+        let hour = Duration::from_secs(3600);
+        health.track([
+            ("submissions".to_string(), hour),
+            ("standby-box".to_string(), hour),
+        ]);
         assert!(!health.all_attempted());
         health.connected("submissions");
         health.standby("standby-box");
         assert!(health.all_attempted());
-        assert!(
-            health
-                .readiness(Duration::from_secs(60))
-                .unwrap_err()
-                .contains("submissions")
-        );
+        assert!(health.readiness().unwrap_err().contains("submissions"));
         health.phase("submissions", "idle");
         health.synced(
             "submissions",
@@ -347,7 +424,7 @@ mod tests {
                 ..Tally::default()
             },
         );
-        assert_eq!(health.readiness(Duration::from_secs(60)), Ok(()));
+        assert_eq!(health.readiness(), Ok(()));
         assert_eq!(
             health.status_line(),
             "standby-box: standby, 0 ingested; submissions: idle, 3 ingested"
@@ -365,5 +442,52 @@ mod tests {
         );
         assert!(metrics.contains("slushpile_drafts{status=\"new\"} 3"));
         assert!(metrics.contains("slushpile_outbox_backlog 1"));
+        assert!(metrics.contains("slushpile_mailbox_stalled{mailbox=\"submissions\"} 0"));
+        assert!(health.new_stalls().is_empty());
+    }
+
+    #[test]
+    fn a_stall_is_reported_once_with_the_last_error_until_a_sync() {
+        let health = Health::default();
+        health.track([
+            ("quiet".to_string(), Duration::ZERO),
+            ("standby-box".to_string(), Duration::ZERO),
+        ]);
+        health.standby("standby-box");
+        health.failed("quiet", "cannot connect to imap.example.org:993: refused");
+        std::thread::sleep(Duration::from_millis(2));
+
+        let stalls = health.new_stalls();
+        assert_eq!(stalls.len(), 1, "{stalls:?}");
+        assert_eq!(stalls[0].source, "quiet");
+        assert_eq!(
+            stalls[0].last_error.as_deref(),
+            Some("cannot connect to imap.example.org:993: refused")
+        );
+        assert!(health.new_stalls().is_empty(), "reported once");
+        let why = health.readiness().unwrap_err();
+        assert!(
+            why.contains("quiet: stalled: no successful sync for"),
+            "{why}"
+        );
+        assert!(why.contains("last error: cannot connect"), "{why}");
+        assert!(!why.contains("standby-box"), "{why}");
+        assert!(
+            health
+                .status_line()
+                .contains("quiet: failing, 0 ingested, STALLED: ")
+        );
+        let metrics = health.metrics(&[], 0);
+        assert!(metrics.contains("slushpile_mailbox_stalled{mailbox=\"quiet\"} 1"));
+        assert!(metrics.contains("slushpile_mailbox_stalled{mailbox=\"standby-box\"} 0"));
+
+        // A sync ends the stall; the next one is reported again.
+        health.synced("quiet", &Tally::default());
+        health.track([("quiet".to_string(), Duration::from_secs(3600))]);
+        assert!(health.new_stalls().is_empty());
+        assert_eq!(health.readiness(), Ok(()));
+        health.track([("quiet".to_string(), Duration::ZERO)]);
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(health.new_stalls().len(), 1);
     }
 }

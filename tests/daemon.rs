@@ -37,7 +37,7 @@ fn seed_maildir(dir: &Path, n: usize) {
 fn maildir_config(dir: &Path, store_url: &str, port: u16, maildirs: &[&str]) -> String {
     let mut text = format!(
         "[general]\ninstance = 'daemon-test'\n[store]\nurl = '{store_url}'\n\
-         [ops]\nlisten = '127.0.0.1:{port}'\nready_window = '1m'\n"
+         [ops]\nlisten = '127.0.0.1:{port}'\n"
     );
     for name in maildirs {
         text.push_str(&format!(
@@ -375,4 +375,94 @@ fn the_daemon_serves_the_editors_page_and_api_from_its_api_section() {
 
     signal(&child, libc::SIGTERM);
     assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+}
+
+#[tokio::test]
+async fn a_mailbox_that_stops_syncing_is_reported_stalled_once_then_recovers() {
+    let mut dovecot = Dovecot::start().await;
+    dovecot.deliver("INBOX", &sample_message(0));
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = support::test_store_url(dir.path()).await;
+    std::fs::write(dir.path().join("pw"), &dovecot.password).unwrap();
+    let port = free_port();
+    let config = dir.path().join("slushpile.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = '{store_url}'\n[ops]\nlisten = '127.0.0.1:{port}'\n\
+             [[mailbox]]\nname = 'submissions'\nhost = '{HOST}'\nport = {}\nca_file = '{}'\n\
+             username = '{}'\npassword_file = 'pw'\npoll_interval = '1s'\nstall_after = '3s'\nio_timeout = '2s'\n",
+            dovecot.imaps_port(),
+            dovecot.ca_pem().display(),
+            dovecot.user
+        ),
+    )
+    .unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let log = dir.path().join("daemon.log");
+    let _child = spawn(&config, Some(&socket_path), &log);
+    let log_text = || std::fs::read_to_string(&log).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut status_lines = move || {
+        let n = socket.recv(&mut buf).expect("a notification within 10 s");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert!(status_lines().contains("READY=1"), "{}", log_text());
+
+    // Idle in IDLE for longer than stall_after: renewing IDLE keeps proving
+    // the mailbox alive, so nothing is reported.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (status, body) = http_get(port, "/readyz");
+    assert_eq!(status, 200, "{body}\n{}", log_text());
+    let (_, metrics) = http_get(port, "/metrics");
+    assert!(
+        metrics.contains("slushpile_mailbox_stalled{mailbox=\"submissions\"} 0"),
+        "{metrics}"
+    );
+
+    dovecot.kill();
+    wait_for(
+        "/readyz to report the stall",
+        Duration::from_secs(20),
+        || {
+            let (status, body) = http_get(port, "/readyz");
+            status == 503 && body.contains("submissions: stalled: no successful sync for")
+        },
+    );
+    let (_, body) = http_get(port, "/readyz");
+    assert!(body.contains("last error: cannot connect"), "{body}");
+    let (_, metrics) = http_get(port, "/metrics");
+    assert!(
+        metrics.contains("slushpile_mailbox_stalled{mailbox=\"submissions\"} 1"),
+        "{metrics}"
+    );
+    let mut stalled_status = String::new();
+    while !stalled_status.contains("STALLED") {
+        stalled_status = status_lines();
+    }
+    assert!(
+        stalled_status.contains("STATUS=submissions: ") && stalled_status.contains("last error"),
+        "{stalled_status}"
+    );
+    // The watchdog ticks every half second; several ticks later the stall
+    // has still been logged only once.
+    for _ in 0..4 {
+        status_lines();
+    }
+    let warnings = log_text().matches("the source is stalled").count();
+    assert_eq!(warnings, 1, "{}", log_text());
+
+    dovecot.restart().await;
+    wait_for("/readyz to recover", Duration::from_secs(30), || {
+        http_get(port, "/readyz").0 == 200
+    });
+    let (_, metrics) = http_get(port, "/metrics");
+    assert!(
+        metrics.contains("slushpile_mailbox_stalled{mailbox=\"submissions\"} 0"),
+        "{metrics}"
+    );
 }

@@ -233,11 +233,40 @@ impl Config {
             if mailbox.after_ingest == AfterIngest::Move && mailbox.move_to == mailbox.folder {
                 return Err(self.key_error(key("move_to"), "must differ from `folder`"));
             }
+            self.validate_stall_after(
+                key("stall_after"),
+                mailbox.poll_interval,
+                mailbox.stall_after,
+            )?;
+        }
+        for (i, maildir) in self.maildirs.iter().enumerate() {
+            let key = format!("maildir[{i}].stall_after");
+            self.validate_stall_after(key, maildir.poll_interval, maildir.stall_after)?;
         }
         if self.limits.batch_messages == 0 {
             return Err(self.key_error("limits.batch_messages", "expected at least 1"));
         }
         self.validate_ack()
+    }
+
+    /// Every healthy source syncs at least once per `poll_interval`, so a
+    /// shorter `stall_after` would raise the alarm on a working source.
+    fn validate_stall_after(
+        &self,
+        key: String,
+        poll_interval: std::time::Duration,
+        stall_after: std::time::Duration,
+    ) -> Result<(), ConfigError> {
+        if stall_after <= poll_interval {
+            return Err(self.key_error(
+                key,
+                format!(
+                    "must be longer than poll_interval ({}s), or a working source would be reported stalled",
+                    poll_interval.as_secs_f64()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn validate_ack(&mut self) -> Result<(), ConfigError> {

@@ -52,16 +52,10 @@ pub struct Retention {
 pub struct OpsConfig {
     /// e.g. "127.0.0.1:9187"
     pub listen: std::net::SocketAddr,
-    /// /readyz fails when a source has not polled successfully for this long.
-    #[serde(
-        default = "default_ready_window",
-        deserialize_with = "duration::deserialize"
-    )]
-    pub ready_window: Duration,
-}
-
-fn default_ready_window() -> Duration {
-    Duration::from_secs(600)
+    /// Replaced by each source's `stall_after`; still accepted so that an
+    /// old config loads, and named in a warning at start.
+    #[serde(default, deserialize_with = "duration::deserialize_option")]
+    pub ready_window: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

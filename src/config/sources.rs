@@ -63,6 +63,13 @@ pub struct MailboxConfig {
         deserialize_with = "duration::deserialize"
     )]
     pub io_timeout: Duration,
+    /// A mailbox with no successful sync for this long is reported stalled
+    /// (/readyz, metrics, STATUS, one warning).
+    #[serde(
+        default = "default_stall_after",
+        deserialize_with = "duration::deserialize"
+    )]
+    pub stall_after: Duration,
     /// Resolved at load time from one of the `password_*` keys.
     #[serde(skip)]
     pub password: Option<Secret>,
@@ -89,6 +96,11 @@ pub struct MaildirConfig {
         deserialize_with = "duration::deserialize"
     )]
     pub poll_interval: Duration,
+    #[serde(
+        default = "default_stall_after",
+        deserialize_with = "duration::deserialize"
+    )]
+    pub stall_after: Duration,
 }
 
 impl MaildirConfig {
@@ -125,6 +137,10 @@ fn default_true() -> bool {
 
 fn default_poll_interval() -> Duration {
     Duration::from_secs(60)
+}
+
+fn default_stall_after() -> Duration {
+    Duration::from_secs(15 * 60)
 }
 
 fn default_io_timeout() -> Duration {

@@ -113,3 +113,21 @@ fn password_never_shows_and_missing_source_is_named() {
     let message = load(&text, &[]).unwrap_err().to_string();
     assert!(message.contains("mailbox[0].password_file"), "{message}");
 }
+
+#[test]
+fn stall_after_defaults_to_15_minutes_and_must_exceed_the_poll_interval() {
+    let config = load(MINIMAL, &[]).unwrap();
+    assert_eq!(
+        config.maildirs[0].stall_after,
+        std::time::Duration::from_secs(900)
+    );
+    let text = format!("{MINIMAL}poll_interval = '10m'\nstall_after = '5m'\n");
+    let message = load(&text, &[]).unwrap_err().to_string();
+    assert!(message.contains("maildir[0].stall_after"), "{message}");
+    assert!(message.contains("poll_interval (600s)"), "{message}");
+    let text = format!(
+        "{MINIMAL}\n[[mailbox]]\nname='m'\nhost='imap.example.org'\nusername='u'\npassword_env='PATH'\nstall_after='30s'\n"
+    );
+    let message = load(&text, &[]).unwrap_err().to_string();
+    assert!(message.contains("mailbox[0].stall_after"), "{message}");
+}

@@ -51,10 +51,19 @@ fn default_instance() -> String {
     format!("{}:{}", host.trim(), std::process::id())
 }
 
-fn source_names(config: &Config) -> Vec<String> {
-    let mailboxes = config.mailboxes.iter().map(|m| m.name.clone());
+/// Every source with its `stall_after`, for health tracking.
+fn sources(config: &Config) -> Vec<(String, Duration)> {
+    let mailboxes = config
+        .mailboxes
+        .iter()
+        .map(|m| (m.name.clone(), m.stall_after));
     mailboxes
-        .chain(config.maildirs.iter().map(|m| m.name.clone()))
+        .chain(
+            config
+                .maildirs
+                .iter()
+                .map(|m| (m.name.clone(), m.stall_after)),
+        )
         .collect()
 }
 
@@ -101,7 +110,7 @@ impl Prepared {
             ingestor,
             outbox,
         } = self;
-        ingestor.health.track(source_names(&config));
+        ingestor.health.track(sources(&config));
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         if let Some(outbox) = outbox {
@@ -173,7 +182,13 @@ async fn supervise(config: Config) -> anyhow::Result<()> {
     let mut side_tasks = Vec::new();
     if let Some(ops) = &prepared.config.ops {
         let listener = crate::api::bind(ops.listen, "ops.listen").await?;
-        let router = ops::router(health.clone(), store.clone(), ops.ready_window);
+        if ops.ready_window.is_some() {
+            tracing::warn!(
+                file = %prepared.config.file.display(),
+                "ops.ready_window is no longer used: /readyz follows each source's stall_after"
+            );
+        }
+        let router = ops::router(health.clone(), store.clone());
         side_tasks.push(tokio::spawn(crate::api::serve(
             listener,
             router,
@@ -237,6 +252,14 @@ async fn supervise(config: Config) -> anyhow::Result<()> {
                 }
             }
             _ = tick.tick() => {
+                for stall in health.new_stalls() {
+                    tracing::warn!(
+                        source = %stall.source,
+                        silent_s = stall.silent_for.as_secs(),
+                        last_error = stall.last_error.as_deref().unwrap_or("none"),
+                        "no successful sync within stall_after: the source is stalled"
+                    );
+                }
                 let status = health.status_line();
                 if watchdog.is_some() { notify::watchdog(&status) } else { notify::status(&status) }
             }

@@ -1,9 +1,8 @@
 //! The ops endpoint: Prometheus `/metrics`, `/healthz` (the process
-//! answers) and `/readyz` (the store answers and every source polled
-//! successfully within the configured window).
+//! answers) and `/readyz` (the store answers and every source synced
+//! successfully, none stalled).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -18,19 +17,14 @@ use crate::store::Store;
 struct Ops {
     health: Arc<Health>,
     store: Store,
-    ready_window: Duration,
 }
 
-pub fn router(health: Arc<Health>, store: Store, ready_window: Duration) -> Router {
+pub fn router(health: Arc<Health>, store: Store) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
-        .with_state(Ops {
-            health,
-            store,
-            ready_window,
-        })
+        .with_state(Ops { health, store })
 }
 
 async fn metrics(State(ops): State<Ops>) -> impl IntoResponse {
@@ -49,7 +43,7 @@ async fn readyz(State(ops): State<Ops>) -> impl IntoResponse {
     if let Err(error) = ops.store.count_drafts().await {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("store: {error}\n"));
     }
-    match ops.health.readiness(ops.ready_window) {
+    match ops.health.readiness() {
         Ok(()) => (StatusCode::OK, "ready\n".to_string()),
         Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")),
     }

@@ -95,7 +95,9 @@ async fn idle(
     let mut handle = session.idle();
     timed(config, "IDLE", handle.init()).await?;
     {
-        let (wait, _stop) = handle.wait_with_timeout(IDLE_RENEW);
+        // A quiet mailbox still proves it is alive before `stall_after`.
+        let renew = IDLE_RENEW.min(config.stall_after / 2);
+        let (wait, _stop) = handle.wait_with_timeout(renew);
         tokio::select! {
             result = wait => { result.map_err(|e| MailboxError::protocol(server, "IDLE", e))?; }
             _ = shutdown.changed() => {}
