@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod draft;
 pub mod export;
 pub mod health;
+pub mod import;
 pub mod ingest;
 pub mod mailbox;
 pub mod maildir;

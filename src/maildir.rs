@@ -91,7 +91,7 @@ pub async fn run(config: MaildirConfig, ingestor: Ingestor, mut shutdown: watch:
     .await
 }
 
-async fn list(root: &Path) -> Result<Vec<PathBuf>, MaildirError> {
+pub(crate) async fn list(root: &Path) -> Result<Vec<PathBuf>, MaildirError> {
     let mut files = Vec::new();
     for sub in ["new", "cur"] {
         let dir = root.join(sub);
@@ -114,7 +114,7 @@ async fn list(root: &Path) -> Result<Vec<PathBuf>, MaildirError> {
     Ok(files)
 }
 
-async fn read(path: &Path, max_bytes: u64) -> Result<Fetched, MaildirError> {
+pub(crate) async fn read(path: &Path, max_bytes: u64) -> Result<Fetched, MaildirError> {
     let metadata = tokio::fs::metadata(path).await.map_err(io(path))?;
     let internal_date = metadata
         .modified()

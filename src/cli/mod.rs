@@ -3,6 +3,7 @@
 
 mod drafts;
 mod editors;
+mod import;
 mod ingest;
 mod process;
 mod workflow;
@@ -55,6 +56,10 @@ enum Command {
         #[arg(long, default_value = "ingest")]
         mailbox: String,
     },
+    /// Bring an mbox or Maildir archive in: drafts without
+    /// acknowledgements, idempotent, resumable after an interruption.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Create or upgrade the store schema (`run` does this too).
     Migrate,
     /// Look at and work on drafts.
@@ -270,6 +275,7 @@ async fn dispatch(cli: Cli) -> u8 {
         ) => workflow::change(&config, command).await,
         Command::Drafts(command) => drafts::run(&config, command).await,
         Command::Queue(command) => workflow::queue(&config, command).await,
+        Command::Import(command) => return import::run(&config, command).await,
         Command::Editors(command) => editors::run(&config, command).await,
         Command::Ingest { .. } | Command::Store(_) => unreachable!("handled above"),
     };

@@ -28,6 +28,9 @@ pub struct Settings {
     pub options: ParseOptions,
     pub limits: Limits,
     pub ack: Option<Policy>,
+    /// Set for archive imports: the plan is still recorded, but every
+    /// acknowledgement is suppressed with this reason.
+    pub suppress_acks: Option<String>,
 }
 
 impl Settings {
@@ -46,6 +49,7 @@ impl Settings {
             options: config.parse_options(),
             limits: config.limits.clone(),
             ack,
+            suppress_acks: None,
         }
     }
 }
@@ -111,7 +115,7 @@ impl Ingestor {
         progress: Option<MailboxProgress>,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         let items = self.parse(mailbox, batch).await?;
-        self.commit(mailbox, items, progress).await
+        self.commit(items, progress.map(|p| (mailbox, p))).await
     }
 
     /// Starts parsing a batch on a blocking thread at once; the IMAP source
@@ -127,13 +131,13 @@ impl Ingestor {
         }))
     }
 
-    /// Commits parsed records in one transaction, with the mailbox's new
-    /// position; wakes the outbox when acknowledgements were queued.
+    /// Commits parsed records in one transaction, with the source's new
+    /// position under its key; wakes the outbox when acknowledgements were
+    /// queued.
     pub async fn commit(
         &self,
-        mailbox: &str,
         items: Vec<Incoming>,
-        progress: Option<MailboxProgress>,
+        progress: Option<(&str, MailboxProgress)>,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         for item in &items {
             if let Some(reason) = &item.parsed.quarantine {
@@ -145,10 +149,7 @@ impl Ingestor {
                 );
             }
         }
-        let outcomes = self
-            .store
-            .commit_batch(&items, progress.map(|p| (mailbox, p)))
-            .await?;
+        let outcomes = self.store.commit_batch(&items, progress).await?;
         if items
             .iter()
             .any(|i| i.ack.as_ref().is_some_and(|a| a.decision == Decision::Send))
@@ -205,13 +206,19 @@ pub fn prepare(
     };
     let follow_up_of = followup::referenced_drafts(headers, parsed.submission.subject.as_deref());
     let ack = settings.ack.as_ref().map(|policy| {
-        policy.plan(
+        let mut plan = policy.plan(
             headers,
             &parsed.submission,
             parsed.quarantine.is_some(),
             fetched.internal_date,
             now,
-        )
+        );
+        if let Some(reason) = &settings.suppress_acks
+            && plan.decision == Decision::Send
+        {
+            plan.decision = Decision::Suppress(reason.clone());
+        }
+        plan
     });
     let raw_sha256 = match &raw {
         RawContent::Full(bytes) => Some(hex::encode(Sha256::digest(bytes))),

@@ -28,21 +28,24 @@ pub struct Pipeline<'a, T> {
 }
 
 impl<'a, T: Send + 'static> Pipeline<'a, T> {
-    /// Starts the committer for `mailbox`. One batch waits in the queue while
-    /// another commits.
+    /// Starts the committer for `mailbox`, whose position is stored under
+    /// `progress_key`. One batch waits in the queue while another commits.
     pub fn start(
         ingestor: &'a Ingestor,
         mailbox: &'a str,
+        progress_key: &str,
     ) -> (Self, mpsc::UnboundedReceiver<Committed<T>>) {
         let (jobs, mut queue) = mpsc::channel::<Job<T>>(1);
         let (done, committed) = mpsc::unbounded_channel();
-        let (committer, name) = (ingestor.clone(), mailbox.to_string());
+        let (committer, key) = (ingestor.clone(), progress_key.to_string());
         tokio::spawn(
             async move {
                 while let Some((tags, progress, parse)) = queue.recv().await {
                     let result = async {
                         let items = parse.await?;
-                        committer.commit(&name, items, progress).await
+                        committer
+                            .commit(items, progress.map(|p| (key.as_str(), p)))
+                            .await
                     }
                     .await;
                     let failed = result.is_err();

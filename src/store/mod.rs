@@ -320,6 +320,11 @@ impl Store {
         dispatch!(self, e => e.known_uids(mailbox, uidvalidity, uids).await)
     }
 
+    /// Of `hashes` (hex sha256), those whose raw message is stored.
+    pub async fn known_raws(&self, hashes: &[String]) -> Result<Vec<String>> {
+        dispatch!(self, e => e.known_raws(hashes).await)
+    }
+
     /// Drafts per status, for metrics.
     pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>> {
         dispatch!(self, e => e.count_by_status().await)

@@ -228,7 +228,7 @@ impl<'a> Syncer<'a> {
         } else {
             None
         };
-        let (pipeline, mut committed) = Pipeline::start(self.ingestor, &config.name);
+        let (pipeline, mut committed) = Pipeline::start(self.ingestor, &config.name, &config.name);
         let mut handover = Handover {
             pipeline,
             uidvalidity,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
+use super::bind::{CHUNK, params};
 use super::engine::db_time;
 use super::rows::{ACK_COLUMNS, DRAFT_COLUMNS, ack_from_row, attachment_from_row, draft_from_row};
 use super::{Db, Engine};
@@ -222,6 +223,23 @@ impl Engine {
             .fetch_all(&self.pool)
             .await?;
             known.extend(rows.into_iter().map(|(uid,)| uid as u32));
+        }
+        Ok(known)
+    }
+
+    /// Of `hashes` (hex sha256), those whose raw message is stored.
+    pub async fn known_raws(&self, hashes: &[String]) -> Result<Vec<String>> {
+        let mut known = Vec::new();
+        for chunk in hashes.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT sha256 FROM raw_messages WHERE sha256 IN ({})",
+                params(1, chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for hash in chunk {
+                query = query.bind(hash);
+            }
+            known.extend(query.fetch_all(&self.pool).await?);
         }
         Ok(known)
     }
