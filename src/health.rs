@@ -51,6 +51,8 @@ pub struct SourceState {
     pub tally: Tally,
     pub connects: u64,
     pub failures: u64,
+    /// OAuth2 token refreshes that failed.
+    pub oauth_failures: u64,
     pub stall_after: Duration,
     /// When tracking began: a source that never synced is stalled this long after.
     pub tracked_since: Option<Instant>,
@@ -146,6 +148,10 @@ impl Health {
             s.last_error = Some(error.to_string());
         });
         self.attempt_over(source);
+    }
+
+    pub fn oauth_failed(&self, source: &str) {
+        self.update(source, |s| s.oauth_failures += 1);
     }
 
     /// Another instance holds the mailbox: nothing to connect to here.
@@ -319,6 +325,19 @@ impl Health {
                 out,
                 "slushpile_imap_failures_total{{mailbox=\"{name}\"}} {}",
                 s.failures
+            );
+        }
+        family(
+            &mut out,
+            "slushpile_oauth_refresh_failures_total",
+            "counter",
+            "OAuth2 access-token refreshes that failed, per source.",
+        );
+        for (name, s) in &inner.sources {
+            let _ = writeln!(
+                out,
+                "slushpile_oauth_refresh_failures_total{{mailbox=\"{name}\"}} {}",
+                s.oauth_failures
             );
         }
         family(

@@ -16,5 +16,6 @@ pub mod ingest;
 pub mod mailbox;
 pub mod maildir;
 pub mod message;
+pub mod oauth;
 pub mod store;
 pub mod workflow;

@@ -27,6 +27,10 @@ pub struct SmtpConfig {
     pub tls: Tls,
     pub ca_file: Option<PathBuf>,
     pub username: Option<String>,
+    /// "password", or "xoauth2" / "oauthbearer" with the `oauth` table.
+    #[serde(default)]
+    pub auth: super::AuthMethod,
+    pub oauth: Option<super::OAuthConfig>,
     pub password_file: Option<PathBuf>,
     pub password_env: Option<String>,
     pub password_credential: Option<String>,

@@ -5,6 +5,7 @@
 pub mod ack;
 pub mod duration;
 mod env_override;
+mod oauth;
 mod secret;
 mod service;
 mod sources;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use oauth::{AuthMethod, OAuthConfig};
 pub use secret::Secret;
 pub use service::{
     ApiConfig, General, Limits, LogConfig, LogFormat, OpsConfig, Retention, StoreConfig,
@@ -145,6 +147,9 @@ impl Config {
         for mailbox in &mut self.mailboxes {
             mailbox.ca_file.as_mut().map(absolute);
             mailbox.password_file.as_mut().map(absolute);
+            if let Some(oauth) = &mut mailbox.oauth {
+                oauth.paths_mut().for_each(absolute);
+            }
         }
         for maildir in &mut self.maildirs {
             absolute(&mut maildir.path);
@@ -154,6 +159,9 @@ impl Config {
             smtp.ca_file.as_mut().map(absolute);
             smtp.password_file.as_mut().map(absolute);
             smtp.directory.as_mut().map(absolute);
+            if let Some(oauth) = &mut smtp.oauth {
+                oauth.paths_mut().for_each(absolute);
+            }
         }
         if let Some(ack) = &mut self.ack {
             absolute(&mut ack.templates);
@@ -233,6 +241,7 @@ impl Config {
             if mailbox.after_ingest == AfterIngest::Move && mailbox.move_to == mailbox.folder {
                 return Err(self.key_error(key("move_to"), "must differ from `folder`"));
             }
+            self.validate_oauth(&key("oauth"), mailbox.auth, mailbox.oauth.as_ref())?;
             self.validate_stall_after(
                 key("stall_after"),
                 mailbox.poll_interval,
@@ -247,6 +256,42 @@ impl Config {
             return Err(self.key_error("limits.batch_messages", "expected at least 1"));
         }
         self.validate_ack()
+    }
+
+    /// OAuth needs its table and the table needs OAuth; the token endpoint
+    /// gets the refresh token, so it must be https (or loopback).
+    fn validate_oauth(
+        &self,
+        key: &str,
+        auth: AuthMethod,
+        oauth: Option<&OAuthConfig>,
+    ) -> Result<(), ConfigError> {
+        let oauth = match (auth.is_oauth(), oauth) {
+            (false, None) => return Ok(()),
+            (false, Some(_)) => {
+                return Err(self.key_error(
+                    key,
+                    "is set but auth is \"password\": set auth = \"xoauth2\" or \"oauthbearer\"",
+                ));
+            }
+            (true, None) => {
+                return Err(self.key_error(
+                    key,
+                    "auth = \"xoauth2\" / \"oauthbearer\" needs an oauth table with token_url, client_id and refresh_token_*",
+                ));
+            }
+            (true, Some(oauth)) => oauth,
+        };
+        let url = url::Url::parse(&oauth.token_url)
+            .map_err(|e| self.key_error(format!("{key}.token_url"), format!("not a URL: {e}")))?;
+        let loopback = url.host_str().is_some_and(is_loopback);
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(self.key_error(
+                format!("{key}.token_url"),
+                "must be https:// (plain http only for a loopback host): it carries the refresh token",
+            ));
+        }
+        Ok(())
     }
 
     /// Every healthy source syncs at least once per `poll_interval`, so a
@@ -303,6 +348,13 @@ impl Config {
                 "\"none\" is allowed only for a loopback host: use \"implicit\" (465) or \"starttls\" (587)",
             ));
         }
+        self.validate_oauth("smtp.oauth", smtp.auth, smtp.oauth.as_ref())?;
+        if smtp.auth.is_oauth() && smtp.username.is_none() {
+            return Err(self.key_error(
+                "smtp.username",
+                "OAuth logs in as a user: set the address the token was issued for",
+            ));
+        }
         let has_password = smtp.password_file.is_some()
             || smtp.password_env.is_some()
             || smtp.password_credential.is_some();
@@ -318,8 +370,13 @@ impl Config {
     pub fn resolve_secrets(&mut self) -> Result<(), ConfigError> {
         for i in 0..self.mailboxes.len() {
             let key = |k: &str| format!("mailbox[{i}].{k}");
+            if let Some(oauth) = &self.mailboxes[i].oauth {
+                let oauth = self.resolve_oauth(&key("oauth"), oauth)?;
+                self.mailboxes[i].oauth = Some(oauth);
+                continue;
+            }
             let password = secret::resolve((&self.mailboxes[i]).into())
-                .map_err(|(k, message)| self.key_error(key(k), message))?
+                .map_err(|(k, message)| self.key_error(key(&k), message))?
                 .ok_or_else(|| {
                     self.key_error(
                         key("password_file"),
@@ -328,8 +385,15 @@ impl Config {
                 })?;
             self.mailboxes[i].password = Some(password);
         }
+        if let Some(oauth) = self.smtp.as_ref().and_then(|smtp| smtp.oauth.as_ref()) {
+            let oauth = self.resolve_oauth("smtp.oauth", oauth)?;
+            if let Some(smtp) = &mut self.smtp {
+                smtp.oauth = Some(oauth);
+            }
+        }
         if let Some(smtp) = &self.smtp {
             let password = secret::resolve(secret::PasswordSource {
+                prefix: "password",
                 file: smtp.password_file.as_deref(),
                 env: smtp.password_env.as_deref(),
                 credential: smtp.password_credential.as_deref(),
@@ -340,6 +404,22 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The refresh token is required; a client secret only when the
+    /// provider registered the client as confidential.
+    fn resolve_oauth(&self, key: &str, oauth: &OAuthConfig) -> Result<OAuthConfig, ConfigError> {
+        let error = |(k, message): (String, String)| self.key_error(format!("{key}.{k}"), message);
+        let mut oauth = oauth.clone();
+        oauth.client_secret = secret::resolve(oauth.client_secret_source()).map_err(error)?;
+        let refresh_token = secret::resolve(oauth.refresh_token_source()).map_err(error)?;
+        oauth.refresh_token = Some(refresh_token.ok_or_else(|| {
+            self.key_error(
+                format!("{key}.refresh_token_file"),
+                "no refresh token: set one of refresh_token_file, refresh_token_env or refresh_token_credential",
+            )
+        })?);
+        Ok(oauth)
     }
 
     pub fn parse_options(&self) -> crate::message::ParseOptions {

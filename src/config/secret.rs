@@ -24,17 +24,19 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The three ways a password may be configured; at most one may be set.
+/// The three ways a secret may be configured; at most one may be set.
+/// `prefix` names its keys: `password` → `password_file`, `password_env`…
 pub(super) struct PasswordSource<'a> {
+    pub prefix: &'static str,
     pub file: Option<&'a Path>,
     pub env: Option<&'a str>,
     pub credential: Option<&'a str>,
 }
 
-/// Returns the password (None when no source is set), or the offending key and why.
-pub(super) fn resolve(
-    source: PasswordSource<'_>,
-) -> Result<Option<Secret>, (&'static str, String)> {
+/// Returns the secret (None when no source is set), or the offending key and why.
+pub(super) fn resolve(source: PasswordSource<'_>) -> Result<Option<Secret>, (String, String)> {
+    let p = source.prefix;
+    let key = |suffix: &str| format!("{p}_{suffix}");
     let set = [
         source.file.is_some(),
         source.env.is_some(),
@@ -45,21 +47,21 @@ pub(super) fn resolve(
         1 => {}
         _ => {
             return Err((
-                "password_file",
-                "set only one of password_file, password_env and password_credential".into(),
+                key("file"),
+                format!("set only one of {p}_file, {p}_env and {p}_credential"),
             ));
         }
     }
     if let Some(path) = source.file {
-        return read_trimmed(path)
+        return read_trimmed(path, &p.replace('_', " "))
             .map(Some)
-            .map_err(|e| ("password_file", e));
+            .map_err(|e| (key("file"), e));
     }
     if let Some(var) = source.env {
         return match std::env::var(var) {
             Ok(value) if !value.is_empty() => Ok(Some(Secret(value))),
             _ => Err((
-                "password_env",
+                key("env"),
                 format!("environment variable `{var}` is unset or empty"),
             )),
         };
@@ -67,7 +69,7 @@ pub(super) fn resolve(
     let name = source.credential.unwrap_or_default();
     let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
         return Err((
-            "password_credential",
+            key("credential"),
             format!(
                 "credential `{name}` needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=), which is unset"
             ),
@@ -75,23 +77,23 @@ pub(super) fn resolve(
     };
     if name.contains('/') || name.is_empty() {
         return Err((
-            "password_credential",
+            key("credential"),
             format!("`{name}` is not a credential name"),
         ));
     }
-    read_trimmed(&Path::new(&dir).join(name))
+    read_trimmed(&Path::new(&dir).join(name), &p.replace('_', " "))
         .map(Some)
-        .map_err(|e| ("password_credential", e))
+        .map_err(|e| (key("credential"), e))
 }
 
 /// Trailing newlines are what editors leave in password files; other
 /// whitespace may be part of the password.
-fn read_trimmed(path: &Path) -> Result<Secret, String> {
+fn read_trimmed(path: &Path, what: &str) -> Result<Secret, String> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read password from {}: {e}", path.display()))?;
+        .map_err(|e| format!("cannot read {what} from {}: {e}", path.display()))?;
     let password = text.trim_end_matches(['\r', '\n']);
     if password.is_empty() {
-        return Err(format!("password file {} is empty", path.display()));
+        return Err(format!("{what} file {} is empty", path.display()));
     }
     Ok(Secret(password.to_string()))
 }

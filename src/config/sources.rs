@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::oauth::{AuthMethod, OAuthConfig};
 use super::secret::PasswordSource;
 use super::{Secret, duration};
 
@@ -34,6 +35,11 @@ pub struct MailboxConfig {
     pub tls: Tls,
     pub ca_file: Option<PathBuf>,
     pub username: String,
+    /// "password" (LOGIN with `password_*`), "xoauth2" or "oauthbearer"
+    /// (an access token from the `oauth` table).
+    #[serde(default)]
+    pub auth: AuthMethod,
+    pub oauth: Option<OAuthConfig>,
     pub password_file: Option<PathBuf>,
     pub password_env: Option<String>,
     pub password_credential: Option<String>,
@@ -150,6 +156,7 @@ fn default_io_timeout() -> Duration {
 impl<'a> From<&'a MailboxConfig> for PasswordSource<'a> {
     fn from(m: &'a MailboxConfig) -> Self {
         PasswordSource {
+            prefix: "password",
             file: m.password_file.as_deref(),
             env: m.password_env.as_deref(),
             credential: m.password_credential.as_deref(),

@@ -1,7 +1,9 @@
 //! Opening an authenticated IMAP session: TCP, TLS (implicit or STARTTLS),
-//! greeting, LOGIN, then the RFC 2971 `ID` command some providers require.
+//! greeting, LOGIN (or SASL XOAUTH2 / OAUTHBEARER), then the RFC 2971 `ID`
+//! command some providers require.
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::MailboxError;
-use crate::config::{MailboxConfig, Tls};
+use crate::config::{AuthMethod, MailboxConfig, Tls};
 
 /// TLS or (loopback-only) plain TCP behind one type, as async-imap needs one.
 #[derive(Debug)]
@@ -115,24 +117,23 @@ pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), M
             .ok_or_else(|| connect_error("connection closed before the greeting".into()))?;
     }
 
-    let login = within(
-        timeout,
-        client.login(
-            &config.username,
-            config.password.as_ref().map_or("", |p| p.expose()),
-        ),
-    )
-    .await
-    .map_err(&connect_error)?;
-    let mut session = match login {
-        Ok(session) => session,
-        Err((e, _)) => {
-            return Err(MailboxError::Login {
-                server,
-                username: config.username.clone(),
-                reason: describe_login_failure(&e),
-            });
-        }
+    let mut session = if config.auth.is_oauth() {
+        authenticate(client, config, &server).await?
+    } else {
+        let login = within(
+            timeout,
+            client.login(
+                &config.username,
+                config.password.as_ref().map_or("", |p| p.expose()),
+            ),
+        )
+        .await
+        .map_err(&connect_error)?;
+        login.map_err(|(e, _)| MailboxError::Login {
+            server: server.clone(),
+            username: config.username.clone(),
+            reason: describe_login_failure(&e),
+        })?
     };
 
     let caps = within(timeout, session.capabilities())
@@ -229,6 +230,81 @@ async fn starttls(tcp: TcpStream, timeout: Duration) -> Result<TcpStream, String
         return Err("server sent data after STARTTLS OK (possible injection)".into());
     }
     Ok(reader.into_inner())
+}
+
+/// SASL XOAUTH2 / OAUTHBEARER with an access token from the `oauth` table.
+async fn authenticate(
+    client: Client<ImapStream>,
+    config: &MailboxConfig,
+    server: &str,
+) -> Result<ImapSession, MailboxError> {
+    let login_error = |reason: String| MailboxError::Login {
+        server: server.to_string(),
+        username: config.username.clone(),
+        reason,
+    };
+    // Config validation guarantees the table for an OAuth method.
+    let Some(oauth) = &config.oauth else {
+        return Err(login_error("no oauth table".into()));
+    };
+    let token = crate::oauth::access_token(oauth)
+        .await
+        .map_err(|error| MailboxError::OAuth {
+            mailbox: config.name.clone(),
+            error,
+        })?;
+    let refusal = Arc::new(Mutex::new(None));
+    let sasl = OAuthSasl {
+        method: config.auth,
+        initial: Some(crate::oauth::initial_response(
+            config.auth,
+            &config.username,
+            token.expose(),
+            &config.host,
+            config.port(),
+        )),
+        refusal: refusal.clone(),
+    };
+    let result = within(
+        config.io_timeout,
+        client.authenticate(config.auth.mechanism(), sasl),
+    )
+    .await
+    .map_err(|reason| MailboxError::Connect {
+        server: server.to_string(),
+        reason,
+    })?;
+    result.map_err(|(e, _)| {
+        // The next attempt asks the endpoint for a fresh token.
+        crate::oauth::forget(oauth);
+        let mut reason = describe_login_failure(&e);
+        let refusal = refusal.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(detail) = refusal {
+            reason.push_str(&format!(" (server said {detail})"));
+        }
+        login_error(format!("{} {reason}", config.auth.mechanism()))
+    })
+}
+
+/// Answers the server's first (empty) challenge with the token; a second
+/// challenge is the server's error report (JSON), kept for the message.
+struct OAuthSasl {
+    method: AuthMethod,
+    initial: Option<String>,
+    refusal: Arc<Mutex<Option<String>>>,
+}
+
+impl async_imap::Authenticator for OAuthSasl {
+    type Response = Vec<u8>;
+
+    fn process(&mut self, challenge: &[u8]) -> Vec<u8> {
+        if let Some(initial) = self.initial.take() {
+            return initial.into_bytes();
+        }
+        let detail = String::from_utf8_lossy(challenge).trim().to_string();
+        *self.refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(detail);
+        crate::oauth::error_acknowledgement(self.method).to_vec()
+    }
 }
 
 fn describe_login_failure(error: &async_imap::error::Error) -> String {

@@ -37,6 +37,12 @@ pub enum MailboxError {
         command: &'static str,
         reason: String,
     },
+    #[error("mailbox `{mailbox}`: {error}")]
+    OAuth {
+        mailbox: String,
+        #[source]
+        error: crate::oauth::OAuthError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("lost the mailbox lease (database session ended): another instance may take over")]
@@ -58,7 +64,11 @@ impl MailboxError {
 
     /// Wrong credentials do not fix themselves: retry slowly, never in a hot loop.
     pub fn is_auth(&self) -> bool {
-        matches!(self, MailboxError::Login { .. })
+        match self {
+            MailboxError::Login { .. } => true,
+            MailboxError::OAuth { error, .. } => !error.is_transient(),
+            _ => false,
+        }
     }
 }
 
@@ -161,6 +171,9 @@ pub async fn run(
                         Err(error) => {
                             let delay = if error.is_auth() { backoff.next_auth() } else { backoff.next() };
                             tracing::error!(%error, retry_in_s = delay.as_secs(), "mailbox failed");
+                            if matches!(error, MailboxError::OAuth { .. }) {
+                                ingestor.health.oauth_failed(&config.name);
+                            }
                             ingestor.health.failed(&config.name, &error.to_string());
                             delay
                         }

@@ -69,7 +69,7 @@ ssl_key = <@DIR@/tls/key.pem
 # Dovecot's default, stated because the tests rely on it: LOGIN needs TLS,
 # except on connections Dovecot deems local (see HOST / STRICT_HOST).
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = @MECHANISMS@
 # A wrong password otherwise costs each test two seconds.
 auth_failure_delay = 0
 
@@ -97,8 +97,11 @@ namespace inbox {
 # carries its uid, gid and home, so users have separate Maildirs.
 passdb {
   driver = passwd-file
+  # Passwords only: an OAuth token is never checked as a password.
+  mechanisms = plain login
   args = username_format=%Ln @DIR@/passwd.d/%Ln
 }
+@OAUTH_PASSDB@
 userdb {
   driver = passwd-file
   args = username_format=%Ln @DIR@/passwd.d/%Ln
@@ -185,6 +188,9 @@ pub struct Dovecot {
     child: Option<Child>,
     starts: u32,
     startup: Duration,
+    /// Token introspection endpoint for the oauth2 passdb, when tokens are
+    /// accepted (XOAUTH2, OAUTHBEARER).
+    introspection_url: Option<String>,
 }
 
 struct LaunchError {
@@ -196,6 +202,17 @@ impl Dovecot {
     /// Starts a fresh instance with an empty INBOX. Panics (printing
     /// Dovecot's log) if it does not come up.
     pub async fn start() -> Dovecot {
+        Dovecot::start_with(None).await
+    }
+
+    /// Also accepts SASL XOAUTH2 and OAUTHBEARER, validating each bearer
+    /// token at `introspection_url` (RFC 7662, POSTed as a form): IMAP, and
+    /// SMTP AUTH through the auth service a private Postfix uses.
+    pub async fn start_with_oauth(introspection_url: &str) -> Dovecot {
+        Dovecot::start_with(Some(introspection_url.to_string())).await
+    }
+
+    async fn start_with(introspection_url: Option<String>) -> Dovecot {
         become_subreaper();
         let owner = mail_owner().clone();
         let dir = tempfile::Builder::new()
@@ -246,6 +263,7 @@ impl Dovecot {
             child: None,
             starts: 0,
             startup: Duration::ZERO,
+            introspection_url,
         };
         // Free ports are found by binding port 0 and letting go, so another
         // test may grab one before Dovecot does: then pick new ones.
@@ -590,6 +608,31 @@ impl Dovecot {
             .replace("@HOST@", HOST)
             .replace("@LMTP_PORT@", &self.lmtp_port.to_string())
             .replace("@AUTH_PORT@", &self.auth_port.to_string());
+        let (mechanisms, oauth_passdb) = match &self.introspection_url {
+            Some(url) => {
+                fs::write(
+                    root.join("dovecot-oauth2.conf.ext"),
+                    format!(
+                        "introspection_mode = post\nintrospection_url = {url}\n\
+                         username_attribute = username\nactive_attribute = active\n\
+                         active_value = true\nforce_introspection = yes\n"
+                    ),
+                )
+                .expect("write dovecot-oauth2.conf.ext");
+                (
+                    "plain login xoauth2 oauthbearer",
+                    format!(
+                        "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  \
+                         args = {}/dovecot-oauth2.conf.ext\n}}",
+                        root.display()
+                    ),
+                )
+            }
+            None => ("plain login", String::new()),
+        };
+        let conf = conf
+            .replace("@MECHANISMS@", mechanisms)
+            .replace("@OAUTH_PASSDB@", &oauth_passdb);
         let conf_path = root.join("dovecot.conf");
         fs::write(&conf_path, conf).expect("write dovecot.conf");
 

@@ -11,6 +11,7 @@ pub mod backend;
 pub mod browser;
 pub mod dovecot;
 pub mod message;
+pub mod oauth;
 pub mod postfix;
 pub mod postgres;
 pub mod process;
