@@ -132,7 +132,12 @@ async fn refresh(oauth: &OAuthConfig) -> Result<(Secret, Duration), OAuthError> 
         .send()
         .await
         // reqwest's message names the URL, never the form.
-        .map_err(|e| fail(format!("cannot reach the endpoint: {}", with_causes(&e)), true))?;
+        .map_err(|e| {
+            fail(
+                format!("cannot reach the endpoint: {}", with_causes(&e)),
+                true,
+            )
+        })?;
     let status = response.status();
     let text = response
         .text()

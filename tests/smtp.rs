@@ -10,11 +10,14 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use slushpile::store::{DraftFilter, Store};
+use support::oauth::{CLIENT_ID, CLIENT_SECRET, TokenServer};
 use support::postfix::REJECTED;
 use support::process::Guarded;
 use support::{Dovecot, HOST, Postfix};
 
 struct Setup {
+    /// The OAuth2 provider for `Smtp::Xoauth2`; Dovecot checks its tokens.
+    provider: Option<TokenServer>,
     dovecot: Dovecot,
     postfix: Postfix,
     dir: tempfile::TempDir,
@@ -28,10 +31,19 @@ enum Smtp {
     Implicit,
     /// STARTTLS but without our CA: the server's certificate must be refused.
     Untrusted,
+    /// Implicit TLS, AUTH XOAUTH2 with a token from a private provider.
+    Xoauth2,
 }
 
 async fn setup(smtp: Smtp) -> Setup {
-    let dovecot = Dovecot::start().await;
+    let provider = match smtp {
+        Smtp::Xoauth2 => Some(TokenServer::start().await),
+        _ => None,
+    };
+    let dovecot = match &provider {
+        Some(provider) => Dovecot::start_with_oauth(&provider.introspection_url()).await,
+        None => Dovecot::start().await,
+    };
     let postfix = Postfix::start(&dovecot, dovecot.tls()).await;
     let dir = tempfile::tempdir().unwrap();
     let store_url = support::test_store_url(dir.path()).await;
@@ -43,12 +55,25 @@ async fn setup(smtp: Smtp) -> Setup {
             "starttls",
             format!("ca_file = '{}'", dovecot.ca_pem().display()),
         ),
-        Smtp::Implicit => (
+        Smtp::Implicit | Smtp::Xoauth2 => (
             postfix.smtps_port(),
             "implicit",
             format!("ca_file = '{}'", dovecot.ca_pem().display()),
         ),
         Smtp::Untrusted => (postfix.starttls_port(), "starttls", String::new()),
+    };
+    let smtp_auth = match &provider {
+        Some(provider) => {
+            provider.add_account("1//smtp-refresh", &postfix.sasl_user);
+            std::fs::write(dir.path().join("client-secret"), CLIENT_SECRET).unwrap();
+            std::fs::write(dir.path().join("refresh-token"), "1//smtp-refresh").unwrap();
+            format!(
+                "auth = \"xoauth2\"\noauth = {{ token_url = \"{}\", client_id = \"{CLIENT_ID}\", \
+                 client_secret_file = \"client-secret\", refresh_token_file = \"refresh-token\" }}",
+                provider.token_url()
+            )
+        }
+        None => "password_file = \"smtp-pw\"".to_string(),
     };
     let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
     let config = dir.path().join("slushpile.toml");
@@ -74,7 +99,7 @@ port = {port}
 tls = "{tls}"
 {ca}
 username = "{smtp_user}"
-password_file = "smtp-pw"
+{smtp_auth}
 from = "submissions@example.org"
 from_name = "Editors"
 timeout = "10s"
@@ -93,6 +118,7 @@ rate_limit = 100
     )
     .unwrap();
     Setup {
+        provider,
         dovecot,
         postfix,
         dir,
@@ -239,6 +265,15 @@ async fn one_acknowledgement_over(smtp: Smtp) {
         ack.in_reply_to().as_text(),
         Some("sub-writer-1@example.org")
     );
+    if let Some(provider) = &setup.provider {
+        assert!(
+            setup.postfix.log().contains("sasl_method=XOAUTH2"),
+            "{}",
+            setup.postfix.log()
+        );
+        // The second run had nothing to send, so it asked for no token.
+        assert_eq!(provider.refreshes(), 1);
+    }
 }
 
 #[tokio::test]
@@ -249,6 +284,13 @@ async fn one_acknowledgement_over_starttls() {
 #[tokio::test]
 async fn one_acknowledgement_over_implicit_tls() {
     one_acknowledgement_over(Smtp::Implicit).await;
+}
+
+// Several threads: the provider answers slushpile and Dovecot while the
+// test waits on the child process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_acknowledgement_over_xoauth2() {
+    one_acknowledgement_over(Smtp::Xoauth2).await;
 }
 
 #[tokio::test]

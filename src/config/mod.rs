@@ -348,6 +348,12 @@ impl Config {
                 "\"none\" is allowed only for a loopback host: use \"implicit\" (465) or \"starttls\" (587)",
             ));
         }
+        if smtp.auth == AuthMethod::Oauthbearer {
+            return Err(self.key_error(
+                "smtp.auth",
+                "SMTP supports \"password\" or \"xoauth2\" (the mechanism Gmail and Microsoft 365 offer)",
+            ));
+        }
         self.validate_oauth("smtp.oauth", smtp.auth, smtp.oauth.as_ref())?;
         if smtp.auth.is_oauth() && smtp.username.is_none() {
             return Err(self.key_error(

@@ -131,3 +131,100 @@ fn stall_after_defaults_to_15_minutes_and_must_exceed_the_poll_interval() {
     let message = load(&text, &[]).unwrap_err().to_string();
     assert!(message.contains("mailbox[0].stall_after"), "{message}");
 }
+
+#[test]
+fn oauth_needs_its_table_an_https_endpoint_and_a_refresh_token() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("refresh"), "1//token\n").unwrap();
+    let mailbox = |auth: &str, oauth: &str| {
+        format!(
+            "{MINIMAL}\n[[mailbox]]\nname='m'\nhost='imap.gmail.com'\nusername='u@example.org'\nauth='{auth}'\n{oauth}"
+        )
+    };
+    let table = |url: &str, refresh: &str| {
+        format!("[mailbox.oauth]\ntoken_url='{url}'\nclient_id='id'\n{refresh}\n")
+    };
+    let refresh = format!(
+        "refresh_token_file='{}'",
+        dir.path().join("refresh").display()
+    );
+
+    let config = load(
+        &mailbox(
+            "xoauth2",
+            &table("https://oauth2.googleapis.com/token", &refresh),
+        ),
+        &[],
+    )
+    .unwrap();
+    let oauth = config.mailboxes[0].oauth.as_ref().unwrap();
+    assert_eq!(oauth.refresh_token.as_ref().unwrap().expose(), "1//token");
+    assert!(oauth.client_secret.is_none());
+    assert!(config.mailboxes[0].password.is_none());
+    assert!(!format!("{config:?}").contains("1//token"));
+
+    let message = load(&mailbox("xoauth2", ""), &[]).unwrap_err().to_string();
+    assert!(
+        message.contains("mailbox[0].oauth") && message.contains("token_url"),
+        "{message}"
+    );
+    let message = load(
+        &mailbox(
+            "oauthbearer",
+            &table("http://oauth.example.org/token", &refresh),
+        ),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("mailbox[0].oauth.token_url") && message.contains("https"),
+        "{message}"
+    );
+    assert!(
+        load(
+            &mailbox("xoauth2", &table("http://127.0.0.1:8080/token", &refresh)),
+            &[]
+        )
+        .is_ok()
+    );
+    let message = load(
+        &mailbox("xoauth2", &table("https://oauth2.googleapis.com/token", "")),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("mailbox[0].oauth.refresh_token_file"),
+        "{message}"
+    );
+    let message = load(
+        &mailbox(
+            "password",
+            &table("https://oauth2.googleapis.com/token", &refresh),
+        ),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("mailbox[0].oauth") && message.contains("auth is \"password\""),
+        "{message}"
+    );
+    let message = load(
+        &mailbox(
+            "xoauth2",
+            &table(
+                "https://oauth2.googleapis.com/token",
+                "refresh_token_env='SLUSHPILE_TEST_UNSET_VARIABLE'",
+            ),
+        ),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("mailbox[0].oauth.refresh_token_env"),
+        "{message}"
+    );
+}
