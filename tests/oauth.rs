@@ -21,7 +21,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A config whose one mailbox logs in with `auth` and these secrets.
+/// A config whose one mailbox logs in with `auth` and these secrets;
+/// returns the store's URL.
 async fn write_config(
     dir: &Path,
     dovecot: &Dovecot,
@@ -29,7 +30,7 @@ async fn write_config(
     auth: &str,
     refresh_token: &str,
     extra: &str,
-) {
+) -> String {
     let store_url = support::test_store_url(&dir.join("data")).await;
     std::fs::write(dir.join("client-secret"), format!("{CLIENT_SECRET}\n")).unwrap();
     std::fs::write(dir.join("refresh-token"), format!("{refresh_token}\n")).unwrap();
@@ -48,6 +49,7 @@ async fn write_config(
         ),
     )
     .unwrap();
+    store_url
 }
 
 fn slushpile(dir: &Path, args: &[&str]) -> Command {
@@ -90,7 +92,8 @@ async fn xoauth2_and_oauthbearer_log_in_with_a_refreshed_token_and_ingest() {
     {
         dovecot.deliver("INBOX", &sample_message(round));
         let dir = tempfile::tempdir().unwrap();
-        write_config(dir.path(), &dovecot, &provider, auth, REFRESH_TOKEN, "").await;
+        let store_url =
+            write_config(dir.path(), &dovecot, &provider, auth, REFRESH_TOKEN, "").await;
         let output = slushpile(dir.path(), &["run", "--once"]).output().unwrap();
         let log = text(&output);
         assert!(output.status.success(), "{log}\n{}", dovecot.log());
@@ -102,13 +105,10 @@ async fn xoauth2_and_oauthbearer_log_in_with_a_refreshed_token_and_ingest() {
             "{}",
             dovecot.log()
         );
-        let store = slushpile::store::Store::open_migrated(
-            &support::test_store_url(&dir.path().join("data")).await,
-            chrono_tz::Asia::Shanghai,
-            "test",
-        )
-        .await
-        .unwrap();
+        let store =
+            slushpile::store::Store::open_migrated(&store_url, chrono_tz::Asia::Shanghai, "test")
+                .await
+                .unwrap();
         assert_eq!(store.count_drafts().await.unwrap(), 1, "{log}");
         store.close().await;
         assert_eq!(dovecot.count("INBOX"), 0);
