@@ -28,6 +28,8 @@ struct Args {
     latency: usize,
     out: PathBuf,
     command: String,
+    /// An earlier slushpile binary, run alternately with this one.
+    baseline: Option<PathBuf>,
 }
 
 fn parse_args() -> Args {
@@ -37,6 +39,7 @@ fn parse_args() -> Args {
         latency: 200,
         out: Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/results.md"),
         command: String::from("scripts/bench"),
+        baseline: None,
     };
     let mut it = std::env::args().skip(1);
     let number = |v: Option<String>, name: &str| -> usize {
@@ -58,10 +61,15 @@ fn parse_args() -> Args {
                 let _ = write!(args.command, " --latency {}", args.latency);
             }
             "--out" => args.out = it.next().expect("--out needs a path").into(),
+            "--baseline" => {
+                let path: PathBuf = it.next().expect("--baseline needs a binary").into();
+                let _ = write!(args.command, " --baseline {}", path.display());
+                args.baseline = Some(path);
+            }
             // cargo bench passes --bench to harness = false targets.
             "--bench" => {}
             other => panic!(
-                "unknown argument {other:?}; usage: ingest [--messages N] [--runs R] [--latency N] [--out FILE]"
+                "unknown argument {other:?}; usage: ingest [--messages N] [--runs R] [--latency N] [--out FILE] [--baseline BIN]"
             ),
         }
     }
@@ -104,6 +112,8 @@ fn main() {
 enum Tool {
     Raw,
     Mbsync,
+    /// `--baseline`: an earlier slushpile binary, for before/after pairs.
+    Baseline,
     Slushpile,
 }
 
@@ -114,6 +124,7 @@ impl Tool {
         match self {
             Tool::Raw => "raw limit (one pipelined UID FETCH 1:*)",
             Tool::Mbsync => "mbsync (isync, default fsync)",
+            Tool::Baseline => "slushpile baseline (--baseline)",
             Tool::Slushpile => "slushpile run --once (SQLite, move)",
         }
     }
@@ -159,8 +170,15 @@ async fn bench(args: Args) {
 
     let mut samples: HashMap<&str, Vec<Sample>> = HashMap::new();
     for round in 1..=args.runs {
-        for tool in Tool::ALL {
-            let sample = run_tool(tool, &corpus, args.messages).await;
+        // The baseline runs right before this build in every round, so a
+        // drift in the machine's speed hits both alike.
+        let tools: &[Tool] = if args.baseline.is_some() {
+            &[Tool::Raw, Tool::Mbsync, Tool::Baseline, Tool::Slushpile]
+        } else {
+            &Tool::ALL
+        };
+        for &tool in tools {
+            let sample = run_tool(tool, &corpus, args.messages, args.baseline.as_deref()).await;
             eprintln!(
                 "run {round}/{}: {:<40} {:>8.2}s {:>8.0} msg/s {:>7.1} MB/s {:>7.1} MB RSS",
                 args.runs,
@@ -206,7 +224,7 @@ async fn seeded_dovecot(corpus: &Corpus, messages: usize) -> Dovecot {
     dovecot
 }
 
-async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize) -> Sample {
+async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize, baseline: Option<&Path>) -> Sample {
     let dovecot = seeded_dovecot(corpus, messages).await;
     let work = tempfile::Builder::new()
         .prefix("slushbench-run")
@@ -234,13 +252,16 @@ async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize) -> Sample {
             cmd.env("HOME", dir).arg("-c").arg(&config).arg("-a");
             cmd
         }
-        Tool::Slushpile => {
+        Tool::Slushpile | Tool::Baseline => {
             let config = slushpile_config(&dovecot, dir);
             // SLUSHBENCH_WRAP="perf record -g -o /tmp/perf.data --" profiles
             // slushpile in exactly the benchmark's setting.
             let wrap = std::env::var("SLUSHBENCH_WRAP").unwrap_or_default();
             let mut argv: Vec<&str> = wrap.split_whitespace().collect();
-            argv.push(SLUSHPILE);
+            argv.push(match (tool, baseline) {
+                (Tool::Baseline, Some(path)) => path.to_str().expect("a UTF-8 path"),
+                _ => SLUSHPILE,
+            });
             let mut cmd = Command::new(argv[0]);
             cmd.args(&argv[1..])
                 .arg("--config")
@@ -287,7 +308,7 @@ async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize) -> Sample {
                 tail(&output)
             );
         }
-        Tool::Slushpile => {
+        Tool::Slushpile | Tool::Baseline => {
             let url = store_url(dir);
             let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
             let drafts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drafts")
@@ -661,6 +682,7 @@ fn machine() -> String {
     )
 }
 
+#[derive(Clone, Copy)]
 struct Row {
     wall: f64,
     rate: f64,
@@ -726,23 +748,28 @@ fn report(
     let _ = writeln!(r, "\n## Bulk ingest (medians)\n");
     let _ = writeln!(
         r,
-        "| tool | wall s | messages/s | MB/s | peak RSS MB | tool CPU s | Dovecot CPU s | CPU floor s |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| tool | wall s | messages/s | MB/s | peak RSS MB | tool CPU s | CPU ÷ raw | Dovecot CPU s | CPU floor s |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
-    for (tool, row) in [
-        (Tool::Raw, &raw),
-        (Tool::Mbsync, &mbsync),
-        (Tool::Slushpile, &slush),
-    ] {
+    let baseline = args
+        .baseline
+        .as_ref()
+        .map(|_| (Tool::Baseline, row(Tool::Baseline)));
+    let rows = [(Tool::Raw, raw), (Tool::Mbsync, mbsync)]
+        .into_iter()
+        .chain(baseline)
+        .chain([(Tool::Slushpile, slush)]);
+    for (tool, row) in rows {
         let _ = writeln!(
             r,
-            "| {} | {:.2} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {:.2} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2}× | {:.2} | {:.2} |",
             tool.label(),
             row.wall,
             row.rate,
             row.mbps,
             row.rss_mb,
             row.cpu,
+            row.cpu / raw.cpu,
             row.server_cpu,
             (row.cpu + row.server_cpu) / cores
         );
@@ -783,7 +810,10 @@ fn report(
             .join(" | ")
     );
     let _ = writeln!(r, "| --- |{}", " ---: |".repeat(args.runs));
-    for tool in Tool::ALL {
+    for tool in Tool::ALL
+        .into_iter()
+        .chain(args.baseline.as_ref().map(|_| Tool::Baseline))
+    {
         let cells: Vec<String> = samples[tool.label()]
             .iter()
             .map(|s| format!("{:.2} / {:.1}", s.wall, s.rss_kb as f64 / 1024.0))
@@ -801,6 +831,11 @@ fn report(
             "ingest ≥ 2× mbsync (messages/s)".to_string(),
             format!("{vs_mbsync:.2}×"),
             vs_mbsync >= 2.0,
+        ),
+        (
+            "slushpile CPU ≤ 2.5× the raw client's".to_string(),
+            format!("{:.2}×", slush.cpu / raw.cpu),
+            slush.cpu <= 2.5 * raw.cpu,
         ),
         (
             format!("peak RSS ≤ 64 MB ({} messages)", args.messages),
