@@ -80,6 +80,8 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
         // the write calls of the 4 KiB default (a new store only; an existing
         // one keeps its page size).
         .page_size(16 * 1024)
+        // Room for every shape of a batch's statements (`bind::shaped_chunks`).
+        .statement_cache_capacity(256)
         .busy_timeout(Duration::from_secs(10));
     if let Some(parent) = options.get_filename().parent()
         && !parent.as_os_str().is_empty()

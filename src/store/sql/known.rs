@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::Db;
-use super::bind::{CHUNK, params};
+use super::bind::{CHUNK, params, shaped_chunks};
 use crate::store::{Decision, Incoming, Result, SourceLocation};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
@@ -47,19 +47,20 @@ impl Known {
             }
         }
         for ((mailbox, uidvalidity), uids) in uids {
-            for chunk in uids.chunks(CHUNK) {
-                // Only integers are formatted into the SQL.
-                let list: Vec<String> = chunk.iter().map(u32::to_string).collect();
-                let rows: Vec<(i64, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            for chunk in shaped_chunks(&uids, CHUNK) {
+                let sql = format!(
                     "SELECT l.uid, d.id, d.reference FROM message_locations l
                      JOIN drafts d ON d.id = l.draft_id
                      WHERE l.mailbox = $1 AND l.uidvalidity = $2 AND l.uid IN ({})",
-                    list.join(",")
-                )))
-                .bind(mailbox)
-                .bind(i64::from(uidvalidity))
-                .fetch_all(&mut **tx)
-                .await?;
+                    params(3, chunk.len())
+                );
+                let mut query = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql))
+                    .bind(mailbox)
+                    .bind(i64::from(uidvalidity));
+                for uid in chunk {
+                    query = query.bind(i64::from(*uid));
+                }
+                let rows = query.fetch_all(&mut **tx).await?;
                 for (uid, id, reference) in rows {
                     let key = (mailbox.to_string(), uidvalidity, uid as u32);
                     known.by_uid.insert(key, (id, reference));
@@ -162,7 +163,7 @@ async fn recent_acks(
     addresses.sort_unstable();
     addresses.dedup();
     let since = now - chrono::Duration::from_std(window).unwrap_or_default();
-    for chunk in addresses.chunks(CHUNK) {
+    for chunk in shaped_chunks(&addresses, CHUNK) {
         let sql = format!(
             "SELECT to_address, COUNT(*) FROM acks WHERE created_at > $1
              AND status IN ('pending', 'sent') AND to_address IN ({}) GROUP BY to_address",
@@ -187,7 +188,7 @@ where
     R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
 {
     let mut found = Vec::new();
-    for chunk in keys.chunks(CHUNK) {
+    for chunk in shaped_chunks(keys, CHUNK) {
         let mut query = sqlx::query_as(AssertSqlSafe(in_list(sql, chunk.len())));
         for key in chunk {
             query = query.bind(*key);

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::AssertSqlSafe;
 
-use super::bind::{CHUNK, values};
+use super::bind::{CHUNK, shaped_chunks, values};
 use super::engine::db_time;
 use super::rows;
 use super::{Db, RESERVE_DRAFT_IDS};
@@ -162,7 +162,7 @@ impl<'a> Later<'a> {
     ) -> Result<()> {
         write_drafts(tx, &self.drafts, now).await?;
         rows::insert_attachments(tx, &self.attachments).await?;
-        for chunk in self.acks.chunks(CHUNK / 8) {
+        for chunk in shaped_chunks(&self.acks, CHUNK / 8) {
             let sql = values(
                 "INSERT INTO acks (draft_id, status, reason, to_address, to_name, next_attempt_at, created_at, expires_at) VALUES",
                 chunk.len(),
@@ -182,7 +182,7 @@ impl<'a> Later<'a> {
             }
             query.execute(&mut **tx).await?;
         }
-        for chunk in self.events.chunks(CHUNK / 6) {
+        for chunk in shaped_chunks(&self.events, CHUNK / 6) {
             let sql = values(
                 "INSERT INTO events (draft_id, at, kind, actor, detail, raw_sha256) VALUES",
                 chunk.len(),
@@ -200,7 +200,7 @@ impl<'a> Later<'a> {
             }
             query.execute(&mut **tx).await?;
         }
-        for chunk in self.locations.chunks(CHUNK / 5) {
+        for chunk in shaped_chunks(&self.locations, CHUNK / 5) {
             let sql = values(
                 "INSERT INTO message_locations (mailbox, uidvalidity, uid, draft_id, seen_at) VALUES",
                 chunk.len(),

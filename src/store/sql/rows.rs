@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::Db;
-use super::bind::{CHUNK, values};
+use super::bind::{CHUNK, shaped_chunks, values};
 use super::engine::db_time;
 use crate::draft::{AckView, AttachmentView, DraftStatus, DraftView};
 use crate::message::{Address, Attachment, Disposition, Parsed};
@@ -99,7 +99,7 @@ pub(super) async fn insert_attachments(
     tx: &mut sqlx::Transaction<'_, Db>,
     attachments: &[(i64, &Attachment)],
 ) -> Result<()> {
-    for chunk in attachments.chunks(CHUNK / 10) {
+    for chunk in shaped_chunks(attachments, CHUNK / 10) {
         let sql = values(
             "INSERT INTO attachments
              (draft_id, idx, filename, content_type, size, sha256, disposition, content_id, path, incomplete)
