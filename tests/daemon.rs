@@ -11,15 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::process::Guarded;
-use support::{Dovecot, HOST, sample_message};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{Dovecot, HOST, free_port, sample_message};
 
 fn seed_maildir(dir: &Path, n: usize) {
     for sub in ["new", "cur", "tmp"] {

@@ -7,19 +7,11 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::oauth::{CLIENT_ID, CLIENT_SECRET, TokenServer};
-use support::{Dovecot, HOST, sample_message};
+use support::{Dovecot, HOST, free_port, sample_message};
 
 mod support;
 
 const REFRESH_TOKEN: &str = "1//refresh-token-do-not-log";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A config whose one mailbox logs in with `auth` and these secrets;
 /// returns the store's URL.

@@ -24,3 +24,12 @@ pub use message::sample_message;
 pub use postfix::Postfix;
 pub use postgres::Postgres;
 pub use tls::{TestCa, tls_connector};
+
+/// A loopback port that was free a moment ago (another process may take
+/// it before the caller binds it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free loopback port")
+        .port()
+}

@@ -3,12 +3,13 @@
 //! each take a fresh database from [`Postgres::create_database`].
 
 use std::fs::{self, File};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use super::free_port;
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tempfile::TempDir;
@@ -440,11 +441,4 @@ fn wait_gone(pid: i32, limit: Duration) -> bool {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("bind free port")
-        .port()
 }
