@@ -69,13 +69,7 @@ pub async fn run(config_path: &Path, files: &[PathBuf], mailbox: &str) -> u8 {
             return exit::TEMPFAIL;
         }
     };
-    let names: Vec<String> = batch
-        .iter()
-        .map(|f| match &f.location {
-            SourceLocation::File(name) => name.clone(),
-            SourceLocation::Imap { uid, .. } => uid.to_string(),
-        })
-        .collect();
+    let names: Vec<String> = batch.iter().map(|f| f.location.name()).collect();
     let ingestor = Ingestor::new(store.clone(), &config);
     let result = ingestor.ingest(mailbox, batch, None).await;
     store.close().await;

@@ -243,7 +243,7 @@ impl Import<'_> {
                 break;
             };
             bytes += size;
-            tags.push((location_name(&fetched.location), size));
+            tags.push((fetched.location.name(), size));
             batch.push(fetched);
         }
         Ok((!batch.is_empty()).then_some((batch, tags)))
@@ -282,13 +282,6 @@ impl Import<'_> {
         }
         progress(*shown);
         Ok(())
-    }
-}
-
-fn location_name(location: &crate::store::SourceLocation) -> String {
-    match location {
-        crate::store::SourceLocation::File(name) => name.clone(),
-        crate::store::SourceLocation::Imap { uid, .. } => uid.to_string(),
     }
 }
 

@@ -8,7 +8,7 @@ use tokio::io::BufReader;
 
 use super::mbox::MboxReader;
 use super::{ArchiveKind, ImportError, read_error};
-use crate::ingest::{Fetched, FetchedBody};
+use crate::ingest::Fetched;
 use crate::store::SourceLocation;
 
 pub struct Item {
@@ -84,10 +84,7 @@ impl Messages {
                 else {
                     return Ok(None);
                 };
-                let size = match &message.body {
-                    FetchedBody::Full(bytes) => bytes.len() as u64,
-                    FetchedBody::TooBig { size, .. } => *size,
-                };
+                let size = message.body.size();
                 self.fingerprint = fnv(self.fingerprint, &message.from_line);
                 self.fingerprint = fnv(self.fingerprint, &size.to_le_bytes());
                 let name = self.path.file_name().unwrap_or_default().to_string_lossy();
@@ -109,10 +106,7 @@ impl Messages {
                 let fetched = crate::maildir::read(file, max_bytes)
                     .await
                     .map_err(|e| read_error(file, e))?;
-                let size = match &fetched.body {
-                    FetchedBody::Full(bytes) => bytes.len() as u64,
-                    FetchedBody::TooBig { size, .. } => *size,
-                };
+                let size = fetched.body.size();
                 let name = file.file_name().unwrap_or_default();
                 self.fingerprint = fnv(self.fingerprint, name.as_encoded_bytes());
                 Item { fetched, size }

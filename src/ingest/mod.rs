@@ -97,6 +97,16 @@ pub enum FetchedBody {
     },
 }
 
+impl FetchedBody {
+    /// The message's size in bytes, also when only its headers were read.
+    pub fn size(&self) -> u64 {
+        match self {
+            FetchedBody::Full(bytes) => bytes.len() as u64,
+            FetchedBody::TooBig { size, .. } => *size,
+        }
+    }
+}
+
 impl Ingestor {
     pub fn new(store: Store, config: &Config) -> Self {
         Ingestor {

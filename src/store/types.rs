@@ -18,6 +18,16 @@ pub enum SourceLocation {
     File(String),
 }
 
+impl SourceLocation {
+    /// How a report names the message: its file, or its UID.
+    pub fn name(&self) -> String {
+        match self {
+            SourceLocation::File(name) => name.clone(),
+            SourceLocation::Imap { uid, .. } => uid.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum RawContent {
     Full(Vec<u8>),
