@@ -80,6 +80,11 @@ pub struct AttachmentView {
     pub sha256: String,
     /// Cut off before its closing MIME boundary: the end may be missing.
     pub incomplete: bool,
+    /// The article in an attached document (.docx, .odt, .doc, .pdf, .rtf):
+    /// paragraphs separated by an empty line, headings as `# …`.
+    pub article_text: Option<String>,
+    /// Why a document's text is missing or incomplete.
+    pub extraction_note: Option<String>,
 }
 
 impl AttachmentView {
@@ -190,6 +195,8 @@ impl DraftView {
                 size: 12_800,
                 sha256: "00".into(),
                 incomplete: false,
+                article_text: Some(format!("# {title}\n\n{body}")),
+                extraction_note: None,
             }],
             classification: Classification::Normal,
             quarantine_reason: None,

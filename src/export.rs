@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::draft::{DraftView, EventView};
+use crate::draft::{AttachmentView, DraftView, EventView};
 use crate::message::Address;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,21 @@ fn markdown(draft: &DraftView) -> String {
     out.push('\n');
     out.push_str(draft.body_text.trim_end());
     out.push('\n');
+    for (a, text) in articles(draft) {
+        out.push_str(&format!(
+            "\n## 附件正文 Article in {}: {}\n\n",
+            a.path,
+            one_line(a.filename.as_deref().unwrap_or("(unnamed)"))
+        ));
+        // The document's own headings go below this section's.
+        for line in text.lines() {
+            if line.starts_with('#') {
+                out.push_str("##");
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
     for f in &draft.forwarded {
         out.push_str(&format!(
             "\n## 轉寄原稿 Forwarded {}: {}\n\n- 來源 From: {}\n",
@@ -144,6 +159,29 @@ fn html(draft: &DraftView, body_html: Option<&str>) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
     };
+    let articles: String = articles(draft)
+        .map(|(a, text)| {
+            let blocks: String = text
+                .split("\n\n")
+                .map(|block| {
+                    let level = block.chars().take_while(|&c| c == '#').count();
+                    match level {
+                        0 => format!("<p>{}</p>", escape(block).replace('\n', "<br>")),
+                        n => format!(
+                            "<h{h}>{}</h{h}>",
+                            escape(block[n..].trim()),
+                            h = (n + 2).min(6)
+                        ),
+                    }
+                })
+                .collect();
+            format!(
+                "<section><h2>附件正文 Article in {}: {}</h2>\n{blocks}</section>\n",
+                escape(&a.path),
+                escape(a.filename.as_deref().unwrap_or("(unnamed)"))
+            )
+        })
+        .collect();
     let attachments: String = draft
         .attachments
         .iter()
@@ -172,7 +210,7 @@ fn html(draft: &DraftView, body_html: Option<&str>) -> String {
     format!(
         "<!doctype html>\n<html lang=\"zh-Hant\"><head><meta charset=\"utf-8\">\
          <title>{title}</title></head><body>\n<h1>{title}</h1>\n\
-         <p>{reference} · {from} · {received}</p>\n<article>\n{body}\n</article>\n{forwarded}{attachments}</body></html>\n",
+         <p>{reference} · {from} · {received}</p>\n<article>\n{body}\n</article>\n{articles}{forwarded}{attachments}</body></html>\n",
         title = escape(&draft.title),
         reference = escape(&draft.reference),
         from = escape(&sender(draft)),
@@ -183,6 +221,14 @@ fn html(draft: &DraftView, body_html: Option<&str>) -> String {
             format!("<ul>{attachments}</ul>\n")
         },
     )
+}
+
+/// The attachments whose article text was read, with it.
+fn articles(draft: &DraftView) -> impl Iterator<Item = (&AttachmentView, &str)> {
+    draft
+        .attachments
+        .iter()
+        .filter_map(|a| Some((a, a.article_text.as_deref()?)))
 }
 
 fn json(draft: &DraftView, events: &[EventView]) -> String {

@@ -222,7 +222,20 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
                 ""
             }
         )?;
+        if let Some(note) = &a.extraction_note {
+            writeln!(out, "  {note}")?;
+        }
     }
     writeln!(out, "\n{}\n", d.body_text)?;
+    for a in &d.attachments {
+        if let Some(text) = &a.article_text {
+            let name = a.filename.as_deref().unwrap_or("(unnamed)");
+            writeln!(
+                out,
+                "article in attachment {} ({name}):\n\n{text}\n",
+                a.path
+            )?;
+        }
+    }
     writeln!(out, "history:")
 }

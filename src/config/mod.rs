@@ -18,7 +18,7 @@ use serde::Deserialize;
 pub use oauth::{AuthMethod, OAuthConfig};
 pub use secret::Secret;
 pub use service::{
-    ApiConfig, General, Limits, LogConfig, LogFormat, OpsConfig, Retention, StoreConfig,
+    ApiConfig, Extract, General, Limits, LogConfig, LogFormat, OpsConfig, Retention, StoreConfig,
 };
 pub use sources::{AfterIngest, MailboxConfig, MaildirConfig, Tls};
 
@@ -53,6 +53,9 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub limits: Limits,
+    /// Reading the article out of attached documents.
+    #[serde(default)]
+    pub extract: Extract,
     #[serde(default, rename = "mailbox")]
     pub mailboxes: Vec<MailboxConfig>,
     #[serde(default, rename = "maildir")]
@@ -247,6 +250,7 @@ impl Config {
             max_depth: self.limits.max_depth,
             own_addresses: self.general.own_addresses.clone(),
             forwarders: self.general.forwarders.clone(),
+            extract: self.extract.limits(),
         }
     }
 

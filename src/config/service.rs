@@ -1,5 +1,5 @@
-//! The service's own sections: `[general]`, `[store]`, `[limits]`, `[log]`,
-//! `[api]`, `[ops]` and `[retention]`.
+//! The service's own sections: `[general]`, `[store]`, `[limits]`,
+//! `[extract]`, `[log]`, `[api]`, `[ops]` and `[retention]`.
 
 use std::time::Duration;
 
@@ -128,6 +128,45 @@ impl Default for Limits {
             // alternating runs).
             batch_bytes: 2 * 1024 * 1024,
         }
+    }
+}
+
+/// The article text of .docx/.odt/.doc/.pdf/.rtf attachments, read while
+/// parsing, within these bounds (a document over them gets a note).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Extract {
+    pub enabled: bool,
+    /// Per document.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub timeout: Duration,
+    /// What a document may inflate to (zip entries, PDF streams).
+    pub max_inflated_bytes: u64,
+    /// Text kept per document.
+    pub max_text_bytes: usize,
+}
+
+impl Default for Extract {
+    fn default() -> Self {
+        let limits = crate::message::extract::ExtractLimits::default();
+        Self {
+            enabled: true,
+            timeout: limits.timeout,
+            max_inflated_bytes: limits.max_inflated,
+            max_text_bytes: limits.max_text,
+        }
+    }
+}
+
+impl Extract {
+    pub fn limits(&self) -> Option<crate::message::extract::ExtractLimits> {
+        self.enabled
+            .then(|| crate::message::extract::ExtractLimits {
+                max_inflated: self.max_inflated_bytes,
+                max_text: self.max_text_bytes,
+                timeout: self.timeout,
+                ..Default::default()
+            })
     }
 }
 

@@ -142,6 +142,8 @@ pub fn describe<'a>(
         disposition: disposition(msg, part, content_id.is_some()),
         content_id,
         incomplete: entry.cut.is_some(),
+        article_text: None,
+        extraction_note: None,
     };
     (attachment, bytes)
 }

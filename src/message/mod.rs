@@ -7,6 +7,7 @@ mod body;
 mod charset;
 mod classify;
 mod encoded_word;
+pub mod extract;
 mod forwarded;
 mod headers;
 mod html;
@@ -39,6 +40,9 @@ pub struct ParseOptions {
     /// Editors' addresses (lower-case): a message from one of them that
     /// forwards another is the original sender's submission.
     pub forwarders: Vec<String>,
+    /// Bounds on reading the article out of attached documents; `None`
+    /// turns that off.
+    pub extract: Option<extract::ExtractLimits>,
 }
 
 impl Default for ParseOptions {
@@ -48,6 +52,7 @@ impl Default for ParseOptions {
             max_depth: 12,
             own_addresses: Vec::new(),
             forwarders: Vec::new(),
+            extract: Some(extract::ExtractLimits::default()),
         }
     }
 }
@@ -109,6 +114,13 @@ pub struct Attachment {
     /// Its multipart never closed (a truncated message): what is there is
     /// kept, but the end may be missing.
     pub incomplete: bool,
+    /// The article in a .docx, .odt, .doc, .pdf or .rtf attachment:
+    /// paragraphs separated by an empty line, headings as `# …`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_text: Option<String>,
+    /// Why a document's text is missing or incomplete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extraction_note: Option<String>,
 }
 
 /// A message/rfc822 part (a forwarded submission), summarised.
@@ -134,7 +146,9 @@ pub struct Submission {
     pub to: Vec<Address>,
     pub date: Option<DateTime<FixedOffset>>,
     pub subject: Option<String>,
-    /// Subject with reply/forward/submission prefixes removed.
+    /// Subject with reply/forward/submission prefixes removed; when that
+    /// says nothing (`投稿`, `submission`, empty), the title of the first
+    /// attached document.
     pub title: String,
     /// LF line endings; from text/plain, else text extracted from HTML.
     pub body_text: String,

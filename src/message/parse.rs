@@ -8,7 +8,7 @@ use mail_parser::{Message, MessageParser, PartType};
 use super::classify::{Signals, classify};
 use super::{
     Attachment, Classification, ParseOptions, Parsed, Submission, attachments, body, charset,
-    forwarded, headers, limits, title,
+    extract, forwarded, headers, limits, title,
 };
 
 pub fn parse(raw: &[u8], opts: &ParseOptions) -> Parsed {
@@ -72,11 +72,24 @@ fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
     sub.body_text = body::body_text(&msg, hint, &mut defects);
     sub.body_html = body::body_html(&msg, hint, &mut defects);
     let entries = attachments::entries(&msg);
+    let mut document_titles = Vec::new();
     sub.attachments = entries
         .iter()
         .enumerate()
-        .map(|(i, entry)| attachments::describe(entry, i as u32, hint, &mut defects).0)
+        .map(|(i, entry)| {
+            let (mut attachment, bytes) =
+                attachments::describe(entry, i as u32, hint, &mut defects);
+            if let Some(limits) = &opts.extract {
+                document_titles.extend(read_article(&mut attachment, &bytes, limits, &mut defects));
+            }
+            attachment
+        })
         .collect();
+    if title::says_nothing(&sub.title)
+        && let Some(document_title) = document_titles.into_iter().next()
+    {
+        sub.title = document_title;
+    }
     sub.forwarded = forwarded::forwarded(&entries, hint, &mut defects);
     credit_original_sender(&mut sub, opts);
     let mut seen = std::collections::HashSet::new();
@@ -86,6 +99,28 @@ fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
         submission: sub,
         quarantine: None,
     }
+}
+
+/// Fills in the article text of a document attachment; returns the
+/// document's title.
+fn read_article(
+    attachment: &mut Attachment,
+    bytes: &[u8],
+    limits: &extract::ExtractLimits,
+    defects: &mut Vec<String>,
+) -> Option<String> {
+    let found = extract::extract(
+        &attachment.content_type,
+        attachment.filename.as_deref(),
+        bytes,
+        limits,
+    )?;
+    if let Some(note) = &found.note {
+        defects.push(format!("attachment {}: {note}", attachment.path));
+    }
+    attachment.article_text = found.text;
+    attachment.extraction_note = found.note;
+    found.title
 }
 
 /// A submission an editor forwarded (from one of `forwarders`) is the

@@ -29,6 +29,41 @@ pub fn strip_title_prefixes(subject: &str) -> String {
     }
 }
 
+/// Subjects that name no work: the title then comes from the document.
+const SAYS_NOTHING: &[&str] = &[
+    "投稿",
+    "稿件",
+    "来稿",
+    "來稿",
+    "投稿件",
+    "文章",
+    "稿子",
+    "附件",
+    "无题",
+    "無題",
+    "无标题",
+    "無標題",
+    "submission",
+    "manuscript",
+    "article",
+    "untitled",
+    "no subject",
+    "(no subject)",
+    "attachment",
+];
+
+/// Whether a title (already without prefixes) is empty or generic.
+pub fn says_nothing(title: &str) -> bool {
+    let bare = title
+        .trim_matches(|c: char| {
+            c.is_whitespace()
+                || c.is_ascii_punctuation()
+                || "【】［］：。，、！？（）《》「」".contains(c)
+        })
+        .to_lowercase();
+    bare.is_empty() || SAYS_NOTHING.contains(&bare.as_str())
+}
+
 /// `prefix`, an optional `[n]` counter (`Re[2]:`), optional spaces, then a
 /// colon.
 fn strip_colon_prefix<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -82,6 +117,24 @@ mod tests {
         assert_eq!(t("Report on poems"), "Report on poems");
         assert_eq!(t("投稿须知"), "投稿须知");
         assert_eq!(t("Fwdx: a"), "Fwdx: a");
+    }
+
+    #[test]
+    fn generic_titles_say_nothing() {
+        use super::says_nothing;
+        for generic in [
+            "",
+            "投稿",
+            "【投稿】",
+            "Submission",
+            "稿件。",
+            " 無題 ",
+            "(no subject)",
+        ] {
+            assert!(says_nothing(generic), "{generic}");
+        }
+        assert!(!says_nothing("诗三首"));
+        assert!(!says_nothing("投稿须知"));
     }
 
     #[test]

@@ -89,6 +89,8 @@ pub const TABLES: &[TableSpec] = &[
             ("content_id", Text),
             ("path", Text),
             ("incomplete", Int),
+            ("article_text", Text),
+            ("extraction_note", Text),
         ],
     },
     TableSpec {

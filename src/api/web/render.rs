@@ -284,14 +284,34 @@ pub fn draft_page(
             } else {
                 String::new()
             };
+            let note = a
+                .extraction_note
+                .as_deref()
+                .map(|n| format!(" <em class=\"extraction-note\">{}</em>", escape(n)))
+                .unwrap_or_default();
             format!(
                 "<li data-path=\"{path}\">{path} · <a class=\"attachment\" href=\"/drafts/{reference}/attachments/{path}\">{name}</a> \
-                 ({kind}, {size} bytes{incomplete})</li>",
+                 ({kind}, {size} bytes{incomplete}){note}</li>",
                 path = escape(&a.path),
                 name = escape(a.filename.as_deref().unwrap_or("(unnamed)")),
                 kind = escape(&a.content_type),
                 size = a.size,
             )
+        })
+        .collect();
+    let articles: String = draft
+        .attachments
+        .iter()
+        .filter_map(|a| {
+            let text = a.article_text.as_deref()?;
+            Some(format!(
+                "<section class=\"article\" data-path=\"{path}\"><h2>{label} {path} · {name}</h2>\
+                 <div class=\"body\">{text}</div></section>",
+                label = lang.t(Text::ArticleIn),
+                path = escape(&a.path),
+                name = escape(a.filename.as_deref().unwrap_or("(unnamed)")),
+                text = escape(text),
+            ))
         })
         .collect();
     let forwarded = forwarded(lang, reference.as_str(), &draft.forwarded);
@@ -310,7 +330,7 @@ pub fn draft_page(
         )
     };
     format!(
-        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{forwarded}{downloads}{history}",
+        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{articles}{forwarded}{downloads}{history}",
         title = escape(&draft.title),
         actions = actions(lang, draft, user),
         history = history(lang, events),

@@ -116,7 +116,8 @@ impl Engine {
         for chunk in ids.chunks(500) {
             let list = sql_list(chunk);
             let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT draft_id, idx, path, filename, content_type, size, sha256, incomplete FROM attachments
+                "SELECT draft_id, idx, path, filename, content_type, size, sha256, incomplete,
+                 article_text, extraction_note FROM attachments
                  WHERE draft_id IN ({list}) ORDER BY draft_id, idx"
             )))
             .fetch_all(&self.pool)

@@ -99,13 +99,14 @@ pub(super) async fn insert_attachments(
     tx: &mut sqlx::Transaction<'_, Db>,
     attachments: &[(i64, &Attachment)],
 ) -> Result<()> {
-    for chunk in shaped_chunks(attachments, CHUNK / 10) {
+    for chunk in shaped_chunks(attachments, CHUNK / 12) {
         let sql = values(
             "INSERT INTO attachments
-             (draft_id, idx, filename, content_type, size, sha256, disposition, content_id, path, incomplete)
+             (draft_id, idx, filename, content_type, size, sha256, disposition, content_id, path, incomplete,
+              article_text, extraction_note)
              VALUES",
             chunk.len(),
-            10,
+            12,
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (draft_id, a) in chunk {
@@ -122,23 +123,33 @@ pub(super) async fn insert_attachments(
                 })
                 .bind(&a.content_id)
                 .bind(&a.path)
-                .bind(i64::from(a.incomplete));
+                .bind(i64::from(a.incomplete))
+                .bind(&a.article_text)
+                .bind(&a.extraction_note);
         }
         query.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-/// What substring search looks in: subject, body and attachment names,
-/// lower-cased here so both backends compare the same text the same way.
+/// What substring search looks in: subject, title, body, attachment names
+/// and the articles in attached documents, lower-cased here so both
+/// backends compare the same text the same way.
 fn search_text(parsed: &Parsed) -> String {
     let s = &parsed.submission;
     let mut text = s.subject.clone().unwrap_or_default();
-    text.push('\n');
-    text.push_str(&s.body_text);
-    for name in s.attachments.iter().filter_map(|a| a.filename.as_deref()) {
+    for part in [Some(&s.title), Some(&s.body_text)]
+        .into_iter()
+        .flatten()
+        .chain(
+            s.attachments
+                .iter()
+                .flat_map(|a| [a.filename.as_ref(), a.article_text.as_ref()])
+                .flatten(),
+        )
+    {
         text.push('\n');
-        text.push_str(name);
+        text.push_str(part);
     }
     text.to_lowercase()
 }
@@ -240,5 +251,7 @@ pub(super) fn attachment_from_row(row: &<Db as sqlx::Database>::Row) -> Result<A
         content_type: row.try_get("content_type")?,
         size: size as u64,
         sha256: row.try_get("sha256")?,
+        article_text: row.try_get("article_text")?,
+        extraction_note: row.try_get("extraction_note")?,
     })
 }
