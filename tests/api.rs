@@ -685,6 +685,68 @@ async fn a_file_inside_a_forwarded_message_downloads_by_path_byte_exact() {
     assert_eq!(file.bytes().await.unwrap().as_ref(), content);
 }
 
+/// A Word attachment's article: in the draft's JSON, found by search, shown
+/// on the draft page under the cover note.
+#[tokio::test]
+async fn the_article_in_a_word_attachment_is_served_searched_and_shown() {
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let raw = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/messages/document_submission.eml"
+    ))
+    .unwrap();
+    let reference = server.ingest(&raw).await;
+    let (status, draft) = li
+        .get(&server.url(&format!("/api/v1/drafts/{reference}")))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{draft}");
+    assert_eq!(draft["title"], "教育部教師司:上好戰(zhàn)“疫”這堂課");
+    let article = draft["attachments"][0]["article_text"].as_str().unwrap();
+    assert!(
+        article.contains("\n\n## 二、做好疫情防控期間教師工作\n\n"),
+        "{article}"
+    );
+    // Words only the document holds find the draft.
+    let (_, found) = li
+        .get(&server.url("/api/v1/drafts?q=%E6%95%99%E5%B8%AB%E8%B3%87%E6%A0%BC"))
+        .await;
+    assert_eq!(
+        found["drafts"][0]["reference"],
+        reference.as_str(),
+        "{found}"
+    );
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(server.url("/login"))
+        .form(&[("token", li.token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_string();
+    let page = http
+        .get(server.url(&format!("/drafts/{reference}")))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cover = page.find("编辑老师好").expect("the cover note");
+    let shown = page
+        .find("<section class=\"article\" data-path=\"0\">")
+        .expect("the article");
+    assert!(cover < shown, "the article follows the cover note");
+    assert!(page.contains("附件正文 0 · 《战疫》投稿.docx"), "{page}");
+    assert!(page.contains("保障支教教師的生命健康安全"), "{page}");
+}
+
 fn base64_lines(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();

@@ -507,3 +507,66 @@ fn editors_work_the_queue_from_the_terminal_as_named_editors() {
     let shown = env.json(&["drafts", "show", &reference, "--json"]);
     assert_eq!(shown["status"], "purged");
 }
+
+/// The article inside a Word attachment is the draft's text (and, under a
+/// subject that says nothing, its title); a store ingested without
+/// extraction gets it from `reparse`, since it is derived from the raw bytes.
+#[test]
+fn the_article_in_an_attached_document_is_read_and_rebuilt_by_reparse() {
+    let env = Env::new();
+    let config = std::fs::read_to_string(env.config()).unwrap();
+    std::fs::write(
+        env.config(),
+        format!("{config}[extract]\nenabled = false\n"),
+    )
+    .unwrap();
+    let output = env.run(&["ingest"], Some(&fixture("document_submission.eml")));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let draft = env.json(&["drafts", "show", "1", "--json"]);
+    assert_eq!(draft["title"], "投稿");
+    assert_eq!(draft["attachments"][0]["article_text"], Value::Null);
+    let found = env.json(&["drafts", "list", "--search", "堅(jiān)強", "--json"]);
+    assert_eq!(found.as_array().unwrap().len(), 0);
+
+    std::fs::write(env.config(), &config).unwrap();
+    let reparse = env.run(&["reparse"], None);
+    assert!(
+        stdout(&reparse).contains("reparsed 1 messages"),
+        "{}",
+        stdout(&reparse)
+    );
+    let draft = env.json(&["drafts", "show", "1", "--json"]);
+    assert_eq!(draft["title"], "教育部教師司:上好戰(zhàn)“疫”這堂課");
+    let documents = Path::new(FIXTURES).join("../documents");
+    for (index, golden) in [(0, "article.docx.txt"), (1, "gbk.rtf.txt")] {
+        let golden = std::fs::read_to_string(documents.join(golden)).unwrap();
+        let (_, text) = golden.split_once("\n\n").unwrap();
+        assert_eq!(
+            draft["attachments"][index]["article_text"].as_str(),
+            Some(text.trim_end()),
+            "attachment {index}"
+        );
+        assert_eq!(draft["attachments"][index]["extraction_note"], Value::Null);
+    }
+    let found = env.json(&["drafts", "list", "--search", "堅(jiān)強", "--json"]);
+    assert_eq!(found.as_array().unwrap().len(), 1);
+
+    let shown = stdout(&env.run(&["drafts", "show", "1"], None));
+    assert!(
+        shown.contains("article in attachment 0 (《战疫》投稿.docx):\n\n# 教育部教師司"),
+        "{shown}"
+    );
+    let markdown = stdout(&env.run(&["drafts", "export", "1"], None));
+    assert!(
+        markdown.contains("\n## 附件正文 Article in 0: 《战疫》投稿.docx\n\n### 教育部教師司"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("\n#### 二、做好疫情防控期間教師工作\n"),
+        "{markdown}"
+    );
+}

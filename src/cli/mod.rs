@@ -136,7 +136,8 @@ enum DraftsCommand {
         /// Substring of the sender's address.
         #[arg(long)]
         sender: Option<String>,
-        /// Substring of subject, body or an attachment name.
+        /// Substring of subject, body, an attachment name or the text of an
+        /// attached document.
         #[arg(long)]
         search: Option<String>,
         #[arg(long)]

@@ -66,7 +66,10 @@ impl Lang {
             Queue => self.pick("稿件隊列", "Queue"),
             Quarantine => self.pick("隔離區", "Quarantine"),
             Search => self.pick("搜尋", "Search"),
-            SearchHint => self.pick("標題、正文或附件名", "subject, body or attachment name"),
+            SearchHint => self.pick(
+                "標題、正文、附件名或附件正文",
+                "subject, body, attachment name or document text",
+            ),
             AnyStatus => self.pick("全部狀態", "any status"),
             Sender => self.pick("來稿人", "Sender"),
             Mailbox => self.pick("信箱", "Mailbox"),
