@@ -17,5 +17,6 @@ pub mod mailbox;
 pub mod maildir;
 pub mod message;
 pub mod oauth;
+pub mod sender_auth;
 pub mod store;
 pub mod workflow;

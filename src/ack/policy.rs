@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use mail_parser::MessageParser;
 
 use crate::config::ack::AckConfig;
-use crate::message::auth_results::{AuthVerdict, trusted_verdict};
+use crate::message::auth_results::AuthVerdict;
 use crate::message::{Address, Classification, Submission};
 use crate::store::{AckPlan, Decision, OutboxLimits, Recipient};
 
@@ -58,6 +58,7 @@ impl Policy {
         quarantined: bool,
         internal_date: Option<DateTime<FixedOffset>>,
         now: DateTime<Utc>,
+        auth: Option<&AuthVerdict>,
     ) -> AckPlan {
         let parsed = MessageParser::default().parse_headers(headers);
         let header_list: Vec<(String, String)> = parsed
@@ -68,11 +69,6 @@ impl Policy {
                     .collect()
             })
             .unwrap_or_default();
-        let auth = self
-            .config
-            .authserv_id
-            .as_deref()
-            .and_then(|id| trusted_verdict(&header_list, id));
         let to = recipient(submission).map(|a| Recipient {
             address: a.address.trim().to_lowercase(),
             name: a.name.clone(),
@@ -84,7 +80,7 @@ impl Policy {
             quarantined,
             internal_date,
             now,
-            &auth,
+            auth,
         ) {
             Some(reason) => Decision::Suppress(reason),
             None => Decision::Send,
@@ -97,7 +93,6 @@ impl Policy {
         AckPlan {
             to,
             decision,
-            auth,
             limits,
         }
     }
@@ -111,7 +106,7 @@ impl Policy {
         quarantined: bool,
         internal_date: Option<DateTime<FixedOffset>>,
         now: DateTime<Utc>,
-        auth: &Option<AuthVerdict>,
+        auth: Option<&AuthVerdict>,
     ) -> Option<String> {
         let header = |name: &str| {
             headers
@@ -200,11 +195,11 @@ impl Policy {
                 ));
             }
         }
-        if let Some(failed) = auth.as_ref().and_then(AuthVerdict::failed) {
+        if let Some(failed) = auth.and_then(AuthVerdict::failed) {
             return Some(format!("sender authentication failed ({failed})"));
         }
         if self.config.only_authenticated
-            && !auth.as_ref().is_some_and(AuthVerdict::passed)
+            && !auth.is_some_and(AuthVerdict::passed)
             && !matches_any(&self.config.allow, &to.address)
         {
             return Some("sender not authenticated (only_authenticated)".into());

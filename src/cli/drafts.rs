@@ -184,6 +184,9 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
             show(&auth.spf),
             auth.authserv_id
         )?;
+        if let Some(detail) = &auth.detail {
+            writeln!(out, "                {detail}")?;
+        }
     }
     if let Some(ack) = &d.ack {
         let detail = ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or("");

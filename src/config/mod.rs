@@ -7,6 +7,7 @@ pub mod duration;
 mod env_override;
 mod oauth;
 mod secret;
+mod sender_auth;
 mod service;
 mod sources;
 mod validate;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 
 pub use oauth::{AuthMethod, OAuthConfig};
 pub use secret::Secret;
+pub use sender_auth::{AuthConfig, OnFail};
 pub use service::{
     ApiConfig, Extract, General, Limits, LogConfig, LogFormat, OpsConfig, Retention, StoreConfig,
 };
@@ -70,6 +72,9 @@ pub struct Config {
     pub ops: Option<OpsConfig>,
     /// Editors' HTTP API and web page; no listener without this section.
     pub api: Option<ApiConfig>,
+    /// Sender authentication computed here; without this section only a
+    /// trusted Authentication-Results header (`[ack] authserv_id`) counts.
+    pub auth: Option<AuthConfig>,
     /// Automatic purging of rejected and archived drafts; none by default.
     #[serde(default)]
     pub retention: Retention,
@@ -252,6 +257,12 @@ impl Config {
             forwarders: self.general.forwarders.clone(),
             extract: self.extract.limits(),
         }
+    }
+
+    /// The provider whose Authentication-Results header is trusted.
+    pub fn authserv_id(&self) -> Option<&str> {
+        let from_auth = self.auth.as_ref().and_then(|a| a.authserv_id.as_deref());
+        from_auth.or_else(|| self.ack.as_ref().and_then(|a| a.authserv_id.as_deref()))
     }
 
     pub fn time_zone(&self) -> chrono_tz::Tz {

@@ -13,9 +13,11 @@ use tokio::sync::Notify;
 
 use crate::ack::followup;
 use crate::ack::policy::Policy;
-use crate::config::{Config, Limits};
+use crate::config::{Config, Limits, OnFail};
 use crate::health::Health;
+use crate::message::auth_results::{self, AuthVerdict};
 use crate::message::{self, ParseOptions};
+use crate::sender_auth::Verifier;
 use crate::store::{
     Decision, Incoming, IngestOutcome, MailboxProgress, RawContent, SourceLocation, Store,
     StoreError,
@@ -31,6 +33,11 @@ pub struct Settings {
     /// Set for archive imports: the plan is still recorded, but every
     /// acknowledgement is suppressed with this reason.
     pub suppress_acks: Option<String>,
+    /// The provider whose Authentication-Results header is trusted when
+    /// the verdict is not computed here.
+    pub authserv_id: Option<String>,
+    /// What a DMARC failure does.
+    pub on_fail: OnFail,
 }
 
 impl Settings {
@@ -50,6 +57,8 @@ impl Settings {
             limits: config.limits.clone(),
             ack,
             suppress_acks: None,
+            authserv_id: config.authserv_id().map(str::to_string),
+            on_fail: config.auth.as_ref().map(|a| a.on_fail).unwrap_or_default(),
         }
     }
 }
@@ -61,10 +70,12 @@ pub struct Ingestor {
     /// Woken when a batch queued acknowledgements, so they go out at once.
     pub outbox: Arc<Notify>,
     pub health: Arc<Health>,
+    /// DKIM / SPF / DMARC computed here (`[auth] verify`).
+    pub verifier: Option<Arc<Verifier>>,
 }
 
-/// A batch being parsed on a blocking thread.
-pub struct ParseTask(tokio::task::JoinHandle<Vec<Incoming>>);
+/// A batch being authenticated and parsed.
+pub struct ParseTask(tokio::task::JoinHandle<Result<Vec<Incoming>, StoreError>>);
 
 impl std::future::Future for ParseTask {
     type Output = Result<Vec<Incoming>, StoreError>;
@@ -75,7 +86,7 @@ impl std::future::Future for ParseTask {
     ) -> std::task::Poll<Self::Output> {
         std::pin::Pin::new(&mut self.0)
             .poll(cx)
-            .map(|r| r.map_err(|e| StoreError::Corrupt(format!("parser task failed: {e}"))))
+            .map(|r| r.map_err(|e| StoreError::Corrupt(format!("parser task failed: {e}")))?)
     }
 }
 
@@ -109,11 +120,17 @@ impl FetchedBody {
 
 impl Ingestor {
     pub fn new(store: Store, config: &Config) -> Self {
+        let verifier = config.auth.as_ref().filter(|a| a.verify).and_then(|auth| {
+            Verifier::new(auth)
+                .inspect_err(|e| tracing::error!("{e}: sender authentication is not computed"))
+                .ok()
+        });
         Ingestor {
             store,
             settings: Arc::new(Settings::from_config(config)),
             outbox: Arc::new(Notify::new()),
             health: Arc::default(),
+            verifier: verifier.map(Arc::new),
         }
     }
 
@@ -128,16 +145,38 @@ impl Ingestor {
         self.commit(items, progress.map(|p| (mailbox, p))).await
     }
 
-    /// Starts parsing a batch on a blocking thread at once; the IMAP source
-    /// parses batch k+1 while batch k commits.
+    /// Starts on a batch at once: sender authentication (DNS lookups,
+    /// when configured), then parsing on a blocking thread. The IMAP source
+    /// prepares batch k+1 while batch k commits.
     pub fn parse(&self, mailbox: &str, batch: Vec<Fetched>) -> ParseTask {
         let (settings, name) = (self.settings.clone(), mailbox.to_string());
-        ParseTask(tokio::task::spawn_blocking(move || {
-            let now = Utc::now();
-            batch
-                .into_iter()
-                .map(|f| prepare(&name, f, &settings, now))
-                .collect::<Vec<_>>()
+        let verifier = self.verifier.clone();
+        ParseTask(tokio::spawn(async move {
+            let verdicts = match &verifier {
+                Some(verifier) => {
+                    let max = settings.limits.max_message_bytes;
+                    let raws: Vec<Option<&[u8]>> = batch
+                        .iter()
+                        .map(|f| match &f.body {
+                            FetchedBody::Full(raw) if raw.len() as u64 <= max => Some(&raw[..]),
+                            _ => None,
+                        })
+                        .collect();
+                    verifier.verify_all(&raws).await
+                }
+                None => vec![None; batch.len()],
+            };
+            let parse = tokio::task::spawn_blocking(move || {
+                let now = Utc::now();
+                batch
+                    .into_iter()
+                    .zip(verdicts)
+                    .map(|(f, verdict)| prepare_judged(&name, f, &settings, now, verdict))
+                    .collect::<Vec<_>>()
+            });
+            parse
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("parser task failed: {e}")))
         }))
     }
 
@@ -191,8 +230,21 @@ pub fn prepare(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Incoming {
+    prepare_judged(mailbox, fetched, settings, now, None)
+}
+
+/// [`prepare`] with the sender authentication verdict computed for the
+/// message (`sender_auth`); without one, a trusted Authentication-Results
+/// header gives it.
+pub fn prepare_judged(
+    mailbox: &str,
+    fetched: Fetched,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    computed: Option<AuthVerdict>,
+) -> Incoming {
     let (options, limits) = (&settings.options, &settings.limits);
-    let (raw, parsed) = match fetched.body {
+    let (raw, mut parsed) = match fetched.body {
         FetchedBody::Full(bytes) if bytes.len() as u64 > limits.max_message_bytes => {
             let size = bytes.len() as u64;
             let headers = message::header_section(&bytes).to_vec();
@@ -215,6 +267,18 @@ pub fn prepare(
         RawContent::HeadersOnly { headers, .. } => headers.as_slice(),
     };
     let follow_up_of = followup::referenced_drafts(headers, parsed.submission.subject.as_deref());
+    let sender_auth = computed.or_else(|| {
+        let id = settings.authserv_id.as_deref()?;
+        auth_results::trusted_in(headers, id)
+    });
+    if let Some(verdict) = &sender_auth
+        && verdict.dmarc_failed()
+        && settings.on_fail == OnFail::Quarantine
+        && parsed.quarantine.is_none()
+    {
+        let why = verdict.detail.as_deref().unwrap_or(&verdict.authserv_id);
+        parsed.quarantine = Some(format!("sender authentication failed: dmarc=fail ({why})"));
+    }
     let ack = settings.ack.as_ref().map(|policy| {
         let mut plan = policy.plan(
             headers,
@@ -222,6 +286,7 @@ pub fn prepare(
             parsed.quarantine.is_some(),
             fetched.internal_date,
             now,
+            sender_auth.as_ref(),
         );
         if let Some(reason) = &settings.suppress_acks
             && plan.decision == Decision::Send
@@ -242,6 +307,7 @@ pub fn prepare(
         internal_date: fetched.internal_date,
         parsed,
         ack,
+        sender_auth,
         follow_up_of,
     }
 }

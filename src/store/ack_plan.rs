@@ -3,8 +3,6 @@
 //! it later. Decided by `ack::policy`; kept here because the store is the
 //! lower of the two.
 
-use crate::message::auth_results::AuthVerdict;
-
 /// The contributor to write to: From, or a Reply-To in From's own domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
@@ -22,7 +20,6 @@ pub enum Decision {
 pub struct AckPlan {
     pub to: Option<Recipient>,
     pub decision: Decision,
-    pub auth: Option<AuthVerdict>,
     pub limits: OutboxLimits,
 }
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use super::AckPlan;
 use crate::draft::DraftStatus;
 use crate::message::Parsed;
+use crate::message::auth_results::AuthVerdict;
 
 /// Where one copy of a message came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub struct Incoming {
     pub parsed: Parsed,
     /// Whether and to whom to acknowledge; None when acknowledgements are off.
     pub ack: Option<AckPlan>,
+    /// DMARC / DKIM / SPF: computed here, or a trusted provider's header.
+    pub sender_auth: Option<AuthVerdict>,
     /// References of drafts this message replies to (see `ack::followup`).
     pub follow_up_of: Vec<String>,
 }

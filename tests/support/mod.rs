@@ -9,6 +9,7 @@
 pub mod api_server;
 pub mod backend;
 pub mod browser;
+pub mod dns;
 pub mod dovecot;
 pub mod message;
 pub mod oauth;

@@ -224,11 +224,15 @@ pub fn draft_page(
         meta.push_str(&meta_row(
             lang.t(Text::SenderAuth),
             &format!(
-                "DMARC {} · DKIM {} · SPF {} ({})",
+                "DMARC {} · DKIM {} · SPF {} ({}){}",
                 show(&auth.dmarc),
                 show(&auth.dkim),
                 show(&auth.spf),
-                escape(&auth.authserv_id)
+                escape(&auth.authserv_id),
+                auth.detail
+                    .as_deref()
+                    .map(|d| format!("<br><small class=\"auth-detail\">{}</small>", escape(d)))
+                    .unwrap_or_default()
             ),
         ));
     }

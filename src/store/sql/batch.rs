@@ -289,9 +289,8 @@ impl Engine {
             .map(db_time)
             .unwrap_or(now);
         let sender_auth = item
-            .ack
+            .sender_auth
             .as_ref()
-            .and_then(|plan| plan.auth.as_ref())
             .map(|auth| serde_json::to_string(auth).unwrap_or_default());
         later.draft(NewDraft {
             id: draft_id,
