@@ -45,6 +45,28 @@ impl Finding {
     }
 }
 
+/// `[auth]` needs DNS answers: one lookup of our own domain's DMARC record.
+async fn dns_check(config: &Config, auth: &crate::config::AuthConfig) -> Finding {
+    let hint = Some(
+        "check [auth] nameservers (or /etc/resolv.conf) and that UDP/TCP 53 is reachable"
+            .to_string(),
+    );
+    let verifier = match crate::sender_auth::Verifier::new(auth) {
+        Ok(verifier) => verifier,
+        Err(e) => return Finding::failed("dns", e.to_string(), hint),
+    };
+    let domain = config
+        .general
+        .own_addresses
+        .first()
+        .and_then(|a| a.rsplit_once('@'))
+        .map_or("example.org", |(_, d)| d);
+    match verifier.probe(domain).await {
+        Ok(answer) => Finding::ok("dns", answer),
+        Err(e) => Finding::failed("dns", e, hint),
+    }
+}
+
 pub async fn run(config: &Config) -> Vec<Finding> {
     let mut findings = vec![Finding::ok("config", config.file.display().to_string())];
     findings.push(store(config).await);
@@ -60,6 +82,9 @@ pub async fn run(config: &Config) -> Vec<Finding> {
         if let Some(smtp) = &config.smtp {
             findings.push(smtp_check(smtp).await);
         }
+    }
+    if let Some(auth) = config.auth.as_ref().filter(|a| a.verify) {
+        findings.push(dns_check(config, auth).await);
     }
     for mailbox in &config.mailboxes {
         findings.extend(mailbox_check(mailbox).await);

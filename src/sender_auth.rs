@@ -70,6 +70,19 @@ impl Verifier {
         self.verify(raw?).await
     }
 
+    /// Whether the resolver answers: the DMARC record of `domain` (an
+    /// answer that there is none counts), for `slushpile check`.
+    pub async fn probe(&self, domain: &str) -> Result<String, String> {
+        let name = format!("_dmarc.{domain}.");
+        let lookup = self.authenticator.txt_raw_lookup(name.as_str());
+        match tokio::time::timeout(self.budget, lookup).await {
+            Ok(Ok(record)) => Ok(format!("{name} {}", String::from_utf8_lossy(&record))),
+            Ok(Err(mail_auth::Error::DnsRecordNotFound(code))) => Ok(format!("{name}: {code}")),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} s", self.budget.as_secs_f32())),
+        }
+    }
+
     pub async fn verify(&self, raw: &[u8]) -> Option<AuthVerdict> {
         let message = AuthenticatedMessage::parse(raw)?;
         let verdict = tokio::time::timeout(self.budget, self.judge(raw, &message)).await;

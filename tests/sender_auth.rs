@@ -112,12 +112,45 @@ fn a_signed_submission_passes_and_a_tampered_copy_is_quarantined() {
         reason.contains("spf 203.0.113.5 for example.org: fail"),
         "{reason}"
     );
+    // Reparsing rebuilds what the bytes give; the verdict came from DNS.
+    let reparse = env.run(&["reparse"]);
+    assert!(
+        reparse.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reparse.stderr)
+    );
+    let again: Value =
+        serde_json::from_slice(&env.run(&["drafts", "show", "2", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (&again["status"], &again["quarantine_reason"]),
+        (&draft["status"], &draft["quarantine_reason"])
+    );
     // Editors see why in the terminal too.
     let shown = String::from_utf8_lossy(&env.run(&["drafts", "show", "2"]).stdout).into_owned();
     assert!(
         shown.contains("sender auth:    dmarc=fail dkim=fail spf=fail (slushpile)"),
         "{shown}"
     );
+}
+
+#[test]
+fn check_asks_the_resolver() {
+    let dns = Dns::start();
+    let env = Env::new(&format!("nameservers = ['{}']", dns.addr));
+    let report = String::from_utf8_lossy(&env.run(&["check"]).stdout).into_owned();
+    assert!(
+        report.contains("_dmarc.example.org. v=DMARC1; p=reject"),
+        "{report}"
+    );
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let env = Env::new(&format!(
+        "nameservers = ['{}']",
+        silent.local_addr().unwrap()
+    ));
+    let output = env.run(&["check"]);
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(report.contains("[auth] nameservers"), "{report}");
+    assert!(!output.status.success());
 }
 
 #[test]

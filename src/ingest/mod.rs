@@ -277,7 +277,10 @@ pub fn prepare_judged(
         && parsed.quarantine.is_none()
     {
         let why = verdict.detail.as_deref().unwrap_or(&verdict.authserv_id);
-        parsed.quarantine = Some(format!("sender authentication failed: dmarc=fail ({why})"));
+        parsed.quarantine = Some(format!(
+            "{}dmarc=fail ({why})",
+            auth_results::QUARANTINE_PREFIX
+        ));
     }
     let ack = settings.ack.as_ref().map(|policy| {
         let mut plan = policy.plan(

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How a quarantine reason given for a failed DMARC check starts: `reparse`
+/// keeps such a quarantine, which parsing alone would not reach again.
+pub const QUARANTINE_PREFIX: &str = "sender authentication failed: ";
+
 /// The verdict of the receiving provider, from the topmost
 /// Authentication-Results header when its authserv-id is the configured one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

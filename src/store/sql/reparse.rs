@@ -7,8 +7,12 @@ use super::Engine;
 use super::engine::db_time;
 use super::events::insert_event;
 use crate::draft::DraftStatus;
+use crate::message::auth_results::QUARANTINE_PREFIX;
 use crate::message::{self, ParseOptions};
 use crate::store::{ReparseReport, Result};
+
+/// Id, status, quarantine reason and raw bytes (None: only headers kept).
+type StoredDraft = (i64, String, Option<String>, Option<Vec<u8>>);
 
 impl Engine {
     /// Re-parses every stored message. Status, editors' work, events and
@@ -18,8 +22,8 @@ impl Engine {
         let mut report = ReparseReport::default();
         let mut after = 0_i64;
         loop {
-            let rows: Vec<(i64, String, Option<Vec<u8>>)> = sqlx::query_as(
-                "SELECT d.id, d.status, r.bytes FROM drafts d
+            let rows: Vec<StoredDraft> = sqlx::query_as(
+                "SELECT d.id, d.status, d.quarantine_reason, r.bytes FROM drafts d
                  LEFT JOIN raw_messages r ON r.sha256 = d.raw_sha256
                  WHERE d.id > $1 ORDER BY d.id LIMIT 100",
             )
@@ -30,12 +34,19 @@ impl Engine {
             after = last.0;
             let now = db_time(Utc::now());
             let mut tx = self.pool.begin().await?;
-            for (id, status, bytes) in rows {
+            for (id, status, reason, bytes) in rows {
                 let Some(bytes) = bytes else {
                     report.skipped += 1;
                     continue;
                 };
-                let parsed = message::parse(&bytes, options);
+                let mut parsed = message::parse(&bytes, options);
+                // A sender who failed DMARC at ingestion stays held: that
+                // verdict came from DNS then, not from the bytes.
+                if let Some(reason) = reason.filter(|r| r.starts_with(QUARANTINE_PREFIX))
+                    && parsed.quarantine.is_none()
+                {
+                    parsed.quarantine = Some(reason);
+                }
                 super::rows::rewrite_derived(&mut tx, id, &parsed).await?;
                 report.reparsed += 1;
                 insert_event(&mut tx, id, now, "reparsed", &self.actor, &json!({}), None).await?;
