@@ -16,11 +16,7 @@ struct Env {
 impl Env {
     fn new(ack_extra: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let store_url = runtime.block_on(support::test_store_url(dir.path()));
+        let store_url = support::test_store_url_blocking(dir.path());
         let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
         std::fs::write(
             dir.path().join("slushpile.toml"),

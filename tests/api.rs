@@ -648,18 +648,7 @@ async fn a_file_inside_a_forwarded_message_downloads_by_path_byte_exact() {
     );
 
     // The web page shows the original and serves the file by its path.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = http
-        .post(server.url("/login"))
-        .form(&[("token", li.token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"].to_str().unwrap();
-    let session = cookie.split(';').next().unwrap().to_string();
+    let (http, session) = web_session(&server, &li).await;
     let page_of = |path: String| {
         http.get(server.url(&path))
             .header("cookie", &session)
@@ -717,18 +706,7 @@ async fn the_article_in_a_word_attachment_is_served_searched_and_shown() {
         "{found}"
     );
 
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = http
-        .post(server.url("/login"))
-        .form(&[("token", li.token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"].to_str().unwrap();
-    let session = cookie.split(';').next().unwrap().to_string();
+    let (http, session) = web_session(&server, &li).await;
     let page = http
         .get(server.url(&format!("/drafts/{reference}")))
         .header("cookie", &session)
@@ -745,6 +723,23 @@ async fn the_article_in_a_word_attachment_is_served_searched_and_shown() {
     assert!(cover < shown, "the article follows the cover note");
     assert!(page.contains("附件正文 0 · 《战疫》投稿.docx"), "{page}");
     assert!(page.contains("保障支教教師的生命健康安全"), "{page}");
+}
+
+/// A client logged in to the web page as `editor`, and its session cookie.
+async fn web_session(server: &ApiServer, editor: &Client) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(server.url("/login"))
+        .form(&[("token", editor.token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_string();
+    (http, session)
 }
 
 fn base64_lines(data: &[u8]) -> String {

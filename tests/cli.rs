@@ -19,11 +19,7 @@ struct Env {
 impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let store_url = runtime.block_on(support::test_store_url(&dir.path().join("data")));
+        let store_url = support::test_store_url_blocking(&dir.path().join("data"));
         std::fs::write(
             dir.path().join("slushpile.toml"),
             format!(

@@ -106,11 +106,7 @@ struct Daemon {
 impl Daemon {
     fn new(maildirs: &[&str], seeded: usize) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let store_url = runtime.block_on(support::test_store_url(dir.path()));
+        let store_url = support::test_store_url_blocking(dir.path());
         let port = free_port();
         for name in maildirs {
             seed_maildir(&dir.path().join(name), seeded);

@@ -30,7 +30,9 @@ impl Kind {
             Kind::Plain => "text/plain, 2–6 KB (English or UTF-8 Chinese)",
             Kind::Alternative => "multipart/alternative text + HTML",
             Kind::Chinese => "GB2312/GBK, RFC 2047 headers, Chinese attachment name",
-            Kind::Attachment => "base64 attachment, 50 KB–2 MB encoded",
+            Kind::Attachment => {
+                "base64 attachment, 50 KB–2 MB encoded: a photo, or a real .docx / .pdf article (tests/fixtures/documents) carrying a photo"
+            }
         }
     }
 }
@@ -407,6 +409,13 @@ fn attachment(rng: &mut Rng, i: usize) -> Vec<u8> {
             "docx",
         ),
     ][rng.usize(0..3)];
+    // Documents are what the article extraction reads: real ones, as big
+    // as the photo they embed.
+    let data = match ext {
+        "pdf" => pdf_with_photo(data),
+        "docx" => docx_with_photo(data),
+        _ => data,
+    };
     let len = rng.usize(300..1500);
     let cover = english(rng, len);
     let _ = write!(
@@ -421,6 +430,38 @@ fn attachment(rng: &mut Rng, i: usize) -> Vec<u8> {
     m.extend_from_slice(base64_lines(&data).as_bytes());
     m.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     m
+}
+
+const ARTICLE_DOCX: &[u8] = include_bytes!("../../tests/fixtures/documents/article.docx");
+const ARTICLE_PDF: &[u8] = include_bytes!("../../tests/fixtures/documents/article.pdf");
+
+/// The fixture article as a .docx with `photo` stored in it, as Word keeps
+/// pictures (word/media, not compressed again).
+fn docx_with_photo(photo: Vec<u8>) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut article = zip::ZipArchive::new(std::io::Cursor::new(ARTICLE_DOCX)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..article.len() {
+        out.raw_copy_file(article.by_index(i).unwrap()).unwrap();
+    }
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    out.start_file("word/media/image1.jpeg", stored).unwrap();
+    out.write_all(&photo).unwrap();
+    out.finish().unwrap().into_inner()
+}
+
+/// The fixture article as a PDF with `photo` as an image object.
+fn pdf_with_photo(photo: Vec<u8>) -> Vec<u8> {
+    let mut doc = lopdf::Document::load_mem(ARTICLE_PDF).unwrap();
+    let mut image = lopdf::Dictionary::new();
+    image.set("Type", lopdf::Object::Name(b"XObject".to_vec()));
+    image.set("Subtype", lopdf::Object::Name(b"Image".to_vec()));
+    image.set("Filter", lopdf::Object::Name(b"DCTDecode".to_vec()));
+    doc.add_object(lopdf::Stream::new(image, photo).with_compression(false));
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
 }
 
 fn encode_word(charset: &str, bytes: &[u8]) -> String {

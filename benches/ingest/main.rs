@@ -30,6 +30,10 @@ struct Args {
     command: String,
     /// An earlier slushpile binary, run alternately with this one.
     baseline: Option<PathBuf>,
+    /// `KEY=VALUE` set for the baseline run only, e.g.
+    /// `SLUSHPILE_EXTRACT__ENABLED=false` to compare this build with a
+    /// setting off (the baseline binary is then this one unless given).
+    baseline_env: Vec<(String, String)>,
 }
 
 fn parse_args() -> Args {
@@ -40,6 +44,7 @@ fn parse_args() -> Args {
         out: Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/results.md"),
         command: String::from("scripts/bench"),
         baseline: None,
+        baseline_env: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     let number = |v: Option<String>, name: &str| -> usize {
@@ -66,10 +71,20 @@ fn parse_args() -> Args {
                 let _ = write!(args.command, " --baseline {}", path.display());
                 args.baseline = Some(path);
             }
+            "--baseline-env" => {
+                let pair = it.next().expect("--baseline-env needs KEY=VALUE");
+                let (key, value) = pair
+                    .split_once('=')
+                    .expect("--baseline-env needs KEY=VALUE");
+                let _ = write!(args.command, " --baseline-env {pair}");
+                args.baseline_env.push((key.to_string(), value.to_string()));
+                args.baseline
+                    .get_or_insert_with(|| PathBuf::from(SLUSHPILE));
+            }
             // cargo bench passes --bench to harness = false targets.
             "--bench" => {}
             other => panic!(
-                "unknown argument {other:?}; usage: ingest [--messages N] [--runs R] [--latency N] [--out FILE] [--baseline BIN]"
+                "unknown argument {other:?}; usage: ingest [--messages N] [--runs R] [--latency N] [--out FILE] [--baseline BIN] [--baseline-env KEY=VALUE]"
             ),
         }
     }
@@ -91,6 +106,18 @@ fn main() {
             &password,
         ));
         println!("{messages} {bytes}");
+        return;
+    }
+    // `ingest --dump FIRST COUNT DIR`: the corpus messages as .eml files, to
+    // look at or feed to `slushpile ingest`.
+    if argv.get(1).map(String::as_str) == Some("--dump") {
+        let [first, count] = [2, 3].map(|i| argv[i].parse::<usize>().expect("a number"));
+        let dir = Path::new(&argv[4]);
+        fs::create_dir_all(dir).unwrap();
+        for i in first..first + count {
+            let (kind, raw) = corpus::message(i);
+            fs::write(dir.join(format!("{i:06}-{kind:?}.eml")), raw).unwrap();
+        }
         return;
     }
     // `cargo bench` passes --bench; `cargo test --all-targets` runs bench
@@ -178,7 +205,7 @@ async fn bench(args: Args) {
             &Tool::ALL
         };
         for &tool in tools {
-            let sample = run_tool(tool, &corpus, args.messages, args.baseline.as_deref()).await;
+            let sample = run_tool(tool, &corpus, &args).await;
             eprintln!(
                 "run {round}/{}: {:<40} {:>8.2}s {:>8.0} msg/s {:>7.1} MB/s {:>7.1} MB RSS",
                 args.runs,
@@ -224,7 +251,8 @@ async fn seeded_dovecot(corpus: &Corpus, messages: usize) -> Dovecot {
     dovecot
 }
 
-async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize, baseline: Option<&Path>) -> Sample {
+async fn run_tool(tool: Tool, corpus: &Corpus, args: &Args) -> Sample {
+    let (messages, baseline) = (args.messages, args.baseline.as_deref());
     let dovecot = seeded_dovecot(corpus, messages).await;
     let work = tempfile::Builder::new()
         .prefix("slushbench-run")
@@ -267,6 +295,9 @@ async fn run_tool(tool: Tool, corpus: &Corpus, messages: usize, baseline: Option
                 .arg("--config")
                 .arg(config)
                 .args(["run", "--once"]);
+            if tool == Tool::Baseline {
+                cmd.envs(args.baseline_env.iter().map(|(k, v)| (k, v)));
+            }
             cmd
         }
     };
@@ -843,6 +874,24 @@ fn report(
             slush.rss_mb <= 64.0,
         ),
     ];
+    if args.baseline.is_some() {
+        let base = row(Tool::Baseline);
+        let against = if args.baseline_env.is_empty() {
+            "the baseline".to_string()
+        } else {
+            let settings: Vec<String> = args
+                .baseline_env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!("itself with {}", settings.join(" "))
+        };
+        targets.push((
+            format!("this build ≥ 0.90× {against} (messages/s)"),
+            format!("{:.2}×", slush.rate / base.rate),
+            slush.rate >= 0.9 * base.rate,
+        ));
+    }
     if let Some(l) = latency {
         let (p50, p95, p99) = (
             percentile(&l.seconds, 50.0),

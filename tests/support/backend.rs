@@ -30,6 +30,15 @@ pub fn test_backend() -> Backend {
 
 /// Store URL for a test whose scratch files live in `dir`: a SQLite file
 /// there, or a new, empty PostgreSQL database.
+/// [`test_store_url`] for tests without a runtime of their own.
+pub fn test_store_url_blocking(dir: &Path) -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(test_store_url(dir))
+}
+
 pub async fn test_store_url(dir: &Path) -> String {
     match test_backend() {
         Backend::Sqlite => format!("sqlite://{}/slushpile.db", dir.display()),

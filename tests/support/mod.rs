@@ -19,7 +19,7 @@ pub mod process;
 pub mod tls;
 pub mod user;
 
-pub use backend::{Backend, test_backend, test_store_url};
+pub use backend::{Backend, test_backend, test_store_url, test_store_url_blocking};
 pub use dovecot::{Dovecot, HOST, ImapSession, STRICT_HOST};
 pub use message::sample_message;
 pub use postfix::Postfix;
