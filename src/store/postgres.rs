@@ -12,6 +12,9 @@ use super::{Result, StoreError};
 pub(super) type Db = sqlx::Postgres;
 
 /// Several senders share the outbox; each skips rows another is claiming.
+/// PostgreSQL numbers its parameters (`$1`); it has no anonymous ones.
+pub(super) const NUMBERED_PARAMS: bool = true;
+
 pub(super) const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
 /// A transition reads a draft, decides, then writes it: the row is locked
 /// in between so two editors cannot both act on what they read.

@@ -10,6 +10,12 @@ use super::{Result, StoreError};
 
 pub(super) type Db = sqlx::Sqlite;
 
+/// Multi-row statements use anonymous `?` parameters: SQLite's parser looks
+/// each `$N` up in the list of names seen so far (quadratic in a
+/// 10,000-parameter INSERT), and `sqlite3_bind_parameter_name`, which sqlx
+/// calls for every parameter it binds, scans that list again.
+pub(super) const NUMBERED_PARAMS: bool = false;
+
 /// SQLite runs one writer at a time: a claiming UPDATE is already exclusive.
 pub(super) const SKIP_LOCKED: &str = "";
 pub(super) const FOR_UPDATE: &str = "";

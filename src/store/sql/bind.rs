@@ -1,6 +1,8 @@
 //! Statements with many bind parameters: a batch's lookups and multi-row
 //! INSERTs, cut into chunks both backends accept.
 
+use super::NUMBERED_PARAMS;
+
 /// Bind parameters per statement, under SQLite's and PostgreSQL's limits.
 pub(super) const CHUNK: usize = 500;
 
@@ -10,10 +12,16 @@ pub(super) fn params(first: usize, n: usize) -> String {
     params.join(", ")
 }
 
-/// `sql` followed by `rows` tuples of `columns` parameters: ` ($1, $2), ($3, $4)`.
+/// `sql` followed by `rows` tuples of `columns` parameters: ` ($1, $2), ($3, $4)`,
+/// or ` (?, ?), (?, ?)` where the backend prefers them (`NUMBERED_PARAMS`).
+/// `sql` itself must have no parameters.
 pub(super) fn values(sql: &str, rows: usize, columns: usize) -> String {
+    let anonymous = vec!["?"; columns].join(", ");
     let tuples: Vec<String> = (0..rows)
-        .map(|r| format!("({})", params(r * columns + 1, columns)))
+        .map(|r| match NUMBERED_PARAMS {
+            true => format!("({})", params(r * columns + 1, columns)),
+            false => format!("({anonymous})"),
+        })
         .collect();
     format!("{sql} {}", tuples.join(", "))
 }
