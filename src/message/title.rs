@@ -48,7 +48,6 @@ const SAYS_NOTHING: &[&str] = &[
     "article",
     "untitled",
     "no subject",
-    "(no subject)",
     "attachment",
 ];
 
