@@ -223,7 +223,7 @@ fn lay_out(lines: &[Line], article: &mut Article) {
                 || this_level != level;
             if new_paragraph {
                 article.end_paragraph(level);
-            } else if joins_with_space(article_end(prev), text) {
+            } else if joins_with_space(last_char(prev), text) {
                 article.push(' ');
             }
         }
@@ -234,7 +234,7 @@ fn lay_out(lines: &[Line], article: &mut Article) {
     article.end_paragraph(level);
 }
 
-fn article_end(line: &Line) -> Option<char> {
+fn last_char(line: &Line) -> Option<char> {
     line.text.trim_end().chars().last()
 }
 
