@@ -7,17 +7,19 @@
 mod support;
 
 mod corpus;
+mod floor;
+mod latency;
 mod raw;
+mod report;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use corpus::{Corpus, Kind};
+use corpus::Corpus;
 use support::{Dovecot, HOST};
 
 const SLUSHPILE: &str = env!("CARGO_BIN_EXE_slushpile");
@@ -120,6 +122,26 @@ fn main() {
         }
         return;
     }
+    // `ingest --floor DIR`: the CPU floor (floor.rs) of the .eml files in
+    // DIR, to compare parser changes without a whole benchmark run.
+    if argv.get(1).map(String::as_str) == Some("--floor") {
+        let mut files: Vec<PathBuf> = fs::read_dir(&argv[2])
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let scratch = tempfile::tempdir().unwrap();
+        let f = floor::measure(&files, scratch.path());
+        println!(
+            "{} messages: hash {:.3} s, parse {:.3} s (mail-parser {:.3} s), write {:.3} s",
+            files.len(),
+            f.hash,
+            f.parse,
+            f.mail_parser,
+            f.write
+        );
+        return;
+    }
     // `cargo bench` passes --bench; `cargo test --all-targets` runs bench
     // targets too, without it, and must not start a ten-minute benchmark.
     if !argv.iter().any(|a| a == "--bench") {
@@ -218,17 +240,27 @@ async fn bench(args: Args) {
             samples.entry(tool.label()).or_default().push(sample);
         }
     }
+    let scratch = tempfile::Builder::new()
+        .prefix("slushbench-floor")
+        .tempdir()
+        .unwrap();
+    let floor = tokio::task::block_in_place(|| floor::measure(&corpus.files, scratch.path()));
+    eprintln!(
+        "floor: hash {:.2} s, parse {:.2} s (mail-parser {:.2} s), write {:.2} s",
+        floor.hash, floor.parse, floor.mail_parser, floor.write
+    );
     let latency = if args.latency > 0 {
-        Some(latency(args.latency).await)
+        Some(latency::latency(args.latency).await)
     } else {
         None
     };
-    let report = report(
+    let report = report::report(
         &args,
         &machine,
         started,
         &corpus,
         &samples,
+        &floor,
         latency.as_ref(),
     );
     println!("{report}");
@@ -492,135 +524,6 @@ fn mbsync_config(dovecot: &Dovecot, dir: &Path) -> String {
     )
 }
 
-struct Latency {
-    seconds: Vec<f64>,
-    rss_kb: i64,
-}
-
-/// The daemon idles on an empty INBOX; messages arrive one by one at
-/// seeded random intervals; each latency runs from the rename into new/ to
-/// the first poll of the store that sees its draft (5 ms polls).
-#[expect(clippy::zombie_processes, reason = "reaped by wait4, for its rusage")]
-async fn latency(count: usize) -> Latency {
-    let dovecot = Dovecot::start().await;
-    let work = tempfile::Builder::new()
-        .prefix("slushbench-idle")
-        .tempdir()
-        .unwrap();
-    let dir = work.path();
-    let config = slushpile_config(&dovecot, dir);
-    let log = File::create(dir.join("output.log")).unwrap();
-    let child = Command::new(SLUSHPILE)
-        .arg("--config")
-        .arg(config)
-        .arg("run")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("spawn slushpile run");
-    let pid = child.id() as i32;
-
-    let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let warm_up = corpus::latency_message(0);
-    dovecot.deliver("INBOX", &warm_up);
-    let url = format!("{}?mode=ro", store_url(dir));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let pool = loop {
-        if let Ok(pool) = sqlx::SqlitePool::connect(&url).await
-            && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM drafts")
-                .fetch_one(&pool)
-                .await
-                .is_ok_and(|n| n == 1)
-        {
-            break pool;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "warm-up message never became a draft:\n{}",
-            fs::read_to_string(dir.join("output.log")).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let poller = {
-        let (seen, pool) = (seen.clone(), pool.clone());
-        tokio::spawn(async move {
-            let mut last = 0i64;
-            loop {
-                let rows: Vec<(i64, Option<String>)> =
-                    sqlx::query_as("SELECT id, message_id FROM drafts WHERE id > ? ORDER BY id")
-                        .bind(last)
-                        .fetch_all(&pool)
-                        .await
-                        .unwrap_or_default();
-                let now = Instant::now();
-                {
-                    let mut seen = seen.lock().unwrap();
-                    for (id, message_id) in rows {
-                        last = last.max(id);
-                        if let Some(m) = message_id {
-                            seen.entry(m).or_insert(now);
-                        }
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-    };
-
-    let mut rng = fastrand::Rng::with_seed(0x1d1e);
-    let mut delivered = Vec::with_capacity(count);
-    for i in 1..=count {
-        tokio::time::sleep(Duration::from_millis(rng.u64(50..=400))).await;
-        let raw = corpus::latency_message(i);
-        tokio::task::block_in_place(|| dovecot.deliver("INBOX", &raw));
-        delivered.push((message_id(&raw), Instant::now()));
-    }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let done = {
-            let seen = seen.lock().unwrap();
-            delivered.iter().all(|(m, _)| seen.contains_key(m))
-        };
-        if done {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    poller.abort();
-    pool.close().await;
-    // SAFETY: kill(2) on our own child; no memory is involved.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
-    let (_, usage) = tokio::task::block_in_place(|| wait4(pid));
-    let rss_kb = usage.ru_maxrss;
-    let seen = seen.lock().unwrap();
-    let missing = delivered
-        .iter()
-        .filter(|(m, _)| !seen.contains_key(m))
-        .count();
-    assert_eq!(
-        missing,
-        0,
-        "drafts missing after 60 s:\n{}",
-        tail(&fs::read_to_string(dir.join("output.log")).unwrap_or_default())
-    );
-    let mut seconds: Vec<f64> = delivered
-        .iter()
-        .map(|(m, at)| seen[m].duration_since(*at).as_secs_f64())
-        .collect();
-    seconds.sort_by(f64::total_cmp);
-    Latency { seconds, rss_kb }
-}
-
-fn message_id(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&raw[..raw.len().min(4096)]);
-    let start = text.find("Message-ID: <").expect("Message-ID") + "Message-ID: <".len();
-    let end = text[start..].find('>').unwrap() + start;
-    text[start..end].to_string()
-}
-
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
@@ -711,234 +614,4 @@ fn machine() -> String {
             ]
         ),
     )
-}
-
-#[derive(Clone, Copy)]
-struct Row {
-    wall: f64,
-    rate: f64,
-    mbps: f64,
-    rss_mb: f64,
-    cpu: f64,
-    server_cpu: f64,
-}
-
-fn report(
-    args: &Args,
-    machine: &str,
-    started: chrono::DateTime<chrono::Utc>,
-    corpus: &Corpus,
-    samples: &HashMap<&str, Vec<Sample>>,
-    latency: Option<&Latency>,
-) -> String {
-    let n = args.messages as f64;
-    let total_mb = mb(corpus.bytes);
-    let row = |tool: Tool| {
-        let s = &samples[tool.label()];
-        Row {
-            wall: median(s.iter().map(|s| s.wall).collect()),
-            rate: median(s.iter().map(|s| n / s.wall).collect()),
-            mbps: median(s.iter().map(|s| total_mb / s.wall).collect()),
-            rss_mb: median(s.iter().map(|s| s.rss_kb as f64 / 1024.0).collect()),
-            cpu: median(s.iter().map(|s| s.cpu).collect()),
-            server_cpu: median(s.iter().map(|s| s.server_cpu).collect()),
-        }
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let (raw, mbsync, slush) = (row(Tool::Raw), row(Tool::Mbsync), row(Tool::Slushpile));
-    let vs_raw = slush.rate / raw.rate;
-    let vs_mbsync = slush.rate / mbsync.rate;
-
-    let mut r = String::new();
-    let _ = writeln!(r, "# slushpile ingest benchmark\n");
-    let _ = writeln!(
-        r,
-        "Last measured {} with `{}` (medians of {} runs; each run starts from a fresh \
-         Dovecot holding the same corpus, already indexed, and a fresh store or Maildir).\n",
-        started.format("%Y-%m-%d %H:%M UTC"),
-        args.command,
-        args.runs
-    );
-    let _ = writeln!(r, "## Machine\n\n{machine}\n");
-    let _ = writeln!(
-        r,
-        "## Corpus\n\n{} messages, {:.1} MB (MB = 10^6 bytes), deterministic \
-         (benches/ingest/corpus.rs), CRLF, served by Dovecot over IMAPS on 127.0.0.1.\n",
-        args.messages, total_mb
-    );
-    let _ = writeln!(r, "| kind | messages | MB |\n| --- | ---: | ---: |");
-    for (k, kind) in Kind::ALL.iter().enumerate() {
-        let _ = writeln!(
-            r,
-            "| {} | {} | {:.1} |",
-            kind.describe(),
-            corpus.counts[k],
-            mb(corpus.kind_bytes[k])
-        );
-    }
-    let _ = writeln!(r, "\n## Bulk ingest (medians)\n");
-    let _ = writeln!(
-        r,
-        "| tool | wall s | messages/s | MB/s | peak RSS MB | tool CPU s | CPU ÷ raw | Dovecot CPU s | CPU floor s |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
-    let baseline = args
-        .baseline
-        .as_ref()
-        .map(|_| (Tool::Baseline, row(Tool::Baseline)));
-    let rows = [(Tool::Raw, raw), (Tool::Mbsync, mbsync)]
-        .into_iter()
-        .chain(baseline)
-        .chain([(Tool::Slushpile, slush)]);
-    for (tool, row) in rows {
-        let _ = writeln!(
-            r,
-            "| {} | {:.2} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2}× | {:.2} | {:.2} |",
-            tool.label(),
-            row.wall,
-            row.rate,
-            row.mbps,
-            row.rss_mb,
-            row.cpu,
-            row.cpu / raw.cpu,
-            row.server_cpu,
-            (row.cpu + row.server_cpu) / cores
-        );
-    }
-    let _ = writeln!(
-        r,
-        "\nRatios (messages/s): slushpile/raw = **{vs_raw:.2}**, slushpile/mbsync = **{vs_mbsync:.2}**.\n"
-    );
-    let store = median(
-        samples[Tool::Slushpile.label()]
-            .iter()
-            .map(|s| mb(s.store_bytes))
-            .collect(),
-    );
-    let _ = writeln!(
-        r,
-        "Wall time is from spawning the process to its exit (connect, login, and for \
-         slushpile opening and migrating the store included); peak RSS is the child's \
-         `ru_maxrss` from `wait4`. The slushpile store after a run: {store:.1} MB (SQLite + WAL).\n"
-    );
-    let _ = writeln!(
-        r,
-        "Tool CPU is the child's user + system time (`wait4`); Dovecot CPU is what every \
-         Dovecot process (its TLS proxy `imap-login` and the `imap` sessions) used during \
-         the run. Server and tool share this machine's {cores} cores, so no run can take \
-         less than the CPU floor, (tool + Dovecot CPU) / {cores}. The raw limit keeps \
-         Dovecot {:.1} cores busy on its own; whatever CPU a tool spends on top of \
-         serving comes out of the same cores.\n",
-        raw.server_cpu / raw.wall
-    );
-    let _ = writeln!(r, "Per run (wall s / peak RSS MB):\n");
-    let _ = writeln!(
-        r,
-        "| tool | {} |",
-        (1..=args.runs)
-            .map(|i| format!("run {i}"))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    );
-    let _ = writeln!(r, "| --- |{}", " ---: |".repeat(args.runs));
-    for tool in Tool::ALL
-        .into_iter()
-        .chain(args.baseline.as_ref().map(|_| Tool::Baseline))
-    {
-        let cells: Vec<String> = samples[tool.label()]
-            .iter()
-            .map(|s| format!("{:.2} / {:.1}", s.wall, s.rss_kb as f64 / 1024.0))
-            .collect();
-        let _ = writeln!(r, "| {} | {} |", tool.label(), cells.join(" | "));
-    }
-
-    let mut targets = vec![
-        (
-            "ingest ≥ 0.75× raw limit (messages/s)".to_string(),
-            format!("{vs_raw:.2}×"),
-            vs_raw >= 0.75,
-        ),
-        (
-            "ingest ≥ 2× mbsync (messages/s)".to_string(),
-            format!("{vs_mbsync:.2}×"),
-            vs_mbsync >= 2.0,
-        ),
-        (
-            "slushpile CPU ≤ 2.5× the raw client's".to_string(),
-            format!("{:.2}×", slush.cpu / raw.cpu),
-            slush.cpu <= 2.5 * raw.cpu,
-        ),
-        (
-            format!("peak RSS ≤ 64 MB ({} messages)", args.messages),
-            format!("{:.1} MB", slush.rss_mb),
-            slush.rss_mb <= 64.0,
-        ),
-    ];
-    if args.baseline.is_some() {
-        let base = row(Tool::Baseline);
-        let against = if args.baseline_env.is_empty() {
-            "the baseline".to_string()
-        } else {
-            let settings: Vec<String> = args
-                .baseline_env
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            format!("itself with {}", settings.join(" "))
-        };
-        targets.push((
-            format!("this build ≥ 0.90× {against} (messages/s)"),
-            format!("{:.2}×", slush.rate / base.rate),
-            slush.rate >= 0.9 * base.rate,
-        ));
-    }
-    if let Some(l) = latency {
-        let (p50, p95, p99) = (
-            percentile(&l.seconds, 50.0),
-            percentile(&l.seconds, 95.0),
-            percentile(&l.seconds, 99.0),
-        );
-        let mean = l.seconds.iter().sum::<f64>() / l.seconds.len() as f64;
-        let _ = writeln!(r, "\n## Arrival-to-draft latency (IDLE)\n");
-        let _ = writeln!(
-            r,
-            "`slushpile run` idling on an empty INBOX; {} messages from the same mix \
-             delivered one at a time (write in tmp/, fsync, rename into new/) 50–400 ms \
-             apart (seeded). Latency runs from the rename to the first 5 ms poll of the \
-             store that sees the committed draft.\n",
-            l.seconds.len()
-        );
-        let _ = writeln!(
-            r,
-            "| p50 s | p95 s | p99 s | max s | mean s | daemon peak RSS MB |\n| ---: | ---: | ---: | ---: | ---: | ---: |"
-        );
-        let _ = writeln!(
-            r,
-            "| {p50:.3} | {p95:.3} | {p99:.3} | {:.3} | {mean:.3} | {:.1} |",
-            l.seconds.last().unwrap(),
-            l.rss_kb as f64 / 1024.0
-        );
-        targets.push((
-            "IDLE latency p50 ≤ 0.6 s".into(),
-            format!("{p50:.3} s"),
-            p50 <= 0.6,
-        ));
-        targets.push((
-            "IDLE latency p99 ≤ 1.0 s".into(),
-            format!("{p99:.3} s"),
-            p99 <= 1.0,
-        ));
-    }
-    let _ = writeln!(
-        r,
-        "\n## Targets\n\n| target | measured | met |\n| --- | ---: | :---: |"
-    );
-    for (target, measured, met) in targets {
-        let _ = writeln!(
-            r,
-            "| {target} | {measured} | {} |",
-            if met { "yes" } else { "**no**" }
-        );
-    }
-    r
 }
