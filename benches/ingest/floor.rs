@@ -3,9 +3,9 @@
 //! same messages. Hashing is the content address, parsing makes the draft,
 //! one durable write is the record; the raw client's fetch comes on top.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 use slushpile::message::{self, ParseOptions};
@@ -30,15 +30,26 @@ impl Floor {
     pub fn total(&self) -> f64 {
         self.hash + self.parse + self.write
     }
+
+    /// Step by step, the median over rounds.
+    pub fn median(rounds: &[Floor]) -> Floor {
+        let of = |step: fn(&Floor) -> f64| super::median(rounds.iter().map(step).collect());
+        Floor {
+            hash: of(|f| f.hash),
+            parse: of(|f| f.parse),
+            mail_parser: of(|f| f.mail_parser),
+            write: of(|f| f.write),
+        }
+    }
 }
 
 /// Times each step per message with this thread's CPU clock (user +
 /// system), so reading the corpus files is left out.
-pub fn measure(files: &[std::path::PathBuf], scratch: &Path) -> Floor {
+/// The pack file is written where the stores are (the temp dir).
+pub fn measure(files: &[PathBuf]) -> Floor {
     let options = ParseOptions::default();
     let parser = mail_parser::MessageParser::default();
-    let pack = scratch.join("pack");
-    let mut out = File::create(&pack).expect("pack file");
+    let mut out = tempfile::tempfile().expect("pack file");
     let (mut floor, mut unsynced) = (Floor::default(), 0u64);
     for path in files {
         let raw = fs::read(path).expect("corpus message");
@@ -61,8 +72,6 @@ pub fn measure(files: &[std::path::PathBuf], scratch: &Path) -> Floor {
         });
     }
     floor.write += timed(|| out.sync_data().expect("fdatasync pack"));
-    drop(out);
-    let _ = fs::remove_file(pack);
     floor
 }
 

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::support::Dovecot;
-use super::{SLUSHPILE, corpus, slushpile_config, store_url, tail, wait4};
+use super::tools::{slushpile_config, store_url, tail, wait4};
+use super::{SLUSHPILE, corpus};
 
 pub struct Latency {
     pub seconds: Vec<f64>,

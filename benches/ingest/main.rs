@@ -11,16 +11,16 @@ mod floor;
 mod latency;
 mod raw;
 mod report;
+mod tools;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 use corpus::Corpus;
-use support::{Dovecot, HOST};
 
 const SLUSHPILE: &str = env!("CARGO_BIN_EXE_slushpile");
 
@@ -130,8 +130,7 @@ fn main() {
             .map(|e| e.unwrap().path())
             .collect();
         files.sort();
-        let scratch = tempfile::tempdir().unwrap();
-        let f = floor::measure(&files, scratch.path());
+        let f = floor::measure(&files);
         println!(
             "{} messages: hash {:.3} s, parse {:.3} s (mail-parser {:.3} s), write {:.3} s",
             files.len(),
@@ -192,13 +191,6 @@ struct Sample {
     store_bytes: u64,
 }
 
-struct Measured {
-    wall: Duration,
-    rss_kb: i64,
-    cpu: f64,
-    status: i32,
-}
-
 async fn bench(args: Args) {
     let started = chrono::Utc::now();
     let machine = machine();
@@ -218,6 +210,7 @@ async fn bench(args: Args) {
     );
 
     let mut samples: HashMap<&str, Vec<Sample>> = HashMap::new();
+    let mut floors = Vec::new();
     for round in 1..=args.runs {
         // The baseline runs right before this build in every round, so a
         // drift in the machine's speed hits both alike.
@@ -227,7 +220,7 @@ async fn bench(args: Args) {
             &Tool::ALL
         };
         for &tool in tools {
-            let sample = run_tool(tool, &corpus, &args).await;
+            let sample = tools::run_tool(tool, &corpus, &args).await;
             eprintln!(
                 "run {round}/{}: {:<40} {:>8.2}s {:>8.0} msg/s {:>7.1} MB/s {:>7.1} MB RSS",
                 args.runs,
@@ -239,16 +232,17 @@ async fn bench(args: Args) {
             );
             samples.entry(tool.label()).or_default().push(sample);
         }
+        floors.push(tokio::task::block_in_place(|| {
+            tools::settle_writeback();
+            floor::measure(&corpus.files)
+        }));
+        let f = floors.last().unwrap();
+        eprintln!(
+            "run {round}/{}: floor: hash {:.2} s, parse {:.2} s (mail-parser {:.2} s), write {:.2} s",
+            args.runs, f.hash, f.parse, f.mail_parser, f.write
+        );
     }
-    let scratch = tempfile::Builder::new()
-        .prefix("slushbench-floor")
-        .tempdir()
-        .unwrap();
-    let floor = tokio::task::block_in_place(|| floor::measure(&corpus.files, scratch.path()));
-    eprintln!(
-        "floor: hash {:.2} s, parse {:.2} s (mail-parser {:.2} s), write {:.2} s",
-        floor.hash, floor.parse, floor.mail_parser, floor.write
-    );
+    let floor = floor::Floor::median(&floors);
     let latency = if args.latency > 0 {
         Some(latency::latency(args.latency).await)
     } else {
@@ -269,259 +263,6 @@ async fn bench(args: Args) {
     }
     fs::write(&args.out, &report).unwrap();
     eprintln!("wrote {}", args.out.display());
-}
-
-/// A fresh Dovecot whose INBOX holds the whole corpus, already indexed so
-/// no tool pays for Dovecot's first scan of new/.
-async fn seeded_dovecot(corpus: &Corpus, messages: usize) -> Dovecot {
-    let dovecot = Dovecot::start().await;
-    corpus.seed(&dovecot.maildir());
-    let mut session = dovecot.imap_session().await;
-    let mailbox = session.select("INBOX").await.expect("SELECT");
-    assert_eq!(mailbox.exists as usize, messages, "seeded INBOX");
-    session.logout().await.expect("LOGOUT");
-    dovecot
-}
-
-async fn run_tool(tool: Tool, corpus: &Corpus, args: &Args) -> Sample {
-    let (messages, baseline) = (args.messages, args.baseline.as_deref());
-    let dovecot = seeded_dovecot(corpus, messages).await;
-    let work = tempfile::Builder::new()
-        .prefix("slushbench-run")
-        .tempdir()
-        .unwrap();
-    let dir = work.path();
-    let log = dir.join("output.log");
-    let mut cmd = match tool {
-        Tool::Raw => {
-            let mut cmd = Command::new(std::env::current_exe().unwrap());
-            cmd.arg("--raw-client")
-                .arg(dovecot.imaps_port().to_string())
-                .arg(dovecot.ca_pem())
-                .arg(&dovecot.user)
-                .arg(&dovecot.password);
-            cmd
-        }
-        Tool::Mbsync => {
-            let config = dir.join("mbsyncrc");
-            fs::write(&config, mbsync_config(&dovecot, dir)).unwrap();
-            // mbsync creates the INBOX Maildir but not the store's root.
-            fs::create_dir_all(dir.join("mail")).unwrap();
-            let mut cmd = Command::new("mbsync");
-            // HOME too: nothing from the user's own ~/.mbsyncrc or state.
-            cmd.env("HOME", dir).arg("-c").arg(&config).arg("-a");
-            cmd
-        }
-        Tool::Slushpile | Tool::Baseline => {
-            let config = slushpile_config(&dovecot, dir);
-            // SLUSHBENCH_WRAP="perf record -g -o /tmp/perf.data --" profiles
-            // slushpile in exactly the benchmark's setting.
-            let wrap = std::env::var("SLUSHBENCH_WRAP").unwrap_or_default();
-            let mut argv: Vec<&str> = wrap.split_whitespace().collect();
-            argv.push(match (tool, baseline) {
-                (Tool::Baseline, Some(path)) => path.to_str().expect("a UTF-8 path"),
-                _ => SLUSHPILE,
-            });
-            let mut cmd = Command::new(argv[0]);
-            cmd.args(&argv[1..])
-                .arg("--config")
-                .arg(config)
-                .args(["run", "--once"]);
-            if tool == Tool::Baseline {
-                cmd.envs(args.baseline_env.iter().map(|(k, v)| (k, v)));
-            }
-            cmd
-        }
-    };
-    let out = File::create(&log).unwrap();
-    cmd.stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out);
-    let server_before = dovecot.cpu_seconds();
-    let measured = tokio::task::block_in_place(|| measure(&mut cmd));
-    let server_cpu = settled_cpu(&dovecot) - server_before;
-    let output = fs::read_to_string(&log).unwrap_or_default();
-    assert!(
-        measured.status == 0,
-        "{tool:?} exited with {}:\n{}",
-        measured.status,
-        tail(&output)
-    );
-    let mut store_bytes = 0;
-    match tool {
-        Tool::Raw => {
-            let fetched: usize = output
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            assert_eq!(fetched, messages, "raw client FETCH responses");
-        }
-        Tool::Mbsync => {
-            let inbox = dir.join("mail/INBOX");
-            let synced: usize = ["cur", "new"]
-                .iter()
-                .filter_map(|sub| fs::read_dir(inbox.join(sub)).ok())
-                .map(|d| d.count())
-                .sum();
-            assert_eq!(
-                synced,
-                messages,
-                "mbsync local messages:\n{}",
-                tail(&output)
-            );
-        }
-        Tool::Slushpile | Tool::Baseline => {
-            let url = store_url(dir);
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-            let drafts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drafts")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-            assert_eq!(drafts as usize, messages, "drafts:\n{}", tail(&output));
-            assert_eq!(dovecot.count("INBOX"), 0, "INBOX after move");
-            assert_eq!(dovecot.count("Ingested"), messages, "Ingested after move");
-            store_bytes = ["slushpile.db", "slushpile.db-wal"]
-                .iter()
-                .filter_map(|f| fs::metadata(dir.join(f)).ok())
-                .map(|m| m.len())
-                .sum();
-        }
-    }
-    Sample {
-        wall: measured.wall.as_secs_f64(),
-        rss_kb: measured.rss_kb,
-        cpu: measured.cpu,
-        server_cpu,
-        store_bytes,
-    }
-}
-
-fn tail(s: &str) -> &str {
-    let start = s.len().saturating_sub(4000);
-    let start = (start..s.len())
-        .find(|&i| s.is_char_boundary(i))
-        .unwrap_or(s.len());
-    &s[start..]
-}
-
-/// Runs `cmd` to completion; peak RSS comes from the kernel's accounting of
-/// that one child (wait4), not from sampling.
-#[expect(clippy::zombie_processes, reason = "reaped by wait4, for its rusage")]
-fn measure(cmd: &mut Command) -> Measured {
-    let began = Instant::now();
-    let child = cmd.spawn().expect("spawn benchmark child");
-    let (status, usage) = wait4(child.id() as i32);
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Measured {
-        wall: began.elapsed(),
-        rss_kb: usage.ru_maxrss,
-        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-        status,
-    }
-}
-
-/// Dovecot's CPU seconds once the sessions of the run have ended: a
-/// session's `imap` process is counted when the master reaps it.
-fn settled_cpu(dovecot: &Dovecot) -> f64 {
-    let mut last = dovecot.cpu_seconds();
-    for _ in 0..30 {
-        std::thread::sleep(Duration::from_millis(100));
-        let now = dovecot.cpu_seconds();
-        if now == last {
-            break;
-        }
-        last = now;
-    }
-    last
-}
-
-/// Exit code (or 128 + signal) and the child's resource usage.
-fn wait4(pid: i32) -> (i32, libc::rusage) {
-    let mut status = 0;
-    // SAFETY: rusage is plain old data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: valid pointers to locals; pid is a child we spawned.
-        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if r == pid {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        assert_eq!(e.raw_os_error(), Some(libc::EINTR), "wait4: {e}");
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        128 + libc::WTERMSIG(status)
-    };
-    (code, usage)
-}
-
-fn store_url(dir: &Path) -> String {
-    format!("sqlite://{}/slushpile.db", dir.display())
-}
-
-fn slushpile_config(dovecot: &Dovecot, dir: &Path) -> PathBuf {
-    fs::write(dir.join("imap-password"), &dovecot.password).unwrap();
-    let config = format!(
-        r#"[general]
-instance = "bench"
-[store]
-url = "{url}"
-[[mailbox]]
-name = "submissions"
-host = "{HOST}"
-port = {port}
-tls = "implicit"
-ca_file = "{ca}"
-username = "{user}"
-password_file = "imap-password"
-after_ingest = "move"
-"#,
-        url = store_url(dir),
-        port = dovecot.imaps_port(),
-        ca = dovecot.ca_pem().display(),
-        user = dovecot.user,
-    );
-    let path = dir.join("slushpile.toml");
-    fs::write(&path, config).unwrap();
-    path
-}
-
-fn mbsync_config(dovecot: &Dovecot, dir: &Path) -> String {
-    // mbsync 1.4 checks only DNS names in the certificate, never IP
-    // addresses: connect by the name the test CA also signed.
-    format!(
-        "IMAPAccount bench\n\
-         Host localhost\n\
-         Port {port}\n\
-         User {user}\n\
-         Pass {password}\n\
-         SSLType IMAPS\n\
-         CertificateFile {ca}\n\
-         \n\
-         IMAPStore remote\n\
-         Account bench\n\
-         \n\
-         MaildirStore local\n\
-         Path {dir}/mail/\n\
-         Inbox {dir}/mail/INBOX\n\
-         \n\
-         Channel bench\n\
-         Far :remote:\n\
-         Near :local:\n\
-         Patterns INBOX\n\
-         Sync Pull\n\
-         Create Near\n\
-         SyncState *\n",
-        port = dovecot.imaps_port(),
-        user = dovecot.user,
-        password = dovecot.password,
-        ca = dovecot.ca_pem().display(),
-        dir = dir.display(),
-    )
 }
 
 fn mb(bytes: u64) -> f64 {
