@@ -44,8 +44,8 @@ impl Floor {
 }
 
 /// Times each step per message with this thread's CPU clock (user +
-/// system), so reading the corpus files is left out.
-/// The pack file is written where the stores are (the temp dir).
+/// system), so reading the corpus files is left out. The bytes are written
+/// to an unnamed file in the temp dir, where the benchmark's stores live.
 pub fn measure(files: &[PathBuf]) -> Floor {
     let options = ParseOptions::default();
     let parser = mail_parser::MessageParser::default();
