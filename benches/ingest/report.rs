@@ -75,7 +75,7 @@ pub fn report(
     let _ = writeln!(r, "\n## Bulk ingest (medians)\n");
     let _ = writeln!(
         r,
-        "| tool | wall s | messages/s | MB/s | peak RSS MB | tool CPU s | CPU ÷ raw | Dovecot CPU s | CPU floor s |\n\
+        "| tool | wall s | messages/s | MB/s | peak RSS MB | tool CPU s | CPU ÷ raw | Dovecot CPU s | wall floor s |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let baseline = args
@@ -122,7 +122,7 @@ pub fn report(
         "Tool CPU is the child's user + system time (`wait4`); Dovecot CPU is what every \
          Dovecot process (its TLS proxy `imap-login` and the `imap` sessions) used during \
          the run. Server and tool share this machine's {cores} cores, so no run can take \
-         less than the CPU floor, (tool + Dovecot CPU) / {cores}. The raw limit keeps \
+         less than the wall floor, (tool + Dovecot CPU) / {cores} seconds. The raw limit keeps \
          Dovecot {:.1} cores busy on its own; whatever CPU a tool spends on top of \
          serving comes out of the same cores.\n",
         raw.server_cpu / raw.wall
