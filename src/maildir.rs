@@ -73,8 +73,10 @@ pub async fn run(config: MaildirConfig, ingestor: Ingestor, mut shutdown: watch:
                     if report != MaildirReport::default() {
                         tracing::info!(?report, "synced");
                     }
-                    ingestor.health.synced(&config.name, &report);
+                    // The phase first: `synced` ends the first attempt, and
+                    // READY and the watchdog's first STATUS follow at once.
                     ingestor.health.phase(&config.name, "polling");
+                    ingestor.health.synced(&config.name, &report);
                 }
                 Err(error) => {
                     tracing::error!(%error, "maildir sync failed");
