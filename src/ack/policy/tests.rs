@@ -38,6 +38,20 @@ fn plan_with(config: AckConfig, extra_headers: &str) -> AckPlan {
     )
 }
 
+/// The plan for `raw` as it stands, under the default config and with no
+/// sender verdict.
+fn plan_default(raw: &str, quarantined: bool) -> AckPlan {
+    let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
+    policy(AckConfig::default()).plan(
+        raw.as_bytes(),
+        &parsed.submission,
+        quarantined,
+        None,
+        now(),
+        None,
+    )
+}
+
 fn reason(extra_headers: &str) -> Option<String> {
     match plan_with(AckConfig::default(), extra_headers).decision {
         Decision::Send => None,
@@ -108,30 +122,14 @@ fn robots_and_our_own_address_are_never_acknowledged() {
         "noreply@example.org",
     ] {
         let raw = format!("From: {from}\r\nSubject: x\r\nMessage-ID: <b@x>\r\n\r\nx\r\n");
-        let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
-        let plan = policy(AckConfig::default()).plan(
-            raw.as_bytes(),
-            &parsed.submission,
-            false,
-            None,
-            now(),
-            None,
-        );
+        let plan = plan_default(&raw, false);
         assert!(
             matches!(plan.decision, Decision::Suppress(_)),
             "{from} acknowledged"
         );
     }
     let raw = "From: Editors <submissions@example.org>\r\nSubject: x\r\n\r\nx\r\n";
-    let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
-    let plan = policy(AckConfig::default()).plan(
-        raw.as_bytes(),
-        &parsed.submission,
-        false,
-        None,
-        now(),
-        None,
-    );
+    let plan = plan_default(raw, false);
     assert_eq!(
         plan.decision,
         Decision::Suppress("mail from our own address".into())
@@ -153,15 +151,7 @@ fn old_mail_deny_list_and_quarantine_are_not_acknowledged() {
     };
     assert!(matches!(plan_with(config, "").decision, Decision::Suppress(r) if r.contains("deny")));
     let raw = "From: a@example.org\r\nSubject: x\r\n\r\nx\r\n";
-    let parsed = message::parse(raw.as_bytes(), &ParseOptions::default());
-    let plan = policy(AckConfig::default()).plan(
-        raw.as_bytes(),
-        &parsed.submission,
-        true,
-        None,
-        now(),
-        None,
-    );
+    let plan = plan_default(raw, true);
     assert_eq!(plan.decision, Decision::Suppress("quarantined".into()));
 }
 
