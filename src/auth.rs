@@ -21,6 +21,21 @@ pub fn random_secret() -> Result<String, RandomUnavailable> {
     Ok(hex::encode(bytes))
 }
 
+/// The tag that makes our Message-IDs for a draft unguessable:
+/// HMAC-SHA256 of the reference under the store's thread key, 128 bits in
+/// hex. A reply carrying it in In-Reply-To / References answers mail we
+/// sent about that draft; a reference alone proves nothing.
+pub fn thread_tag(key: &[u8], reference: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let tag = ring::hmac::sign(&key, reference.as_bytes());
+    hex::encode(&tag.as_ref()[..16])
+}
+
+/// Whether `tag` is the thread tag of `reference`, in constant time.
+pub fn is_thread_tag(key: &[u8], reference: &str, tag: &str) -> bool {
+    constant_time_eq(thread_tag(key, reference).as_bytes(), tag.as_bytes())
+}
+
 pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
@@ -55,6 +70,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_tags_depend_on_key_and_reference() {
+        let tag = thread_tag(b"key one", "SP-20261204-0001");
+        assert_eq!(tag.len(), 32);
+        assert!(is_thread_tag(b"key one", "SP-20261204-0001", &tag));
+        assert!(!is_thread_tag(b"key two", "SP-20261204-0001", &tag));
+        assert!(!is_thread_tag(b"key one", "SP-20261204-0002", &tag));
+        assert!(!is_thread_tag(b"key one", "SP-20261204-0001", &tag[..31]));
+    }
 
     #[test]
     fn a_token_round_trips_and_verifies_only_against_its_own_hash() {

@@ -19,22 +19,44 @@ pub enum DraftStatus {
     Rejected,
     Archived,
     Quarantined,
-    /// Withdrawn: the submission and everything derived from it are deleted;
+    /// Purged: the submission and everything derived from it are deleted;
     /// the reference and one event remain.
     Purged,
+    /// The contributor was asked to revise (請修改); their reply with the
+    /// revision brings the draft back to `new`.
+    RevisionRequested,
+    /// The contributor asked by mail to withdraw; editors confirm it.
+    WithdrawalRequested,
+    /// Withdrawn at the contributor's request (purging stays a separate
+    /// signer's decision).
+    Withdrawn,
 }
 
 impl DraftStatus {
-    pub const ALL: [DraftStatus; 8] = [
+    pub const ALL: [DraftStatus; 11] = [
         DraftStatus::New,
         DraftStatus::Claimed,
         DraftStatus::SentForSignoff,
+        DraftStatus::RevisionRequested,
+        DraftStatus::WithdrawalRequested,
         DraftStatus::SignedOff,
         DraftStatus::Rejected,
+        DraftStatus::Withdrawn,
         DraftStatus::Archived,
         DraftStatus::Quarantined,
         DraftStatus::Purged,
     ];
+
+    /// Waiting for the editors' decision: what the processing period runs on.
+    pub fn awaits_decision(self) -> bool {
+        matches!(
+            self,
+            DraftStatus::New
+                | DraftStatus::Claimed
+                | DraftStatus::SentForSignoff
+                | DraftStatus::WithdrawalRequested
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,6 +68,9 @@ impl DraftStatus {
             DraftStatus::Archived => "archived",
             DraftStatus::Quarantined => "quarantined",
             DraftStatus::Purged => "purged",
+            DraftStatus::RevisionRequested => "revision_requested",
+            DraftStatus::WithdrawalRequested => "withdrawal_requested",
+            DraftStatus::Withdrawn => "withdrawn",
         }
     }
 }
@@ -132,6 +157,150 @@ pub struct DraftView {
     /// The editor who forwarded the submission (`general.forwarders`);
     /// `from` is then the original sender.
     pub forwarded_by: Option<Address>,
+    /// The contributor's later mail about this draft, oldest first.
+    pub thread: Vec<FollowUpView>,
+    /// Contributor mail no editor has opened the draft since (有新來信).
+    pub unseen_mail: bool,
+    /// Letters to the contributor (decisions, status answers), oldest first.
+    pub letters: Vec<LetterView>,
+}
+
+impl DraftView {
+    /// The article's versions: 1 is the submission's documents, each
+    /// follow-up carrying a document adds one.
+    pub fn article_versions(&self) -> u32 {
+        1 + self
+            .thread
+            .iter()
+            .filter(|f| f.article_version.is_some())
+            .count() as u32
+    }
+}
+
+/// What a contributor's mail about an existing draft asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Anything else: more material, a revision, a question for the editors.
+    Reply,
+    /// 查詢 / 進度 / status: answered automatically.
+    Status,
+    /// 撤稿 / 撤回 / withdraw: marks the draft for the editors to confirm.
+    Withdraw,
+}
+
+impl Intent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Reply => "reply",
+            Intent::Status => "status",
+            Intent::Withdraw => "withdraw",
+        }
+    }
+}
+
+impl std::str::FromStr for Intent {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        [Intent::Reply, Intent::Status, Intent::Withdraw]
+            .into_iter()
+            .find(|i| i.as_str() == text)
+            .ok_or_else(|| format!("unknown intent `{text}`"))
+    }
+}
+
+/// A contributor's follow-up: its own raw message, shown in the draft's thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpView {
+    /// Download key: `drafts attachment ID r{number}.{path}`.
+    pub number: u32,
+    pub from: Option<Address>,
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+    pub received_at: DateTime<FixedOffset>,
+    pub intent: Intent,
+    pub body_text: String,
+    pub attachments: Vec<AttachmentView>,
+    /// The article version its first document made (2, 3, …).
+    pub article_version: Option<u32>,
+    pub raw_sha256: String,
+}
+
+/// Which letter: the three decisions, a status answer, a withdrawal confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LetterKind {
+    /// 錄用
+    Accept,
+    /// 請修改
+    Revise,
+    /// 退稿
+    Decline,
+    Status,
+    Withdrawn,
+}
+
+impl LetterKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LetterKind::Accept => "accept",
+            LetterKind::Revise => "revise",
+            LetterKind::Decline => "decline",
+            LetterKind::Status => "status",
+            LetterKind::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The decision letter a move to `to` sends, if any.
+    pub fn for_decision(to: DraftStatus) -> Option<LetterKind> {
+        match to {
+            DraftStatus::SignedOff => Some(LetterKind::Accept),
+            DraftStatus::RevisionRequested => Some(LetterKind::Revise),
+            DraftStatus::Rejected => Some(LetterKind::Decline),
+            DraftStatus::Withdrawn => Some(LetterKind::Withdrawn),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for LetterKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        [
+            LetterKind::Accept,
+            LetterKind::Revise,
+            LetterKind::Decline,
+            LetterKind::Status,
+            LetterKind::Withdrawn,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+        .ok_or_else(|| format!("unknown letter kind `{text}`"))
+    }
+}
+
+/// A letter to the contributor. `state`: `held` (proposed with 送簽, sent
+/// if the signer accepts) | `pending` | `sent` | `failed` | `suppressed` |
+/// `cancelled`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterView {
+    pub id: i64,
+    pub kind: LetterKind,
+    pub state: String,
+    /// Why it was suppressed or cancelled, or why sending failed.
+    pub reason: Option<String>,
+    /// The editors' text; None: the template's, rendered when sent.
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    /// The editors' note to the author, the template's `{note}`.
+    pub note: Option<String>,
+    pub author: String,
+    pub to: Option<String>,
+    pub attempts: u32,
+    pub created_at: DateTime<FixedOffset>,
+    pub sent_at: Option<DateTime<FixedOffset>>,
 }
 
 /// `state`: `pending | sent | suppressed | failed`; `reason` says why a
@@ -204,6 +373,9 @@ impl DraftView {
             sender_auth: None,
             forwarded: Vec::new(),
             forwarded_by: None,
+            thread: Vec::new(),
+            unseen_mail: false,
+            letters: Vec::new(),
         }
     }
 }

@@ -141,6 +141,32 @@ fn markdown(draft: &DraftView) -> String {
             ));
         }
     }
+    for f in &draft.thread {
+        out.push_str(&format!(
+            "\n## 作者來信 Mail {}: {}\n\n- 來源 From: {}\n- 日期 Date: {}\n\n",
+            f.number,
+            one_line(f.subject.as_deref().unwrap_or("")),
+            one_line(&f.from.as_ref().map(sender_line).unwrap_or_default()),
+            f.received_at.format("%Y-%m-%d %H:%M %:z")
+        ));
+        out.push_str(f.body_text.trim_end());
+        out.push('\n');
+        for a in &f.attachments {
+            let Some(text) = &a.article_text else { continue };
+            let version = f.article_version.unwrap_or(0);
+            out.push_str(&format!(
+                "\n### 第 {version} 版 Version {version}: {}\n\n",
+                one_line(a.filename.as_deref().unwrap_or("(unnamed)"))
+            ));
+            for line in text.lines() {
+                if line.starts_with('#') {
+                    out.push_str("###");
+                }
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
     if !draft.notes.trim().is_empty() {
         out.push_str("\n## 編者按 Notes\n\n");
         out.push_str(draft.notes.trim_end());
@@ -207,10 +233,37 @@ fn html(draft: &DraftView, body_html: Option<&str>) -> String {
             )
         })
         .collect();
+    let thread: String = draft
+        .thread
+        .iter()
+        .map(|f| {
+            let versions: String = f
+                .attachments
+                .iter()
+                .filter_map(|a| {
+                    Some(format!(
+                        "<h3>第 {v} 版 Version {v}: {}</h3>\n<pre>{}</pre>\n",
+                        escape(a.filename.as_deref().unwrap_or("(unnamed)")),
+                        escape(a.article_text.as_deref()?),
+                        v = f.article_version.unwrap_or(0),
+                    ))
+                })
+                .collect();
+            format!(
+                "<section class=\"mail\"><h2>作者來信 Mail {n}: {subject}</h2><p>{from} · {at}</p>\n\
+                 <article>{text}</article>\n{versions}</section>\n",
+                n = f.number,
+                subject = escape(f.subject.as_deref().unwrap_or("")),
+                from = escape(&f.from.as_ref().map(sender_line).unwrap_or_default()),
+                at = f.received_at.format("%Y-%m-%d %H:%M %:z"),
+                text = escape(&f.body_text).replace('\n', "<br>"),
+            )
+        })
+        .collect();
     format!(
         "<!doctype html>\n<html lang=\"zh-Hant\"><head><meta charset=\"utf-8\">\
          <title>{title}</title></head><body>\n<h1>{title}</h1>\n\
-         <p>{reference} · {from} · {received}</p>\n<article>\n{body}\n</article>\n{articles}{forwarded}{attachments}</body></html>\n",
+         <p>{reference} · {from} · {received}</p>\n<article>\n{body}\n</article>\n{articles}{forwarded}{thread}{attachments}</body></html>\n",
         title = escape(&draft.title),
         reference = escape(&draft.reference),
         from = escape(&sender(draft)),

@@ -64,6 +64,11 @@ pub enum Action {
     Archive,
     Reopen,
     ReleaseFromQuarantine,
+    /// 請修改: the contributor is asked to revise; their reply brings the
+    /// draft back.
+    RequestRevision,
+    /// The contributor asked to withdraw; an editor confirms.
+    ConfirmWithdrawal,
 }
 
 impl Action {
@@ -78,6 +83,8 @@ impl Action {
             Action::Reject => "rejected",
             Action::Archive => "archived",
             Action::Reopen => "reopened",
+            Action::RequestRevision => "revision_requested",
+            Action::ConfirmWithdrawal => "withdrawn",
         }
     }
 }
@@ -136,7 +143,8 @@ enum Who {
 }
 
 use DraftStatus::{
-    Archived, Claimed, New, Purged, Quarantined, Rejected, SentForSignoff, SignedOff,
+    Archived, Claimed, New, Purged, Quarantined, Rejected, RevisionRequested, SentForSignoff,
+    SignedOff, WithdrawalRequested, Withdrawn,
 };
 
 /// Every allowed edge: from, to, action, who, and what happens to the claim.
@@ -214,6 +222,57 @@ const EDGES: &[(DraftStatus, DraftStatus, Action, Who, Holder)] = &[
         Who::AnyEditor,
         Holder::Clear,
     ),
+    (
+        Claimed,
+        RevisionRequested,
+        Action::RequestRevision,
+        Who::Holder,
+        Holder::KeepName,
+    ),
+    (
+        SentForSignoff,
+        RevisionRequested,
+        Action::RequestRevision,
+        Who::Signer,
+        Holder::KeepName,
+    ),
+    // The contributor never sent the revision, or sent it another way.
+    (
+        RevisionRequested,
+        New,
+        Action::Reopen,
+        Who::AnyEditor,
+        Holder::Clear,
+    ),
+    (
+        RevisionRequested,
+        Rejected,
+        Action::Reject,
+        Who::AnyEditor,
+        Holder::Clear,
+    ),
+    (
+        WithdrawalRequested,
+        Withdrawn,
+        Action::ConfirmWithdrawal,
+        Who::AnyEditor,
+        Holder::Clear,
+    ),
+    // The request was a misunderstanding: the draft goes on.
+    (
+        WithdrawalRequested,
+        New,
+        Action::Reopen,
+        Who::AnyEditor,
+        Holder::Clear,
+    ),
+    (
+        Withdrawn,
+        Archived,
+        Action::Archive,
+        Who::AnyEditor,
+        Holder::Clear,
+    ),
 ];
 
 /// The statuses a draft in `from` can be moved to by someone.
@@ -277,6 +336,7 @@ pub fn decide(
                     what: match action {
                         Action::SignOff => "sign off",
                         Action::Return => "send a draft back",
+                        Action::RequestRevision => "ask for a revision of a draft sent for sign-off",
                         _ => "reject a draft sent for sign-off",
                     },
                     actor: actor.name.clone(),

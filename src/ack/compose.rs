@@ -1,19 +1,23 @@
-//! Composing an acknowledgement (pure): headers that mark it as an
-//! automatic reply, a Message-ID derived from the draft so a resend is
-//! recognisable, and the localized text from the templates.
+//! Composing what is written to contributors (pure): headers that mark an
+//! automatic reply, Message-IDs derived from the draft (the same on every
+//! attempt, and tagged so that only we can make them), the language of the
+//! submission and the localized text from the templates.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset};
 use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, SinglePart};
 
-use super::template::Templates;
+use super::language::language_of;
+use super::template::{TemplateKind, Templates};
 use crate::config::ack::Language;
 use crate::draft::DraftView;
 use crate::store::Recipient;
 
-/// Who the acknowledgement comes from and how it is written.
+/// Who writes to contributors and how.
 #[derive(Debug, Clone)]
 pub struct Sender {
     pub address: String,
@@ -21,8 +25,27 @@ pub struct Sender {
     /// Right-hand side of our Message-IDs.
     pub domain: String,
     pub default_language: Language,
-    /// Shown after the received time, e.g. "Asia/Shanghai".
+    /// IANA name, e.g. "Asia/Shanghai".
     pub time_zone: String,
+    /// The processing period promised (`general.response_within`).
+    pub response_within: Duration,
+}
+
+impl Sender {
+    pub fn from_config(
+        config: &crate::config::Config,
+        smtp: &crate::config::ack::SmtpConfig,
+        ack: &crate::config::ack::AckConfig,
+    ) -> Sender {
+        Sender {
+            address: smtp.from.clone(),
+            name: smtp.from_name.clone(),
+            domain: smtp.domain().to_string(),
+            default_language: ack.default_language,
+            time_zone: config.general.time_zone.clone(),
+            response_within: config.general.response_within,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,33 +57,30 @@ pub enum ComposeError {
 }
 
 /// The Message-ID of a draft's acknowledgement: the same on every attempt.
-pub fn ack_message_id(reference: &str, domain: &str) -> String {
-    format!("<ack.{reference}@{domain}>")
+/// `tag` is `auth::thread_tag` of the reference: a reply naming this id
+/// answers our mail about that draft.
+pub fn ack_message_id(reference: &str, tag: &str, domain: &str) -> String {
+    format!("<ack.{reference}.{tag}@{domain}>")
 }
 
-/// Mostly CJK text → Chinese, mostly Latin letters → English, else the default.
-pub fn language_of(text: &str, default: Language) -> Language {
-    let (mut cjk, mut latin) = (0usize, 0usize);
-    for c in text.chars().take(4000) {
-        if matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FFFF}')
-        {
-            cjk += 1;
-        } else if c.is_ascii_alphabetic() {
-            latin += 1;
-        }
+/// The Message-ID of letter `id` about a draft, the same on every attempt.
+pub fn letter_message_id(reference: &str, id: i64, tag: &str, domain: &str) -> String {
+    format!("<letter.{reference}.{id}.{tag}@{domain}>")
+}
+
+/// The language a draft's contributor is written to in.
+pub fn language_for(draft: &DraftView, default: Language) -> Language {
+    let mut text = format!("{}\n{}", draft.title, draft.body_text);
+    // A cover note of one line says little: the article says more.
+    for article in draft.attachments.iter().filter_map(|a| a.article_text.as_deref()) {
+        text.push('\n');
+        text.push_str(article);
     }
-    // A CJK character carries about as much as a short Latin word.
-    if cjk == 0 && latin == 0 {
-        default
-    } else if cjk * 4 >= latin {
-        Language::Zh
-    } else {
-        Language::En
-    }
+    language_of(&text, default)
 }
 
 /// Header and one-line values must not smuggle line breaks or controls.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
@@ -76,19 +96,55 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
-pub fn compose(
+/// A day as the language writes it.
+pub(super) fn date(lang: Language, at: DateTime<FixedOffset>) -> String {
+    if lang.is_chinese() {
+        at.format("%Y年%-m月%-d日").to_string()
+    } else {
+        at.format("%-d %B %Y").to_string()
+    }
+}
+
+/// A moment as the language writes it, with the zone named in words where
+/// we know them.
+fn moment(lang: Language, at: DateTime<FixedOffset>, zone: &str) -> String {
+    let zone_name = match (zone, lang) {
+        ("Asia/Shanghai" | "Asia/Chongqing" | "Asia/Harbin", Language::ZhHant) => "北京時間",
+        ("Asia/Shanghai" | "Asia/Chongqing" | "Asia/Harbin", Language::ZhHans) => "北京时间",
+        ("Asia/Taipei", Language::ZhHant) => "臺北時間",
+        ("Asia/Taipei", Language::ZhHans) => "台北时间",
+        ("Asia/Hong_Kong", Language::ZhHant) => "香港時間",
+        ("Asia/Hong_Kong", Language::ZhHans) => "香港时间",
+        (other, _) => other,
+    };
+    if lang.is_chinese() {
+        format!("{} {}（{zone_name}）", date(lang, at), at.format("%H:%M"))
+    } else {
+        format!("{}, {} ({zone_name})", date(lang, at), at.format("%H:%M"))
+    }
+}
+
+fn period(lang: Language, within: Duration) -> String {
+    let days = within.as_secs().div_ceil(86_400).max(1);
+    match lang {
+        Language::ZhHant => format!("{days}日"),
+        Language::ZhHans => format!("{days}天"),
+        Language::En if days == 1 => "one day".into(),
+        Language::En => format!("{days} days"),
+    }
+}
+
+/// The values every template can use, for `draft` written to `to`.
+pub(super) fn values(
     draft: &DraftView,
     to: &Recipient,
     sender: &Sender,
-    templates: &Templates,
-) -> Result<Message, ComposeError> {
-    let language = language_of(
-        &format!("{}\n{}", draft.title, draft.body_text),
-        sender.default_language,
-    );
-    let zh = language == Language::Zh;
+    lang: Language,
+) -> HashMap<&'static str, String> {
+    let zh = lang.is_chinese();
     let title = match one_line(&draft.title) {
-        t if t.is_empty() && zh => "（无标题）".to_string(),
+        t if t.is_empty() && lang == Language::ZhHant => "無題".to_string(),
+        t if t.is_empty() && zh => "无题".to_string(),
         t if t.is_empty() => "(no subject)".to_string(),
         t => t,
     };
@@ -100,13 +156,13 @@ pub fn compose(
             "contributor".into()
         }
     });
-    let received_at = if zh {
-        draft.received_at.format("%Y年%-m月%-d日 %H:%M").to_string()
-    } else {
-        draft.received_at.format("%-d %B %Y, %H:%M").to_string()
-    };
     let attachments = if draft.attachments.is_empty() {
-        (if zh { "（无）" } else { "(none)" }).to_string()
+        match lang {
+            Language::ZhHant => "（無）",
+            Language::ZhHans => "（无）",
+            Language::En => "(none)",
+        }
+        .to_string()
     } else {
         draft
             .attachments
@@ -118,7 +174,7 @@ pub fn compose(
                     .map(one_line)
                     .unwrap_or_else(|| a.content_type.clone());
                 if zh {
-                    format!("- {file}（{}）", human_size(a.size))
+                    format!("・{file}（{}）", human_size(a.size))
                 } else {
                     format!("- {file} ({})", human_size(a.size))
                 }
@@ -130,19 +186,36 @@ pub fn compose(
         .name
         .clone()
         .unwrap_or_else(|| sender.address.clone());
-    let values = HashMap::from([
+    let respond_by = draft.received_at
+        + chrono::Duration::from_std(sender.response_within).unwrap_or_default();
+    HashMap::from([
         ("reference", draft.reference.clone()),
         ("title", title),
         (
             "received_at",
-            format!("{received_at} ({})", sender.time_zone),
+            moment(lang, draft.received_at, &sender.time_zone),
         ),
         ("attachments", attachments),
         ("name", name),
         ("publication", publication),
-    ]);
-    let (subject, body) = templates.get(language).render(&values);
+        ("respond_by", date(lang, respond_by)),
+        ("response_within", period(lang, sender.response_within)),
+        ("note", String::new()),
+        ("decided_at", String::new()),
+        ("status", String::new()),
+    ])
+}
 
+/// A message to a contributor, threaded to their submission, marked as
+/// sent by a robot that other robots must not answer (RFC 3834).
+pub(super) fn message(
+    draft: &DraftView,
+    to: &Recipient,
+    sender: &Sender,
+    (subject, body): (String, String),
+    message_id: String,
+    also_references: Option<String>,
+) -> Result<Message, ComposeError> {
     let mailbox = |name: Option<&str>, address: &str| -> Result<Mailbox, ComposeError> {
         let address = address
             .parse()
@@ -153,13 +226,16 @@ pub fn compose(
         .from(mailbox(sender.name.as_deref(), &sender.address)?)
         .to(mailbox(to.name.as_deref(), &to.address)?)
         .subject(one_line(&subject))
-        .message_id(Some(ack_message_id(&draft.reference, &sender.domain)))
-        // RFC 3834: an automatic reply, which other robots must not answer.
+        .message_id(Some(message_id))
         .raw_header(raw("Auto-Submitted", "auto-replied"))
         .raw_header(raw("X-Auto-Response-Suppress", "All"));
-    if let Some(id) = &draft.message_id {
-        let id = format!("<{}>", one_line(id));
-        builder = builder.in_reply_to(id.clone()).references(id);
+    let original = draft.message_id.as_ref().map(|id| format!("<{}>", one_line(id)));
+    if let Some(id) = &original {
+        builder = builder.in_reply_to(id.clone());
+    }
+    let references: Vec<String> = original.into_iter().chain(also_references).collect();
+    if !references.is_empty() {
+        builder = builder.references(references.join(" "));
     }
     builder
         .singlepart(
@@ -168,6 +244,21 @@ pub fn compose(
                 .body(body),
         )
         .map_err(|e| ComposeError::Build(e.to_string()))
+}
+
+/// The acknowledgement of `draft`; `tag` is its thread tag.
+pub fn compose(
+    draft: &DraftView,
+    to: &Recipient,
+    sender: &Sender,
+    templates: &Templates,
+    tag: &str,
+) -> Result<Message, ComposeError> {
+    let lang = language_for(draft, sender.default_language);
+    let values = values(draft, to, sender, lang);
+    let text = templates.get(TemplateKind::Ack, lang).render(&values);
+    let id = ack_message_id(&draft.reference, tag, &sender.domain);
+    message(draft, to, sender, text, id, None)
 }
 
 fn raw(name: &'static str, value: &str) -> HeaderValue {

@@ -5,6 +5,8 @@
 
 pub mod compose;
 pub mod followup;
+pub mod language;
+pub mod letters;
 pub mod outbox;
 pub mod policy;
 pub mod template;

@@ -1,10 +1,12 @@
-//! The sender: claims due acknowledgements, composes, sends, records.
+//! The sender: claims due acknowledgements and letters, composes, sends,
+//! records.
 //!
-//! Delivery guarantee: an acknowledgement is recorded `sent` only after the
-//! server accepted it. If the process dies between the two, the claim runs
-//! out (or is released when this instance restarts) and the message is sent
-//! again with the same Message-ID (`<ack.REFERENCE@domain>`), so the rare
-//! duplicate is recognisable — at least once, never silently lost.
+//! Delivery guarantee: a message is recorded `sent` only after the server
+//! accepted it. If the process dies between the two, the claim runs out (or
+//! is released when this instance restarts) and the message is sent again
+//! with the same Message-ID (`<ack.REFERENCE.TAG@domain>`,
+//! `<letter.REFERENCE.ID.TAG@domain>`), so the rare duplicate is
+//! recognisable — at least once, never silently lost.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,12 +16,13 @@ use tokio::sync::{Notify, watch};
 use tracing::Instrument;
 
 use super::compose::{self, Sender};
+use super::letters::{self, LetterText};
 use super::template::Templates;
 use super::transport::{SendError, Transport};
 use crate::config::Config;
 use crate::health::Health;
 use crate::store::Recipient;
-use crate::store::{DraftKey, DueAck, Store, StoreError};
+use crate::store::{DraftKey, DueAck, DueLetter, Store, StoreError};
 
 /// When idle, look for due retries this often.
 const IDLE_POLL: Duration = Duration::from_secs(2);
@@ -64,13 +67,7 @@ impl Outbox {
         }
         let templates = Templates::load(&ack.templates)?;
         let transport = Transport::from_config(smtp).map_err(anyhow::Error::msg)?;
-        let sender = Sender {
-            address: smtp.from.clone(),
-            name: smtp.from_name.clone(),
-            domain: smtp.domain().to_string(),
-            default_language: ack.default_language,
-            time_zone: config.general.time_zone.clone(),
-        };
+        let sender = Sender::from_config(config, smtp, ack);
         Ok(Some(Outbox {
             store,
             transport,
@@ -85,12 +82,17 @@ impl Outbox {
 
     /// Sends until shutdown; `wakeup` is notified when new acks are queued.
     pub async fn run(self, wakeup: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
-        match self.store.release_ack_leases(&self.owner).await {
+        let released = match self.store.release_ack_leases(&self.owner).await {
+            Ok(acks) => self
+                .store
+                .release_letter_leases(&self.owner)
+                .await
+                .map(|letters| acks + letters),
+            Err(e) => Err(e),
+        };
+        match released {
             Ok(0) => {}
-            Ok(n) => tracing::info!(
-                count = n,
-                "re-queued acknowledgements claimed before a restart"
-            ),
+            Ok(n) => tracing::info!(count = n, "re-queued mail claimed before a restart"),
             Err(error) => tracing::error!(%error, "cannot release old claims"),
         }
         while !*shutdown.borrow() {
@@ -112,7 +114,8 @@ impl Outbox {
         }
     }
 
-    /// One round: claim due rows and try each once. Returns how many were tried.
+    /// One round: claim due acknowledgements and letters and try each
+    /// once. Returns how many were tried.
     pub async fn send_due(&self) -> Result<usize, StoreError> {
         let lease_until = Utc::now() + chrono::Duration::from_std(self.claim).unwrap_or_default();
         let due = self
@@ -122,7 +125,67 @@ impl Outbox {
         for ack in &due {
             self.send_one(ack).await?;
         }
-        Ok(due.len())
+        let letters = self
+            .store
+            .claim_due_letters(&self.owner, lease_until, BATCH)
+            .await?;
+        for letter in &letters {
+            let span = tracing::info_span!("letter", draft_id = letter.draft_id, letter = letter.id, kind = letter.kind.as_str());
+            self.attempt_letter(letter).instrument(span).await?;
+        }
+        Ok(due.len() + letters.len())
+    }
+
+    async fn attempt_letter(&self, letter: &DueLetter) -> Result<(), StoreError> {
+        let Some(draft) = self.store.draft(&DraftKey::Id(letter.draft_id)).await? else {
+            return self.store.letter_failed(letter, "draft no longer exists").await;
+        };
+        let to = Recipient {
+            address: letter.to_address.clone(),
+            name: letter.to_name.clone(),
+        };
+        let tag = crate::auth::thread_tag(&self.store.thread_key().await?, &draft.reference);
+        let text = LetterText {
+            subject: letter.subject.clone(),
+            body: letter.body.clone(),
+            note: letter.note.clone(),
+        };
+        let decided_at = letter
+            .created_at
+            .with_timezone(&self.store.time_zone())
+            .fixed_offset();
+        let result = match letters::compose_letter(
+            &draft,
+            letter.id,
+            letter.kind,
+            &to,
+            &self.sender,
+            &self.templates,
+            &text,
+            decided_at,
+            &tag,
+        ) {
+            Ok(message) => self.transport.send(message, &draft.reference).await,
+            Err(e) => Err(SendError::permanent(e.to_string())),
+        };
+        match result {
+            Ok(()) => {
+                let id =
+                    compose::letter_message_id(&draft.reference, letter.id, &tag, &self.sender.domain);
+                tracing::info!(reference = %draft.reference, message_id = %id, "letter sent");
+                self.store.letter_sent(letter, &id).await
+            }
+            Err(e) if e.is_transient() && Utc::now() < letter.expires_at => {
+                let delay = retry_delay(self.retry_initial, letter.attempts);
+                tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "letter deferred");
+                let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                self.store.letter_retry(letter.id, next, &e.to_string()).await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "letter failed");
+                self.store.letter_failed(letter, &e.to_string()).await
+            }
+        }
     }
 
     async fn send_one(&self, ack: &DueAck) -> Result<(), StoreError> {
@@ -141,13 +204,14 @@ impl Outbox {
             address: ack.to_address.clone(),
             name: ack.to_name.clone(),
         };
-        let result = match compose::compose(&draft, &to, &self.sender, &self.templates) {
+        let tag = crate::auth::thread_tag(&self.store.thread_key().await?, &draft.reference);
+        let result = match compose::compose(&draft, &to, &self.sender, &self.templates, &tag) {
             Ok(message) => self.transport.send(message, &draft.reference).await,
             Err(e) => Err(SendError::permanent(e.to_string())),
         };
         match result {
             Ok(()) => {
-                let id = compose::ack_message_id(&draft.reference, &self.sender.domain);
+                let id = compose::ack_message_id(&draft.reference, &tag, &self.sender.domain);
                 tracing::info!(reference = %draft.reference, message_id = %id, "acknowledgement sent");
                 self.health.ack_sent();
                 self.store.ack_sent(ack.draft_id, &id).await

@@ -1,21 +1,55 @@
-//! Acknowledgement templates: `Subject:` line, blank line, body, with
+//! The templates of everything written to contributors: the
+//! acknowledgement and the letters (accept, revise, decline, status
+//! answer, withdrawal confirmation), each in zh-Hant, zh-Hans and en, as
+//! `KIND.LANG.txt`: `Subject:` line, blank line, body, with
 //! `{placeholder}`s. Loaded and checked at start-up, so a typo is reported
-//! before the first contributor writes, not when their acknowledgement fails.
+//! before the first contributor writes, not when their mail fails.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::ack::Language;
+use crate::draft::LetterKind;
 
 /// What a template may refer to.
-pub const PLACEHOLDERS: [&str; 6] = [
+pub const PLACEHOLDERS: [&str; 11] = [
     "reference",
     "title",
     "received_at",
     "attachments",
     "name",
     "publication",
+    "note",
+    "decided_at",
+    "respond_by",
+    "response_within",
+    "status",
 ];
+
+/// Which mail a template writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TemplateKind {
+    Ack,
+    Letter(LetterKind),
+}
+
+impl TemplateKind {
+    pub const ALL: [TemplateKind; 6] = [
+        TemplateKind::Ack,
+        TemplateKind::Letter(LetterKind::Accept),
+        TemplateKind::Letter(LetterKind::Revise),
+        TemplateKind::Letter(LetterKind::Decline),
+        TemplateKind::Letter(LetterKind::Status),
+        TemplateKind::Letter(LetterKind::Withdrawn),
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TemplateKind::Ack => "ack",
+            TemplateKind::Letter(kind) => kind.as_str(),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -48,37 +82,45 @@ pub struct Template {
 }
 
 #[derive(Debug, Clone)]
-pub struct Templates {
-    zh: Template,
-    en: Template,
-}
+pub struct Templates(HashMap<(TemplateKind, Language), Template>);
 
 impl Templates {
-    /// Loads `ack.zh.txt` and `ack.en.txt` from `dir`.
+    /// Loads every kind in every language from `dir`. An acknowledgement
+    /// directory written before zh-Hant existed has `ack.zh.txt` for
+    /// Simplified Chinese: it is read when `ack.zh-Hans.txt` is missing.
     pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
-        let load = |lang: Language| {
-            let path = dir.join(format!("ack.{}.txt", lang.code()));
-            let text = std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            Template::parse(&text).map_err(|(line, message)| TemplateError::Invalid {
-                path,
-                line,
-                message,
-            })
-        };
-        Ok(Templates {
-            zh: load(Language::Zh)?,
-            en: load(Language::En)?,
-        })
+        let mut all = HashMap::new();
+        for kind in TemplateKind::ALL {
+            for lang in Language::ALL {
+                let mut path = dir.join(format!("{}.{}.txt", kind.name(), lang.code()));
+                let legacy = dir.join("ack.zh.txt");
+                if kind == TemplateKind::Ack
+                    && lang == Language::ZhHans
+                    && !path.exists()
+                    && legacy.exists()
+                {
+                    path = legacy;
+                }
+                let text =
+                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
+                let template =
+                    Template::parse(&text).map_err(|(line, message)| TemplateError::Invalid {
+                        path,
+                        line,
+                        message,
+                    })?;
+                all.insert((kind, lang), template);
+            }
+        }
+        Ok(Templates(all))
     }
 
-    pub fn get(&self, lang: Language) -> &Template {
-        match lang {
-            Language::Zh => &self.zh,
-            Language::En => &self.en,
-        }
+    pub fn get(&self, kind: TemplateKind, lang: Language) -> &Template {
+        // `load` filled every (kind, language) pair.
+        &self.0[&(kind, lang)]
     }
 }
 
@@ -101,8 +143,14 @@ impl Template {
     }
 
     /// Every placeholder gets a value: unknown names were refused at parse.
+    /// A placeholder left empty (no note to the author) leaves no run of
+    /// blank lines behind.
     pub fn render(&self, values: &HashMap<&str, String>) -> (String, String) {
-        (self.subject.render(values), self.body.render(values))
+        let mut body = self.body.render(values);
+        while body.contains("\n\n\n") {
+            body = body.replace("\n\n\n", "\n\n");
+        }
+        (self.subject.render(values), body)
     }
 }
 
@@ -189,8 +237,35 @@ mod tests {
     }
 
     #[test]
-    fn shipped_templates_load() {
+    fn an_empty_placeholder_leaves_no_gap() {
+        let t = Template::parse("Subject: s\n\nDear you,\n\n{note}\n\nBest").unwrap();
+        let values = HashMap::from([("note", String::new())]);
+        assert_eq!(t.render(&values).1, "Dear you,\n\nBest");
+    }
+
+    #[test]
+    fn shipped_templates_load_and_read_as_an_editorial_office_writes() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
-        Templates::load(&dir).unwrap();
+        let templates = Templates::load(&dir).unwrap();
+        let values: HashMap<&str, String> =
+            PLACEHOLDERS.iter().map(|p| (*p, format!("<{p}>"))).collect();
+        for kind in TemplateKind::ALL {
+            for lang in Language::ALL {
+                let (subject, body) = templates.get(kind, lang).render(&values);
+                let which = format!("{}.{}", kind.name(), lang.code());
+                assert!(subject.contains("<reference>"), "{which}: {subject}");
+                for jargon in ["送签", "送簽", "签发", "簽發", "sign-off", "signed off"] {
+                    assert!(!body.contains(jargon), "{which} says {jargon}");
+                }
+                if lang.is_chinese() {
+                    // Full-width punctuation, one set of title brackets.
+                    for half in [",", ":", ";", "?", "!", "(", ")"] {
+                        let text = format!("{subject}{body}").replace("<", "").replace(">", "");
+                        assert!(!text.contains(half), "{which} has half-width {half:?}");
+                    }
+                    assert!(!subject.contains("《《"), "{which}: {subject}");
+                }
+            }
+        }
     }
 }

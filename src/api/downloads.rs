@@ -62,6 +62,47 @@ pub async fn attachment(api: &Api, key: &DraftKey, which: &str) -> Result<Respon
     Ok(file(&listed.content_type, name, bytes))
 }
 
+/// A follow-up's exact bytes (`number` as the thread shows it).
+pub async fn follow_up_raw(api: &Api, key: &DraftKey, number: u32) -> Result<Response, ApiError> {
+    let draft = live_draft(api, key).await?;
+    let bytes = api
+        .store
+        .follow_up_raw(draft.id, number)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format_args!("mail {number} of {key}")))?;
+    Ok(file(
+        "message/rfc822",
+        &format!("{}-{number}.eml", draft.reference),
+        bytes,
+    ))
+}
+
+/// An attachment of a follow-up, by index or path.
+pub async fn follow_up_attachment(
+    api: &Api,
+    key: &DraftKey,
+    number: u32,
+    which: &str,
+) -> Result<Response, ApiError> {
+    let draft = live_draft(api, key).await?;
+    let missing = || ApiError::not_found(format_args!("attachment {which} of mail {number} of {key}"));
+    let listed = draft
+        .thread
+        .iter()
+        .find(|f| f.number == number)
+        .and_then(|f| f.attachments.iter().find(|a| a.is(which)))
+        .ok_or_else(missing)?;
+    let raw = api
+        .store
+        .follow_up_raw(draft.id, number)
+        .await?
+        .ok_or_else(missing)?;
+    let (_, bytes) = crate::message::attachment_content(&raw, listed.index).ok_or_else(missing)?;
+    let fallback = format!("{}-{number}-{}", draft.reference, listed.path);
+    let name = listed.filename.as_deref().unwrap_or(&fallback);
+    Ok(file(&listed.content_type, name, bytes))
+}
+
 pub async fn export(api: &Api, key: &DraftKey, format: Format) -> Result<Response, ApiError> {
     let draft = live_draft(api, key).await?;
     let html = api.store.body_html(draft.id).await?;

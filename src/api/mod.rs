@@ -38,19 +38,70 @@ struct Settings {
     lease: Duration,
     session_ttl: Duration,
     secure_cookies: bool,
+    /// The processing period: drafts without a decision after it are overdue.
+    response_within: Duration,
+    /// Letters to contributors, when `[ack]` and `[smtp]` are configured:
+    /// the templates editors start from.
+    letters: Option<Letters>,
+}
+
+struct Letters {
+    templates: crate::ack::template::Templates,
+    sender: crate::ack::compose::Sender,
 }
 
 impl Api {
     pub fn new(store: Store, config: &Config) -> Api {
         let api = config.api.as_ref();
+        let letters = match (&config.ack, &config.smtp) {
+            (Some(ack), Some(smtp)) if ack.enabled => {
+                // The daemon refused to start on broken templates already.
+                match crate::ack::template::Templates::load(&ack.templates) {
+                    Ok(templates) => Some(Letters {
+                        templates,
+                        sender: crate::ack::compose::Sender::from_config(config, smtp, ack),
+                    }),
+                    Err(error) => {
+                        tracing::error!(%error, "letters are off on the editors' page");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
         Api {
             store,
             settings: Arc::new(Settings {
                 lease: config.general.claim_lease,
                 session_ttl: api.map_or(Duration::from_secs(12 * 3600), |a| a.session_ttl),
                 secure_cookies: api.is_some_and(|a| a.secure_cookies()),
+                response_within: config.general.response_within,
+                letters,
             }),
             throttle: Arc::default(),
+        }
+    }
+
+    /// The end of the processing period for drafts received now.
+    fn overdue_before(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() - chrono::Duration::from_std(self.settings.response_within).unwrap_or_default()
+    }
+
+    /// The letter a decision sends: enabled when letters are configured.
+    fn letter_plan(
+        &self,
+        no_letter: bool,
+        subject: Option<String>,
+        body: Option<String>,
+        note: Option<String>,
+    ) -> crate::store::LetterPlan {
+        let given = |t: Option<String>| t.filter(|t| !t.trim().is_empty());
+        crate::store::LetterPlan {
+            enabled: self.settings.letters.is_some(),
+            no_letter,
+            subject: given(subject),
+            body: given(body),
+            note: given(note),
         }
     }
 }

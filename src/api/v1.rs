@@ -41,6 +41,12 @@ pub fn routes() -> Router<Api> {
         .route("/api/v1/drafts/{key}/export", get(export))
         .route("/api/v1/drafts/{key}/transition", post(transition))
         .route("/api/v1/drafts/{key}/release", post(release))
+        .route("/api/v1/drafts/{key}/mail-seen", post(mail_seen))
+        .route("/api/v1/drafts/{key}/thread/{number}/raw", get(follow_up_raw))
+        .route(
+            "/api/v1/drafts/{key}/thread/{number}/attachments/{index}",
+            get(follow_up_attachment),
+        )
         .route("/api/v1/queue/claim", post(claim))
 }
 
@@ -99,7 +105,18 @@ pub fn filter_from(query: &HashMap<String, String>, api: &Api) -> Result<DraftFi
         .map(|c| c.parse::<DraftCursor>())
         .transpose()
         .map_err(ApiError::bad_request)?;
+    let flag = |key: &str| -> Result<bool, ApiError> {
+        match text(key).as_deref() {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "`{key}`: expected true or false, not `{other}`"
+            ))),
+        }
+    };
     Ok(DraftFilter {
+        unseen_mail: flag("unseen_mail")?,
+        overdue_before: flag("overdue")?.then(|| api.overdue_before()),
         status,
         mailbox: text("mailbox"),
         sender: text("sender"),
@@ -193,6 +210,21 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
 struct TransitionBody {
     to: DraftStatus,
     note: Option<String>,
+    /// The letter to the contributor, as the editor wrote it; without
+    /// one, the held letter of the decision or the template's.
+    letter: Option<LetterBody>,
+    /// The template's `{note}`.
+    note_to_author: Option<String>,
+    /// Decide without writing to the contributor (recorded in the history).
+    #[serde(default)]
+    no_letter: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LetterBody {
+    subject: Option<String>,
+    body: Option<String>,
 }
 
 async fn transition(
@@ -201,8 +233,48 @@ async fn transition(
     Path(key): Path<DraftKey>,
     bytes: Bytes,
 ) -> Result<Json<crate::draft::DraftView>, ApiError> {
-    let TransitionBody { to, note } = body(&bytes)?;
-    move_draft(&api, &actor, &key, to, note).await
+    let TransitionBody {
+        to,
+        note,
+        letter,
+        note_to_author,
+        no_letter,
+    } = body(&bytes)?;
+    let (subject, text) = letter.map_or((None, None), |l| (l.subject, l.body));
+    let plan = api.letter_plan(no_letter, subject, text, note_to_author);
+    let lease = api.settings.lease;
+    let draft = api
+        .store
+        .transition(&key, to, &actor, note.as_deref(), &plan, lease, Utc::now())
+        .await?;
+    Ok(Json(draft))
+}
+
+/// The editor has read the contributor's new mail.
+async fn mail_seen(
+    State(api): State<Api>,
+    _: Editor,
+    Path(key): Path<DraftKey>,
+) -> Result<Json<crate::draft::DraftView>, ApiError> {
+    let draft = live_draft(&api, &key).await?;
+    api.store.mark_mail_seen(draft.id).await?;
+    Ok(Json(find_draft(&api, &key).await?))
+}
+
+async fn follow_up_raw(
+    State(api): State<Api>,
+    _: Editor,
+    Path((key, number)): Path<(DraftKey, u32)>,
+) -> Result<Response, ApiError> {
+    downloads::follow_up_raw(&api, &key, number).await
+}
+
+async fn follow_up_attachment(
+    State(api): State<Api>,
+    _: Editor,
+    Path((key, number, which)): Path<(DraftKey, u32, String)>,
+) -> Result<Response, ApiError> {
+    downloads::follow_up_attachment(&api, &key, number, &which).await
 }
 
 #[derive(Deserialize)]
@@ -230,9 +302,10 @@ async fn move_draft(
     note: Option<String>,
 ) -> Result<Json<crate::draft::DraftView>, ApiError> {
     let lease = api.settings.lease;
+    let plan = api.letter_plan(false, None, None, None);
     let draft = api
         .store
-        .transition(key, to, actor, note.as_deref(), lease, Utc::now())
+        .transition(key, to, actor, note.as_deref(), &plan, lease, Utc::now())
         .await?;
     Ok(Json(draft))
 }

@@ -12,12 +12,12 @@ use crate::{export, message};
 
 pub async fn run(config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
     let store = crate::daemon::open_store(config).await?;
-    let result = dispatch(&store, command).await;
+    let result = dispatch(&store, config, command).await;
     store.close().await;
     result
 }
 
-async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
+async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         DraftsCommand::List {
@@ -26,8 +26,12 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
             sender,
             search,
             limit,
+            new_mail,
+            overdue,
             json,
         } => {
+            let period = chrono::Duration::from_std(config.general.response_within)
+                .unwrap_or_default();
             let drafts = store
                 .list_drafts(&DraftFilter {
                     status,
@@ -35,6 +39,8 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
                     sender,
                     text: search,
                     limit,
+                    unseen_mail: new_mail,
+                    overdue_before: overdue.then(|| chrono::Utc::now() - period),
                     ..DraftFilter::default()
                 })
                 .await?;
@@ -66,27 +72,30 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        DraftsCommand::Raw { id } => {
+        DraftsCommand::Raw { id, mail } => {
             let draft = live(store, &id).await?;
-            let raw = store
-                .raw(draft.id)
-                .await?
-                .ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
+            let raw = raw_of(store, &draft, mail).await?;
             out.write_all(&raw)?;
         }
-        DraftsCommand::Attachment { id, index, output } => {
+        DraftsCommand::Attachment {
+            id,
+            index,
+            mail,
+            output,
+        } => {
             let draft = live(store, &id).await?;
-            let raw = store
-                .raw(draft.id)
-                .await?
-                .ok_or_else(|| anyhow!("draft {id} has no raw message"))?;
+            let raw = raw_of(store, &draft, mail).await?;
             let missing =
                 || anyhow!("draft {id} has no attachment {index} (see `drafts show {id}`)");
-            let listed = draft
-                .attachments
-                .iter()
-                .find(|a| a.is(&index))
-                .ok_or_else(missing)?;
+            let listed = match mail {
+                None => draft.attachments.iter().find(|a| a.is(&index)),
+                Some(n) => draft
+                    .thread
+                    .iter()
+                    .find(|f| f.number == n)
+                    .and_then(|f| f.attachments.iter().find(|a| a.is(&index))),
+            }
+            .ok_or_else(missing)?;
             let (_, bytes) = message::attachment_content(&raw, listed.index).ok_or_else(missing)?;
             match output {
                 Some(path) => std::fs::write(&path, bytes)
@@ -109,6 +118,21 @@ async fn dispatch(store: &Store, command: DraftsCommand) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// The raw message of the draft, or of its later mail `mail`.
+async fn raw_of(store: &Store, draft: &DraftView, mail: Option<u32>) -> anyhow::Result<Vec<u8>> {
+    let reference = &draft.reference;
+    match mail {
+        None => store
+            .raw(draft.id)
+            .await?
+            .ok_or_else(|| anyhow!("draft {reference} has no raw message")),
+        Some(n) => store
+            .follow_up_raw(draft.id, n)
+            .await?
+            .ok_or_else(|| anyhow!("draft {reference} has no mail {n} (see `drafts show {reference}`)")),
+    }
 }
 
 pub(super) async fn find(store: &Store, key: &DraftKey) -> anyhow::Result<DraftView> {
@@ -239,6 +263,52 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
                 a.path
             )?;
         }
+    }
+    for f in &d.thread {
+        writeln!(
+            out,
+            "mail {} from {} · {} · {}{}",
+            f.number,
+            f.from.as_ref().map(export::sender_line).unwrap_or_default(),
+            f.received_at.to_rfc3339(),
+            f.intent.as_str(),
+            if d.unseen_mail && f.number as usize == d.thread.len() {
+                " · new"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(out, "  subject: {}", f.subject.as_deref().unwrap_or(""))?;
+        for a in &f.attachments {
+            writeln!(
+                out,
+                "  attachment {} ({}): {} ({} bytes)",
+                a.index,
+                a.path,
+                a.filename.as_deref().unwrap_or("(unnamed)"),
+                a.size
+            )?;
+        }
+        writeln!(out, "\n{}\n", f.body_text)?;
+        for a in &f.attachments {
+            if let Some(text) = &a.article_text {
+                let version = f.article_version.map(|v| format!(", version {v}")).unwrap_or_default();
+                let name = a.filename.as_deref().unwrap_or("(unnamed)");
+                writeln!(out, "  article in {name}{version}:\n\n{text}\n")?;
+            }
+        }
+    }
+    for l in &d.letters {
+        writeln!(
+            out,
+            "letter {} {}: {} to {} by {}{}",
+            l.id,
+            l.kind.as_str(),
+            l.state,
+            l.to.as_deref().unwrap_or("nobody"),
+            l.author,
+            l.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        )?;
     }
     writeln!(out, "history:")
 }

@@ -142,6 +142,12 @@ enum DraftsCommand {
         search: Option<String>,
         #[arg(long)]
         limit: Option<u32>,
+        /// Only drafts with contributor mail no editor has seen.
+        #[arg(long)]
+        new_mail: bool,
+        /// Only drafts with no decision by the end of the processing period.
+        #[arg(long)]
+        overdue: bool,
         /// Print one JSON array.
         #[arg(long)]
         json: bool,
@@ -153,12 +159,20 @@ enum DraftsCommand {
         json: bool,
     },
     /// Write the exact raw message to stdout.
-    Raw { id: DraftKey },
+    Raw {
+        id: DraftKey,
+        /// The contributor's later mail N of the thread (see `drafts show`).
+        #[arg(long, value_name = "N")]
+        mail: Option<u32>,
+    },
     /// Write attachment N or PATH (see `drafts show`) to a file or stdout.
     Attachment {
         id: DraftKey,
         /// Its index, or its path such as 2.0 (inside forwarded message 2).
         index: String,
+        /// Of the contributor's later mail N of the thread.
+        #[arg(long, value_name = "N")]
+        mail: Option<u32>,
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
@@ -173,8 +187,19 @@ enum DraftsCommand {
         id: DraftKey,
         #[arg(long)]
         to: crate::draft::DraftStatus,
+        /// Why, for the editors' history.
         #[arg(long)]
         note: Option<String>,
+        /// The letter to the contributor as you wrote it: a `Subject:`
+        /// line, a blank line, the text (else the template's letter).
+        #[arg(long, value_name = "FILE", conflicts_with = "no_letter")]
+        letter_file: Option<PathBuf>,
+        /// Your note to the author, placed in the template's letter.
+        #[arg(long, value_name = "TEXT", conflicts_with = "no_letter")]
+        note_to_author: Option<String>,
+        /// Decide without writing to the contributor (kept in the history).
+        #[arg(long)]
+        no_letter: bool,
         #[arg(long = "as", value_name = "EDITOR")]
         actor: String,
     },

@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use super::{DraftsCommand, QueueCommand};
 use crate::config::Config;
-use crate::store::Store;
+use crate::store::{LetterPlan, Store};
 use crate::workflow::Actor;
 
 pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()> {
@@ -63,12 +63,26 @@ async fn apply(store: &Store, config: &Config, command: DraftsCommand) -> anyhow
             id,
             to,
             note,
+            letter_file,
+            note_to_author,
+            no_letter,
             actor,
         } => {
             let actor = editor(store, &actor).await?;
             let lease = config.general.claim_lease;
+            let (subject, body) = match &letter_file {
+                Some(path) => letter_from_file(path)?,
+                None => (None, None),
+            };
+            let plan = LetterPlan {
+                enabled: config.ack.as_ref().is_some_and(|a| a.enabled) && config.smtp.is_some(),
+                no_letter,
+                subject,
+                body,
+                note: note_to_author,
+            };
             store
-                .transition(&id, to, &actor, note.as_deref(), lease, now)
+                .transition(&id, to, &actor, note.as_deref(), &plan, lease, now)
                 .await?
         }
         DraftsCommand::Edit {
@@ -92,6 +106,28 @@ async fn apply(store: &Store, config: &Config, command: DraftsCommand) -> anyhow
     };
     println!("{}", super::drafts::summary_line(&draft));
     Ok(())
+}
+
+/// A letter written for `--letter-file`: `Subject: …`, a blank line, the
+/// text (a file without the subject line is all text).
+fn letter_from_file(
+    path: &std::path::Path,
+) -> anyhow::Result<(Option<String>, Option<String>)> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow!("cannot read the letter {}: {e}", path.display()))?
+        .replace("\r\n", "\n");
+    let (subject, body) = match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with("Subject:") => (
+            Some(first.trim_start_matches("Subject:").trim().to_string()),
+            rest.trim_start_matches('\n').to_string(),
+        ),
+        _ => (None, text),
+    };
+    let body = body.trim_end().to_string();
+    if body.is_empty() {
+        return Err(anyhow!("the letter {} has no text", path.display()));
+    }
+    Ok((subject.filter(|s| !s.is_empty()), Some(body)))
 }
 
 /// The active editor `--as` names: the CLI acts with their role and name.

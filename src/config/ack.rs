@@ -66,19 +66,33 @@ impl SmtpConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The language a contributor is written to in: Traditional or Simplified
+/// Chinese, or English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 pub enum Language {
-    Zh,
+    #[serde(rename = "zh-Hant")]
+    ZhHant,
+    /// `zh` is what configs written before zh-Hant existed say.
+    #[serde(rename = "zh-Hans", alias = "zh")]
+    ZhHans,
+    #[serde(rename = "en")]
     En,
 }
 
 impl Language {
+    pub const ALL: [Language; 3] = [Language::ZhHant, Language::ZhHans, Language::En];
+
+    /// BCP 47, as in template file names (`ack.zh-Hant.txt`).
     pub fn code(self) -> &'static str {
         match self {
-            Language::Zh => "zh",
+            Language::ZhHant => "zh-Hant",
+            Language::ZhHans => "zh-Hans",
             Language::En => "en",
         }
+    }
+
+    pub fn is_chinese(self) -> bool {
+        self != Language::En
     }
 }
 
@@ -86,9 +100,12 @@ impl Language {
 #[serde(deny_unknown_fields, default)]
 pub struct AckConfig {
     pub enabled: bool,
-    /// Directory holding `ack.zh.txt` and `ack.en.txt`.
+    /// Directory holding the letters' templates: `KIND.LANG.txt` for the
+    /// kinds ack, accept, revise, decline, status and withdrawn, in zh-Hant,
+    /// zh-Hans and en.
     pub templates: PathBuf,
-    /// Used when the submission's language is not clearly Chinese or English.
+    /// Used when the submission's language is not clearly Traditional or
+    /// Simplified Chinese or English.
     pub default_language: Language,
     /// The first retry after a transient failure; each next one waits twice
     /// as long, up to an hour.
@@ -129,7 +146,7 @@ impl Default for AckConfig {
         AckConfig {
             enabled: true,
             templates: PathBuf::from("templates"),
-            default_language: Language::Zh,
+            default_language: Language::ZhHant,
             retry_initial: Duration::from_secs(30),
             claim: Duration::from_secs(300),
             expire_after: Duration::from_secs(3 * 86_400),

@@ -79,6 +79,11 @@ pub struct General {
     /// How long an editor holds a claimed draft before it goes back to `new`.
     #[serde(deserialize_with = "duration::deserialize")]
     pub claim_lease: Duration,
+    /// The processing period promised to contributors: the acknowledgement
+    /// states it, status answers give its end, and drafts without a
+    /// decision by then are overdue.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub response_within: Duration,
 }
 
 impl Default for General {
@@ -90,6 +95,7 @@ impl Default for General {
             instance: None,
             lease_retry: Duration::from_secs(5),
             claim_lease: Duration::from_secs(2 * 3600),
+            response_within: Duration::from_secs(30 * 86_400),
         }
     }
 }

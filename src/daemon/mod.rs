@@ -188,7 +188,11 @@ async fn supervise(config: Config) -> anyhow::Result<()> {
                 "ops.ready_window is no longer used: /readyz follows each source's stall_after"
             );
         }
-        let router = ops::router(health.clone(), store.clone());
+        let router = ops::router(
+            health.clone(),
+            store.clone(),
+            prepared.config.general.response_within,
+        );
         side_tasks.push(tokio::spawn(crate::api::serve(
             listener,
             router,

@@ -199,9 +199,14 @@ impl Ingestor {
             }
         }
         let outcomes = self.store.commit_batch(&items, progress).await?;
+        // An acknowledgement to send, or a follow-up that may have queued a
+        // status answer.
         if items
             .iter()
             .any(|i| i.ack.as_ref().is_some_and(|a| a.decision == Decision::Send))
+            || outcomes
+                .iter()
+                .any(|o| matches!(o, IngestOutcome::FollowUp { .. }))
         {
             self.outbox.notify_one();
         }
@@ -266,7 +271,11 @@ pub fn prepare_judged(
         RawContent::Full(bytes) => message::header_section(bytes),
         RawContent::HeadersOnly { headers, .. } => headers.as_slice(),
     };
-    let follow_up_of = followup::referenced_drafts(headers, parsed.submission.subject.as_deref());
+    let follow_up_of = followup::claims(headers, parsed.submission.subject.as_deref());
+    let intent = followup::intent(
+        parsed.submission.subject.as_deref(),
+        &parsed.submission.body_text,
+    );
     let sender_auth = computed.or_else(|| {
         let id = settings.authserv_id.as_deref()?;
         auth_results::trusted_in(headers, id)
@@ -312,6 +321,7 @@ pub fn prepare_judged(
         ack,
         sender_auth,
         follow_up_of,
+        intent,
     }
 }
 

@@ -18,8 +18,9 @@ use chrono_tz::Tz;
 pub use ack_plan::{AckPlan, Decision, OutboxLimits, Recipient};
 pub use error::{Result, StoreError};
 pub use types::{
-    ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, EditorError, EditorView, Incoming,
-    IngestOutcome, MailboxProgress, RawContent, ReparseReport, SeenAgain, Session, SourceLocation,
+    ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, DueLetter, EditorError, EditorView,
+    FollowUpClaim, Incoming, IngestOutcome, LetterPlan, MailboxProgress, RawContent,
+    ReparseReport, SeenAgain, Session, SourceLocation,
 };
 
 use crate::draft::{DraftStatus, DraftView, EventView};
@@ -201,16 +202,70 @@ impl Store {
 
     /// Moves a draft to `to` if `crate::workflow` lets `actor` do so,
     /// recording who, when, from, to and the note.
+    /// `letter`: what the decision writes to the contributor (`LetterPlan`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn transition(
         &self,
         key: &DraftKey,
         to: DraftStatus,
         actor: &Actor,
         note: Option<&str>,
+        letter: &LetterPlan,
         lease: std::time::Duration,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<DraftView, ChangeError> {
-        dispatch!(self, e => e.transition(key, to, actor, note, lease, now).await)
+        dispatch!(self, e => e.transition(key, to, actor, note, letter, lease, now).await)
+    }
+
+    /// An editor opened the draft: its contributor mail is seen.
+    pub async fn mark_mail_seen(&self, draft_id: i64) -> Result<()> {
+        dispatch!(self, e => e.mark_mail_seen(draft_id).await)
+    }
+
+    /// The raw bytes of a draft's follow-up `number` (1-based).
+    pub async fn follow_up_raw(&self, draft_id: i64, number: u32) -> Result<Option<Vec<u8>>> {
+        dispatch!(self, e => e.follow_up_raw(draft_id, number).await)
+    }
+
+    /// The key of the tags in our Message-IDs (`auth::thread_tag`).
+    pub async fn thread_key(&self) -> Result<Vec<u8>> {
+        dispatch!(self, e => e.thread_key().await)
+    }
+
+    /// Drafts received before `before` still awaiting a decision.
+    pub async fn count_overdue(&self, before: chrono::DateTime<chrono::Utc>) -> Result<i64> {
+        dispatch!(self, e => e.count_overdue(before).await)
+    }
+
+    /// Claims up to `limit` due letters for `owner` until `lease_until`.
+    pub async fn claim_due_letters(
+        &self,
+        owner: &str,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+    ) -> Result<Vec<DueLetter>> {
+        dispatch!(self, e => e.claim_due_letters(owner, lease_until, limit).await)
+    }
+
+    pub async fn release_letter_leases(&self, owner: &str) -> Result<u64> {
+        dispatch!(self, e => e.release_letter_leases(owner).await)
+    }
+
+    pub async fn letter_sent(&self, letter: &DueLetter, message_id: &str) -> Result<()> {
+        dispatch!(self, e => e.letter_sent(letter, message_id).await)
+    }
+
+    pub async fn letter_retry(
+        &self,
+        id: i64,
+        next: chrono::DateTime<chrono::Utc>,
+        error: &str,
+    ) -> Result<()> {
+        dispatch!(self, e => e.letter_retry(id, next, error).await)
+    }
+
+    pub async fn letter_failed(&self, letter: &DueLetter, error: &str) -> Result<()> {
+        dispatch!(self, e => e.letter_failed(letter, error).await)
     }
 
     /// Editors' title (empty: the submitted one again) and notes, by the holder.

@@ -46,6 +46,8 @@ mod events;
 mod known;
 #[path = "sql/later.rs"]
 mod later;
+#[path = "sql/letters.rs"]
+mod letters;
 #[path = "sql/outbox.rs"]
 mod outbox;
 #[path = "sql/query.rs"]
@@ -56,6 +58,8 @@ mod raw;
 mod reparse;
 #[path = "sql/rows.rs"]
 mod rows;
+#[path = "sql/thread.rs"]
+mod thread;
 #[path = "sql/workflow.rs"]
 mod workflow;
 
@@ -86,7 +90,7 @@ impl Engine {
     /// `store copy` inserts explicit ids, which identity sequences do not
     /// see: move them past the copied rows.
     pub async fn after_import(&self) -> Result<()> {
-        for table in ["drafts", "events", "editors"] {
+        for table in ["drafts", "events", "editors", "follow_ups", "letters"] {
             let sql = format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             );

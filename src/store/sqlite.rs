@@ -53,6 +53,8 @@ mod events;
 mod known;
 #[path = "sql/later.rs"]
 mod later;
+#[path = "sql/letters.rs"]
+mod letters;
 #[path = "sql/outbox.rs"]
 mod outbox;
 #[path = "sql/query.rs"]
@@ -63,6 +65,8 @@ mod raw;
 mod reparse;
 #[path = "sql/rows.rs"]
 mod rows;
+#[path = "sql/thread.rs"]
+mod thread;
 #[path = "sql/workflow.rs"]
 mod workflow;
 

@@ -53,8 +53,22 @@ pub struct Incoming {
     pub ack: Option<AckPlan>,
     /// DMARC / DKIM / SPF: computed here, or a trusted provider's header.
     pub sender_auth: Option<AuthVerdict>,
-    /// References of drafts this message replies to (see `ack::followup`).
-    pub follow_up_of: Vec<String>,
+    /// Drafts this message says it is about (see `ack::followup`); the
+    /// store checks each claim before treating it as a follow-up.
+    pub follow_up_of: Vec<FollowUpClaim>,
+    /// What it asks for, should it be a follow-up.
+    pub intent: crate::draft::Intent,
+}
+
+/// A message's claim to be about an existing draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUpClaim {
+    /// It answers mail we sent about the draft: one of our Message-IDs,
+    /// with the tag only the store's thread key makes.
+    Answered { reference: String, tag: String },
+    /// Its subject quotes the reference: a follow-up only when it comes
+    /// from the draft's own sender (or an editor forwarded it).
+    Quoted(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +160,11 @@ pub struct DraftFilter {
     pub since: Option<DateTime<Utc>>,
     /// Received before.
     pub until: Option<DateTime<Utc>>,
+    /// Only drafts with contributor mail no editor has seen (有新來信).
+    pub unseen_mail: bool,
+    /// Only drafts still awaiting a decision that were received before
+    /// this (the end of the processing period): overdue ones.
+    pub overdue_before: Option<DateTime<Utc>>,
     /// Substring of subject, body or an attachment name, any case: a
     /// two-character Chinese query matches like any other.
     pub text: Option<String>,
@@ -232,6 +251,41 @@ pub struct ReparseReport {
     pub released: u64,
     /// Records without raw bytes (too big to download) left as they were.
     pub skipped: u64,
+    /// Contributors' follow-ups re-parsed.
+    pub follow_ups: u64,
+}
+
+/// The letter a decision sends, as the editors left it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LetterPlan {
+    /// Letters are configured (`[ack]` and `[smtp]`): without them nothing
+    /// is queued.
+    pub enabled: bool,
+    /// The editor chose to decide without a letter (recorded in the history).
+    pub no_letter: bool,
+    /// The editors' text; None: the held letter of the same kind, else the
+    /// template's, rendered when sent.
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    /// The editors' note to the author (the template's `{note}`).
+    pub note: Option<String>,
+}
+
+/// A queued letter claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueLetter {
+    pub id: i64,
+    pub draft_id: i64,
+    pub kind: crate::draft::LetterKind,
+    pub to_address: String,
+    pub to_name: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub note: Option<String>,
+    pub attempts: u32,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// When the decision was made (the letter queued).
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A queued acknowledgement claimed for sending.

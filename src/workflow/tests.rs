@@ -141,3 +141,20 @@ fn roles_parse_from_their_names() {
             .contains("editor or signer")
     );
 }
+
+#[test]
+fn revision_and_withdrawal_are_decided_by_the_right_people() {
+    let (li, zhao, wang) = (editor("li"), editor("zhao"), signer("wang"));
+    let revise = decide(&at(Claimed, Some("li")), RevisionRequested, &li).unwrap();
+    assert_eq!(revise.action, Action::RequestRevision);
+    assert!(decide(&at(Claimed, Some("li")), RevisionRequested, &zhao).is_err());
+    // Once sent for sign-off, only a signer asks for a revision.
+    assert!(decide(&at(SentForSignoff, Some("li")), RevisionRequested, &li).is_err());
+    assert!(decide(&at(SentForSignoff, Some("li")), RevisionRequested, &wang).is_ok());
+    // Any editor confirms a withdrawal the contributor asked for, or
+    // puts the draft back when it was a misunderstanding.
+    let confirm = decide(&at(WithdrawalRequested, None), Withdrawn, &zhao).unwrap();
+    assert_eq!(confirm.action.event_kind(), "withdrawn");
+    assert!(decide(&at(WithdrawalRequested, None), New, &zhao).is_ok());
+    assert!(decide(&at(Withdrawn, None), New, &zhao).is_err());
+}

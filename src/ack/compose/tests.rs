@@ -4,6 +4,8 @@ use mail_parser::MessageParser;
 
 use super::*;
 
+const TAG: &str = "0123456789abcdef0123456789abcdef";
+
 fn templates() -> Templates {
     Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates")).unwrap()
 }
@@ -13,8 +15,9 @@ fn sender() -> Sender {
         address: "submissions@example.org".into(),
         name: Some("《旗幟》編輯部".into()),
         domain: "example.org".into(),
-        default_language: Language::Zh,
+        default_language: Language::ZhHant,
         time_zone: "Asia/Shanghai".into(),
+        response_within: std::time::Duration::from_secs(30 * 86_400),
     }
 }
 
@@ -30,11 +33,13 @@ fn to() -> Recipient {
 }
 
 fn compose_bytes(d: &DraftView, to: &Recipient) -> Vec<u8> {
-    compose(d, to, &sender(), &templates()).unwrap().formatted()
+    compose(d, to, &sender(), &templates(), TAG)
+        .unwrap()
+        .formatted()
 }
 
 #[test]
-fn a_chinese_submission_gets_a_chinese_acknowledgement_marked_automatic() {
+fn a_traditional_submission_gets_a_traditional_acknowledgement_marked_automatic() {
     let bytes = compose_bytes(
         &draft(
             "上好戰“疫”這堂課",
@@ -45,20 +50,19 @@ fn a_chinese_submission_gets_a_chinese_acknowledgement_marked_automatic() {
     let parsed = MessageParser::default().parse(&bytes).unwrap();
     let subject = parsed.subject().unwrap();
     assert!(
-        subject.contains("来稿已收到") && subject.contains("SP-20261128-0007"),
+        subject == "來稿已收到：〈上好戰“疫”這堂課〉（SP-20261128-0007）",
         "{subject}"
     );
     let body = parsed.body_text(0).unwrap();
     assert!(body.contains("李明您好"), "{body}");
-    assert!(
-        body.contains("2026年11月28日 09:15 (Asia/Shanghai)"),
-        "{body}"
-    );
+    assert!(body.contains("2026年11月28日 09:15（北京時間）"), "{body}");
     assert!(body.contains("上好戰疫這堂課.docx（12.5 KB）"), "{body}");
+    // The processing period, and the date it ends.
+    assert!(body.contains("2026年12月28日前（收稿後30日內）"), "{body}");
     assert!(body.contains("《旗幟》編輯部"), "{body}");
     assert_eq!(
         parsed.message_id(),
-        Some("ack.SP-20261128-0007@example.org")
+        Some("ack.SP-20261128-0007.0123456789abcdef0123456789abcdef@example.org")
     );
     assert_eq!(
         parsed.in_reply_to().as_text(),
@@ -95,7 +99,7 @@ fn an_english_submission_gets_an_english_acknowledgement() {
     let parsed = MessageParser::default().parse(&parsed_bytes).unwrap();
     assert_eq!(
         parsed.subject(),
-        Some("Submission received: Teaching online (ref. SP-20261128-0007)")
+        Some("Submission received: \"Teaching online\" (SP-20261128-0007)")
     );
     let body = parsed.body_text(0).unwrap();
     assert!(body.starts_with("Dear contributor,"), "{body}");
@@ -108,8 +112,8 @@ fn an_english_submission_gets_an_english_acknowledgement() {
 #[test]
 fn the_message_id_is_the_same_on_every_attempt() {
     let d = draft("诗", "诗");
-    let first = compose(&d, &to(), &sender(), &templates()).unwrap();
-    let second = compose(&d, &to(), &sender(), &templates()).unwrap();
+    let first = compose(&d, &to(), &sender(), &templates(), TAG).unwrap();
+    let second = compose(&d, &to(), &sender(), &templates(), TAG).unwrap();
     let id = |m: &lettre::Message| {
         MessageParser::default()
             .parse(&m.formatted())
@@ -144,18 +148,16 @@ fn line_breaks_in_title_or_name_cannot_inject_headers() {
 }
 
 #[test]
-fn language_follows_the_text() {
-    assert_eq!(
-        language_of("教育部教師司:上好戰“疫”這堂課", Language::En),
-        Language::Zh
+fn a_simplified_submission_gets_a_simplified_acknowledgement() {
+    let bytes = compose_bytes(
+        &draft("上好战“疫”这堂课", "新冠肺炎疫情发生以来，教育部教师司党支部认真学习。"),
+        &to(),
     );
+    let parsed = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
-        language_of("An essay on teaching online", Language::Zh),
-        Language::En
+        parsed.subject(),
+        Some("来稿已收到：〈上好战“疫”这堂课〉（SP-20261128-0007）")
     );
-    assert_eq!(language_of("2026 !!!", Language::En), Language::En);
-    assert_eq!(
-        language_of("我的 essay about Shanghai 的故事", Language::En),
-        Language::Zh
-    );
+    let body = parsed.body_text(0).unwrap();
+    assert!(body.contains("2026年11月28日 09:15（北京时间）"), "{body}");
 }

@@ -114,6 +114,18 @@ impl Lang {
             What => self.pick("事項", "What"),
             Detail => self.pick("詳情", "Detail"),
             SignedInAs => self.pick("登入身分", "Signed in as"),
+            Thread => self.pick("作者來信", "Contributor's mail"),
+            NewMail => self.pick("有新來信", "new mail"),
+            Overdue => self.pick("逾期未覆", "overdue"),
+            OnlyNewMail => self.pick("只看有新來信", "Only with new mail"),
+            OnlyOverdue => self.pick("只看逾期", "Only overdue"),
+            Version => self.pick("第 {} 版", "version {}"),
+            Letters => self.pick("致作者信", "Letters to the contributor"),
+            LetterSubject => self.pick("信件標題", "Subject"),
+            LetterBody => self.pick("信件內容", "Letter"),
+            NoLetter => self.pick("不寄信給作者", "Decide without a letter"),
+            LetterFromTemplate => self.pick("留空則寄出範本信件。", "Leave empty to send the template's letter."),
+            ProposedLetter => self.pick("編輯擬寄的錄用信", "The acceptance letter the editor proposes"),
         }
     }
 
@@ -127,6 +139,9 @@ impl Lang {
             DraftStatus::Archived => self.pick("歸檔", "archived"),
             DraftStatus::Quarantined => self.pick("隔離", "quarantined"),
             DraftStatus::Purged => self.pick("已刪除", "purged"),
+            DraftStatus::RevisionRequested => self.pick("待作者修改", "revision requested"),
+            DraftStatus::WithdrawalRequested => self.pick("作者要求撤稿", "withdrawal requested"),
+            DraftStatus::Withdrawn => self.pick("已撤稿", "withdrawn"),
         }
     }
 
@@ -142,6 +157,40 @@ impl Lang {
             Action::Archive => self.pick("歸檔", "Archive"),
             Action::Reopen => self.pick("重新開啟", "Reopen"),
             Action::ReleaseFromQuarantine => self.pick("解除隔離", "Release from quarantine"),
+            Action::RequestRevision => self.pick("請作者修改", "Ask for a revision"),
+            Action::ConfirmWithdrawal => self.pick("確認撤稿", "Confirm withdrawal"),
+        }
+    }
+
+    pub fn letter_kind(self, kind: crate::draft::LetterKind) -> &'static str {
+        use crate::draft::LetterKind::*;
+        match kind {
+            Accept => self.pick("錄用通知", "acceptance"),
+            Revise => self.pick("修改意見", "revision request"),
+            Decline => self.pick("退稿通知", "decline"),
+            Status => self.pick("進度答覆", "status answer"),
+            Withdrawn => self.pick("撤稿確認", "withdrawal confirmation"),
+        }
+    }
+
+    pub fn letter_state(self, state: &str) -> &'static str {
+        match state {
+            "held" => self.pick("待簽發時寄出", "sent on sign-off"),
+            "pending" => self.pick("待寄出", "queued"),
+            "sent" => self.pick("已寄出", "sent"),
+            "failed" => self.pick("寄送失敗", "failed"),
+            "suppressed" => self.pick("不寄出", "not sent"),
+            "cancelled" => self.pick("已取消", "cancelled"),
+            _ => self.pick("其他", "other"),
+        }
+    }
+
+    pub fn intent(self, intent: crate::draft::Intent) -> &'static str {
+        use crate::draft::Intent::*;
+        match intent {
+            Reply => self.pick("來信", "reply"),
+            Status => self.pick("查詢進度", "status request"),
+            Withdraw => self.pick("要求撤稿", "withdrawal request"),
         }
     }
 }
@@ -200,4 +249,17 @@ pub enum Text {
     What,
     Detail,
     SignedInAs,
+    Thread,
+    NewMail,
+    Overdue,
+    OnlyNewMail,
+    OnlyOverdue,
+    /// `{}` is the number.
+    Version,
+    Letters,
+    LetterSubject,
+    LetterBody,
+    NoLetter,
+    LetterFromTemplate,
+    ProposedLetter,
 }

@@ -3,6 +3,7 @@
 //! every form carries the session's CSRF token; submitted HTML is shown
 //! only after ammonia sanitized it, under the CSP `super` sets.
 
+mod contributor;
 mod i18n;
 mod pages;
 mod render;
@@ -38,6 +39,11 @@ pub fn routes() -> Router<Api> {
         .route("/drafts/{key}/raw", get(pages::raw))
         .route("/drafts/{key}/attachments/{index}", get(pages::attachment))
         .route("/drafts/{key}/export/{format}", get(pages::export))
+        .route("/drafts/{key}/thread/{number}/raw", get(pages::follow_up_raw))
+        .route(
+            "/drafts/{key}/thread/{number}/attachments/{index}",
+            get(pages::follow_up_attachment),
+        )
 }
 
 async fn css() -> Response {

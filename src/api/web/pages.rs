@@ -16,9 +16,11 @@ use super::{LANG_COOKIE, Lang, SESSION_COOKIE, Text, WebUser, error_page, page, 
 use crate::api::Api;
 use crate::api::error::ApiError;
 use crate::api::{auth, downloads, v1};
-use crate::draft::DraftStatus;
+use crate::ack::letters::LetterText;
+use crate::draft::{DraftStatus, DraftView, LetterKind};
 use crate::export::escape;
-use crate::store::{DraftCursor, DraftKey};
+use crate::store::{DraftCursor, DraftKey, Recipient};
+use crate::workflow::{self, Actor};
 
 type PageResult = Result<Response, Response>;
 
@@ -149,7 +151,7 @@ pub async fn queue(
         count = lang.t(Text::Count),
         claim = lang.t(Text::ClaimNext),
         filters = render::filter_form(lang, &query),
-        rows = render::draft_rows(lang, &drafts, false),
+        rows = render::draft_rows(lang, &drafts, false, api.overdue_before()),
     );
     Ok(page(lang, lang.t(Text::Queue), Some(&user), &body).into_response())
 }
@@ -168,7 +170,7 @@ pub async fn quarantine(State(api): State<Api>, user: WebUser, lang: Lang) -> Pa
     let body = format!(
         "<h1>{}</h1>{}",
         lang.t(Text::Quarantine),
-        render::draft_rows(lang, &drafts, true)
+        render::draft_rows(lang, &drafts, true, api.overdue_before())
     );
     Ok(page(lang, lang.t(Text::Quarantine), Some(&user), &body).into_response())
 }
@@ -225,8 +227,80 @@ pub async fn draft(
         .body_html(draft.id)
         .await
         .map_err(|e| fail(e.into()))?;
-    let page_body = render::draft_page(lang, &user, &draft, &events, html.as_deref());
+    let letters = decision_letters(&api, &draft, &user.session.actor);
+    let page_body = render::draft_page(
+        lang,
+        &user,
+        &draft,
+        &events,
+        html.as_deref(),
+        &letters,
+        api.overdue_before(),
+    );
+    // The editor has the contributor's mail in front of them now.
+    if draft.unseen_mail {
+        api.store
+            .mark_mail_seen(draft.id)
+            .await
+            .map_err(|e| fail(e.into()))?;
+    }
     Ok(page(lang, &draft.title, Some(&user), &page_body).into_response())
+}
+
+/// The letter each decision `actor` may take would send, for them to read
+/// and edit: the letter the editor proposed with 送簽 where there is one,
+/// else the template's, rendered now.
+fn decision_letters(api: &Api, draft: &DraftView, actor: &Actor) -> render::DecisionLetters {
+    let letters = api.settings.letters.as_ref()?;
+    let to = Recipient {
+        address: draft
+            .ack
+            .as_ref()
+            .and_then(|a| a.to.clone())
+            .or_else(|| draft.from.as_ref().map(|f| f.address.clone()))
+            .unwrap_or_default(),
+        name: draft.from.as_ref().and_then(|f| f.name.clone()),
+    };
+    let current = workflow::Current {
+        status: draft.status,
+        claimed_by: draft.claimed_by.as_deref(),
+    };
+    let now = Utc::now()
+        .with_timezone(&api.store.time_zone())
+        .fixed_offset();
+    let mut decisions = HashMap::new();
+    for next in workflow::next_statuses(draft.status) {
+        if workflow::decide(&current, next, actor).is_err() {
+            continue;
+        }
+        let kind = match next {
+            DraftStatus::SentForSignoff => Some(LetterKind::Accept),
+            _ if draft.status == DraftStatus::Quarantined => None,
+            _ => LetterKind::for_decision(next),
+        };
+        let Some(kind) = kind else { continue };
+        let held = draft
+            .letters
+            .iter()
+            .rev()
+            .find(|l| l.state == "held" && l.kind == kind);
+        let text = LetterText {
+            subject: held.and_then(|l| l.subject.clone()),
+            body: held.and_then(|l| l.body.clone()),
+            note: held.and_then(|l| l.note.clone()),
+        };
+        let rendered = crate::ack::letters::render(
+            draft,
+            kind,
+            &to,
+            &letters.sender,
+            &letters.templates,
+            &text,
+            now,
+        );
+        decisions.insert(next, rendered);
+    }
+    Some(decisions)
 }
 
 #[derive(Deserialize)]
@@ -237,6 +311,9 @@ pub struct ActForm {
     note: Option<String>,
     title: Option<String>,
     notes: Option<String>,
+    letter_subject: Option<String>,
+    letter_body: Option<String>,
+    no_letter: Option<String>,
 }
 
 pub async fn act(
@@ -259,8 +336,14 @@ pub async fn act(
                 .parse()
                 .map_err(|e: String| fail(ApiError::bad_request(e)))?;
             let note = form.note.as_deref().filter(|n| !n.trim().is_empty());
+            let plan = api.letter_plan(
+                form.no_letter.is_some(),
+                form.letter_subject.clone(),
+                form.letter_body.clone(),
+                None,
+            );
             api.store
-                .transition(&key, to, actor, note, api.settings.lease, now)
+                .transition(&key, to, actor, note, &plan, api.settings.lease, now)
                 .await
         }
         "edit" => {
@@ -302,6 +385,28 @@ pub async fn attachment(
     Path((key, which)): Path<(DraftKey, String)>,
 ) -> PageResult {
     downloads::attachment(&api, &key, &which)
+        .await
+        .map_err(|e| error_page(lang, Some(&user), e))
+}
+
+pub async fn follow_up_raw(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Path((key, number)): Path<(DraftKey, u32)>,
+) -> PageResult {
+    downloads::follow_up_raw(&api, &key, number)
+        .await
+        .map_err(|e| error_page(lang, Some(&user), e))
+}
+
+pub async fn follow_up_attachment(
+    State(api): State<Api>,
+    user: WebUser,
+    lang: Lang,
+    Path((key, number, which)): Path<(DraftKey, u32, String)>,
+) -> PageResult {
+    downloads::follow_up_attachment(&api, &key, number, &which)
         .await
         .map_err(|e| error_page(lang, Some(&user), e))
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::response::Html;
 
-use super::{Lang, Text, WebUser, page};
+use super::{Lang, Text, WebUser, contributor, page};
 use crate::draft::{DraftStatus, DraftView, EventView};
 use crate::export::{escape, sanitize_html};
 use crate::message::Forwarded;
@@ -39,7 +39,35 @@ fn sender(draft: &DraftView) -> String {
     escape(&crate::export::sender(draft))
 }
 
-pub fn draft_rows(lang: Lang, drafts: &[DraftView], with_reason: bool) -> String {
+/// The letter each decision this editor may take would send, as the
+/// editor starts from it (subject, body); None when letters are off.
+pub type DecisionLetters = Option<HashMap<DraftStatus, (String, String)>>;
+
+/// Flags beside a draft's status: contributor mail not seen yet, and no
+/// decision by the end of the processing period.
+fn flags(lang: Lang, d: &DraftView, overdue_before: chrono::DateTime<chrono::Utc>) -> String {
+    let mut flags = String::new();
+    if d.unseen_mail {
+        flags.push_str(&format!(
+            " <span class=\"flag new-mail\">{}</span>",
+            lang.t(Text::NewMail)
+        ));
+    }
+    if d.status.awaits_decision() && d.received_at < overdue_before {
+        flags.push_str(&format!(
+            " <span class=\"flag overdue\">{}</span>",
+            lang.t(Text::Overdue)
+        ));
+    }
+    flags
+}
+
+pub fn draft_rows(
+    lang: Lang,
+    drafts: &[DraftView],
+    with_reason: bool,
+    overdue_before: chrono::DateTime<chrono::Utc>,
+) -> String {
     if drafts.is_empty() {
         return format!("<p id=\"empty\">{}</p>", lang.t(Text::NoDrafts));
     }
@@ -52,12 +80,13 @@ pub fn draft_rows(lang: Lang, drafts: &[DraftView], with_reason: bool) -> String
         };
         rows.push_str(&format!(
             "<tr data-reference=\"{reference}\"><td><a href=\"/drafts/{reference}\">{reference}</a></td>\
-             <td>{title}</td><td>{sender}</td><td>{received}</td><td>{status}</td><td>{last}</td></tr>",
+             <td>{title}</td><td>{sender}</td><td>{received}</td><td>{status}{flags}</td><td>{last}</td></tr>",
             reference = escape(&d.reference),
             title = escape(&d.title),
             sender = sender(d),
             received = d.received_at.format("%Y-%m-%d %H:%M"),
             status = status_badge(lang, d.status),
+            flags = flags(lang, d, overdue_before),
         ));
     }
     format!(
@@ -78,6 +107,13 @@ pub fn draft_rows(lang: Lang, drafts: &[DraftView], with_reason: bool) -> String
 
 pub fn filter_form(lang: Lang, query: &HashMap<String, String>) -> String {
     let value = |key: &str| escape(query.get(key).map_or("", String::as_str));
+    let checked = |key: &str| {
+        if query.get(key).is_some_and(|v| v == "true") {
+            " checked"
+        } else {
+            ""
+        }
+    };
     let selected = query.get("status").map_or("", String::as_str);
     let mut options = format!("<option value=\"\">{}</option>", lang.t(Text::AnyStatus));
     for status in DraftStatus::ALL {
@@ -100,7 +136,13 @@ pub fn filter_form(lang: Lang, query: &HashMap<String, String>) -> String {
          <label>{mailbox}<input name=\"mailbox\" value=\"{mailbox_v}\" size=\"10\"></label>\
          <label>{since}<input name=\"since\" type=\"date\" value=\"{since_v}\"></label>\
          <label>{until}<input name=\"until\" type=\"date\" value=\"{until_v}\"></label>\
+         <label><input type=\"checkbox\" name=\"unseen_mail\" value=\"true\" id=\"only-new-mail\"{new_mail_v}>{new_mail}</label>\
+         <label><input type=\"checkbox\" name=\"overdue\" value=\"true\" id=\"only-overdue\"{overdue_v}>{overdue}</label>\
          <button type=\"submit\" id=\"filter\">{filter}</button></form>",
+        new_mail = lang.t(Text::OnlyNewMail),
+        new_mail_v = checked("unseen_mail"),
+        overdue = lang.t(Text::OnlyOverdue),
+        overdue_v = checked("overdue"),
         search = lang.t(Text::Search),
         q = value("q"),
         hint = lang.t(Text::SearchHint),
@@ -146,16 +188,72 @@ fn history(lang: Lang, events: &[EventView]) -> String {
     )
 }
 
-fn actions(lang: Lang, draft: &DraftView, user: &WebUser) -> String {
+/// A decision that writes to the contributor: its own form, with the
+/// letter to edit (or leave out) beside the button.
+fn decision_form(
+    lang: Lang,
+    csrf: &str,
+    to: DraftStatus,
+    action: workflow::Action,
+    (subject, body): &(String, String),
+) -> String {
+    let heading = match to {
+        DraftStatus::SentForSignoff => lang.t(Text::ProposedLetter),
+        _ => crate::draft::LetterKind::for_decision(to).map_or("", |k| lang.letter_kind(k)),
+    };
+    format!(
+        "<form method=\"post\" class=\"decision\" id=\"decide-{to}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <input type=\"hidden\" name=\"action\" value=\"transition\">\
+         <input type=\"hidden\" name=\"to\" value=\"{to}\">\
+         <fieldset><legend>{heading}</legend>\
+         <label>{subject_label}<input name=\"letter_subject\" value=\"{subject}\" size=\"70\"></label>\
+         <label>{body_label}<textarea name=\"letter_body\" rows=\"12\">{body}</textarea></label>\
+         {no_letter}</fieldset>\
+         <label>{note}<textarea name=\"note\"></textarea></label>\
+         <button type=\"submit\" id=\"to-{to}\">{label}</button></form>",
+        to = to.as_str(),
+        subject_label = lang.t(Text::LetterSubject),
+        subject = escape(subject),
+        body_label = lang.t(Text::LetterBody),
+        body = escape(body),
+        // Proposing a letter is optional; a decision without one is a choice.
+        no_letter = if to == DraftStatus::SentForSignoff {
+            String::new()
+        } else {
+            format!(
+                "<label class=\"check\"><input type=\"checkbox\" name=\"no_letter\" value=\"true\" id=\"no-letter-{}\">{}</label>",
+                to.as_str(),
+                lang.t(Text::NoLetter)
+            )
+        },
+        note = lang.t(Text::Note),
+        label = lang.action(action),
+    )
+}
+
+fn actions(lang: Lang, draft: &DraftView, user: &WebUser, letters: &DecisionLetters) -> String {
     let csrf = escape(&user.session.csrf);
     let current = workflow::Current {
         status: draft.status,
         claimed_by: draft.claimed_by.as_deref(),
     };
     // Only what this editor may do is offered; the store checks again.
-    let buttons: String = workflow::next_statuses(draft.status)
+    let allowed: Vec<DraftStatus> = workflow::next_statuses(draft.status)
         .into_iter()
         .filter(|to| workflow::decide(&current, *to, &user.session.actor).is_ok())
+        .collect();
+    let with_letter = |to: &DraftStatus| letters.as_ref().and_then(|l| l.get(to));
+    let decisions: String = allowed
+        .iter()
+        .filter_map(|to| {
+            let action = workflow::action_for(draft.status, *to)?;
+            Some(decision_form(lang, &csrf, *to, action, with_letter(to)?))
+        })
+        .collect();
+    let buttons: String = allowed
+        .into_iter()
+        .filter(|to| with_letter(to).is_none())
         .filter_map(|to| {
             let action = workflow::action_for(draft.status, to)?;
             Some(format!(
@@ -166,7 +264,7 @@ fn actions(lang: Lang, draft: &DraftView, user: &WebUser) -> String {
         })
         .collect();
     let mut html = format!("<h2>{}</h2>", lang.t(Text::Actions));
-    if buttons.is_empty() {
+    if buttons.is_empty() && decisions.is_empty() {
         html.push_str(&format!("<p>{}</p>", lang.t(Text::NoActions)));
     } else {
         html.push_str(&format!(
@@ -177,6 +275,7 @@ fn actions(lang: Lang, draft: &DraftView, user: &WebUser) -> String {
             note = lang.t(Text::Note),
         ));
     }
+    html.push_str(&decisions);
     let holds = draft.status == DraftStatus::Claimed
         && draft.claimed_by.as_deref() == Some(user.session.actor.name.as_str());
     if holds {
@@ -204,6 +303,8 @@ pub fn draft_page(
     draft: &DraftView,
     events: &[EventView],
     html: Option<&str>,
+    letters: &DecisionLetters,
+    overdue_before: chrono::DateTime<chrono::Utc>,
 ) -> String {
     let reference = escape(&draft.reference);
     let mut meta = String::new();
@@ -211,8 +312,9 @@ pub fn draft_page(
     meta.push_str(&meta_row(
         lang.t(Text::Status),
         &format!(
-            "<span id=\"status\">{}</span>",
-            status_badge(lang, draft.status)
+            "<span id=\"status\">{}</span>{}",
+            status_badge(lang, draft.status),
+            flags(lang, draft, overdue_before)
         ),
     ));
     if let Some(reason) = &draft.quarantine_reason {
@@ -334,9 +436,11 @@ pub fn draft_page(
         )
     };
     format!(
-        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{articles}{forwarded}{downloads}{history}",
+        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{articles}{forwarded}{downloads}{thread}{letters_sent}{history}",
         title = escape(&draft.title),
-        actions = actions(lang, draft, user),
+        actions = actions(lang, draft, user, letters),
+        thread = contributor::thread(lang, draft),
+        letters_sent = contributor::letters(lang, draft),
         history = history(lang, events),
     )
 }

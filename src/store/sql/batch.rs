@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::engine::db_time;
-use super::events::insert_event;
+use super::events::{insert_event, location_json};
 use super::known::Known;
 use super::later::{Later, NewAck, NewDraft};
 use super::raw::insert_raws;
@@ -23,6 +23,8 @@ type Transaction<'c> = sqlx::Transaction<'c, Db>;
 pub(super) struct Batch<'a> {
     pub(super) known: Known,
     pub(super) later: Later<'a>,
+    /// The thread key, read when a message of the batch claims a draft.
+    thread_key: Option<Vec<u8>>,
 }
 
 impl Engine {
@@ -34,10 +36,17 @@ impl Engine {
         progress: Option<(&str, MailboxProgress)>,
     ) -> Result<Vec<IngestOutcome>> {
         let now = db_time(Utc::now());
+        // Read before the write transaction: on SQLite it may write the key.
+        let thread_key = if items.iter().any(|i| !i.follow_up_of.is_empty()) {
+            Some(self.thread_key().await?)
+        } else {
+            None
+        };
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let mut batch = Batch {
             known: Known::prefetch(&mut tx, items, now).await?,
             later: Later::default(),
+            thread_key,
         };
         insert_raws(&mut tx, &batch.known, items, now).await?;
         let mut outcomes = Vec::with_capacity(items.len());
@@ -164,24 +173,20 @@ impl Engine {
                 sha,
             ));
         }
-        // A quarantined reply (too big, hostile) needs its own record and reason.
-        let follow_ups = if item.parsed.quarantine.is_none() {
-            item.follow_up_of.as_slice()
-        } else {
-            &[]
-        };
-        for reference in follow_ups {
-            let target: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM drafts WHERE reference = $1")
-                    .bind(reference)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            if let Some(draft_id) = target {
-                if let Some(sha) = sha {
-                    known.note_sha(sha, &(draft_id, reference.clone()));
-                }
-                return Ok(Self::follow_up(later, item, draft_id, reference.clone()));
+        // A quarantined reply (too big, hostile) needs its own record and
+        // reason; a claim that does not hold makes a new submission.
+        if item.parsed.quarantine.is_none()
+            && let (Some(key), Some(sha)) = (batch.thread_key.clone(), sha)
+            && let Some(target) = self.follow_up_target(tx, item, &key).await?
+        {
+            let found = (target.0, target.1.clone());
+            batch.known.note_sha(sha, &found);
+            if let Some(message_id) = &submission.message_id {
+                batch
+                    .known
+                    .note_message_id(message_id, from_address, &found);
             }
+            return self.follow_up(tx, &mut batch.later, item, target, now).await;
         }
         let outcome = self.create_draft(tx, batch, item, left, now).await?;
         if let IngestOutcome::Created {
@@ -201,32 +206,6 @@ impl Engine {
             }
         }
         Ok(outcome)
-    }
-
-    /// A reply to an acknowledgement joins its draft: raw bytes kept
-    /// (`insert_raws`), an event for editors, no new draft and no
-    /// acknowledgement.
-    fn follow_up(
-        later: &mut Later,
-        item: &Incoming,
-        draft_id: i64,
-        reference: String,
-    ) -> IngestOutcome {
-        let sha = item.raw_sha256.as_deref();
-        let submission = &item.parsed.submission;
-        let detail = json!({
-            "mailbox": item.mailbox,
-            "location": location_json(&item.location),
-            "from": submission.from.as_ref().map(|a| &a.address),
-            "subject": submission.subject,
-            "message_id": submission.message_id,
-        });
-        later.event(draft_id, "follow_up", detail, sha);
-        later.location(item, draft_id);
-        IngestOutcome::FollowUp {
-            draft_id,
-            reference,
-        }
     }
 
     /// The outbox row, in the draft's own transaction: a draft is never
@@ -341,14 +320,5 @@ fn seen_again(
         draft_id,
         reference,
         reason,
-    }
-}
-
-fn location_json(location: &SourceLocation) -> serde_json::Value {
-    match location {
-        SourceLocation::Imap { uidvalidity, uid } => {
-            json!({ "uidvalidity": uidvalidity, "uid": uid })
-        }
-        SourceLocation::File(name) => json!({ "file": name }),
     }
 }

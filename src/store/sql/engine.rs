@@ -12,11 +12,18 @@ pub struct Engine {
     pub(super) tz: Tz,
     /// Who acts on the store, written into events (`instance` or `cli`).
     pub(super) actor: String,
+    /// The key of our Message-IDs' tags (`thread::thread_key`), read once.
+    pub(super) thread_key: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl Engine {
     pub(super) fn new(pool: sqlx::Pool<Db>, tz: Tz, actor: String) -> Engine {
-        Engine { pool, tz, actor }
+        Engine {
+            pool,
+            tz,
+            actor,
+            thread_key: Default::default(),
+        }
     }
 
     pub fn time_zone(&self) -> Tz {

@@ -1,9 +1,10 @@
 //! The append-only history every change to a draft writes.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 
 use super::Db;
-use crate::store::Result;
+use crate::store::{Result, SourceLocation};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
 
@@ -28,4 +29,14 @@ pub(super) async fn insert_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Where a message was seen, as events record it.
+pub(super) fn location_json(location: &SourceLocation) -> serde_json::Value {
+    match location {
+        SourceLocation::Imap { uidvalidity, uid } => {
+            json!({ "uidvalidity": uidvalidity, "uid": uid })
+        }
+        SourceLocation::File(name) => json!({ "file": name }),
+    }
 }

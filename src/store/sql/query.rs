@@ -12,6 +12,11 @@ use super::{Db, Engine};
 use crate::draft::{AckView, AttachmentView, DraftStatus, DraftView, EventView};
 use crate::store::{DraftFilter, DraftKey, MailboxProgress, Result, StoreError};
 
+/// The statuses awaiting the editors' decision, as an SQL list: what the
+/// processing period runs on (`DraftStatus::awaits_decision`).
+pub(super) const AWAITING_DECISION: &str =
+    "'new', 'claimed', 'sent_for_signoff', 'withdrawal_requested'";
+
 impl Engine {
     pub async fn list_drafts(&self, filter: &DraftFilter) -> Result<Vec<DraftView>> {
         let (after_at, after_id) = match filter.after {
@@ -27,6 +32,8 @@ impl Engine {
                AND ($5 IS NULL OR received_at < $5)
                AND (CAST($6 AS TEXT) IS NULL OR search_text LIKE $6 ESCAPE '\\')
                AND ($7 IS NULL OR received_at > $7 OR (received_at = $7 AND id > $8))
+               AND ($10 = 0 OR unseen_mail <> 0)
+               AND ($11 IS NULL OR (received_at < $11 AND status IN ({AWAITING_DECISION})))
              ORDER BY received_at, id LIMIT $9"
         )))
         .bind(filter.status.map(DraftStatus::as_str))
@@ -38,6 +45,8 @@ impl Engine {
         .bind(after_at)
         .bind(after_id)
         .bind(filter.limit.map_or(i64::MAX, i64::from))
+        .bind(i64::from(filter.unseen_mail))
+        .bind(filter.overdue_before.map(db_time))
         .fetch_all(&self.pool)
         .await?;
         self.views(&rows).await
@@ -80,15 +89,20 @@ impl Engine {
             .collect::<Result<_, _>>()?;
         let mut attachments = self.attachments_of(&ids).await?;
         let mut acks = self.acks_of(&ids).await?;
+        let mut threads = self.threads_of(&ids).await?;
+        let mut letters = self.letters_of(&ids).await?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get("id")?;
-                draft_from_row(
+                let mut draft = draft_from_row(
                     row,
                     self.tz,
                     attachments.remove(&id).unwrap_or_default(),
                     acks.remove(&id),
-                )
+                )?;
+                draft.thread = threads.remove(&id).unwrap_or_default();
+                draft.letters = letters.remove(&id).unwrap_or_default();
+                Ok(draft)
             })
             .collect()
     }
@@ -276,7 +290,7 @@ fn contains_pattern(text: &str) -> String {
 
 /// Numbers for an `IN (…)` list. Only integers are ever formatted into SQL;
 /// anything else is bound.
-fn sql_list<T: std::fmt::Display>(values: &[T]) -> String {
+pub(super) fn sql_list<T: std::fmt::Display>(values: &[T]) -> String {
     values
         .iter()
         .map(T::to_string)

@@ -66,6 +66,7 @@ impl Engine {
             }
             tx.commit().await?;
         }
+        report.follow_ups = self.reparse_follow_ups(options).await?;
         Ok(report)
     }
 }

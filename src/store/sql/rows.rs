@@ -164,7 +164,7 @@ pub(super) const DRAFT_COLUMNS: &str =
     subject, COALESCE(edited_title, title) AS title, title AS submitted_title, notes,
     claimed_by, lease_until, status_changed_at,
     received_at, body_text, classification, quarantine_reason, sender_auth,
-    forwarded, forwarded_by";
+    forwarded, forwarded_by, unseen_mail";
 
 pub(super) fn draft_from_row(
     row: &<Db as sqlx::Database>::Row,
@@ -180,6 +180,7 @@ pub(super) fn draft_from_row(
     let lease_until: Option<DateTime<Utc>> = row.try_get("lease_until")?;
     let status_changed_at: DateTime<Utc> = row.try_get("status_changed_at")?;
     let from_address: Option<String> = row.try_get("from_address")?;
+    let unseen_mail: i64 = row.try_get("unseen_mail")?;
     Ok(DraftView {
         id: row.try_get("id")?,
         reference: row.try_get("reference")?,
@@ -216,6 +217,9 @@ pub(super) fn draft_from_row(
             .map(|json| serde_json::from_str(&json))
             .transpose()
             .map_err(|e| corrupt("forwarded_by", &e))?,
+        thread: Vec::new(),
+        unseen_mail: unseen_mail != 0,
+        letters: Vec::new(),
     })
 }
 

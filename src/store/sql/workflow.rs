@@ -10,9 +10,10 @@ use sqlx::AssertSqlSafe;
 
 use super::engine::db_time;
 use super::events::insert_event;
+use super::letters::letter_for_transition;
 use super::{BEGIN_WRITE, Db, Engine, FOR_UPDATE, SKIP_LOCKED};
 use crate::draft::{DraftStatus, DraftView};
-use crate::store::{ChangeError, DraftKey, Result, StoreError};
+use crate::store::{ChangeError, DraftKey, LetterPlan, Result, StoreError};
 use crate::workflow::{self, Actor, Current, Holder};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
@@ -93,13 +94,16 @@ impl Engine {
         self.drafts_by_ids(&ids).await
     }
 
-    /// Moves one draft to `to`, if the workflow allows `actor` to.
+    /// Moves one draft to `to`, if the workflow allows `actor` to, with
+    /// the letter the decision sends (queued in the same transaction).
+    #[allow(clippy::too_many_arguments)]
     pub async fn transition(
         &self,
         key: &DraftKey,
         to: DraftStatus,
         actor: &Actor,
         note: Option<&str>,
+        letter: &LetterPlan,
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<DraftView, ChangeError> {
@@ -130,11 +134,16 @@ impl Engine {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let detail = json!({
+        let mut detail = json!({
             "from": step.from.as_str(),
             "to": step.to.as_str(),
             "note": note.filter(|n| !n.trim().is_empty()),
         });
+        if let Some(written) =
+            letter_for_transition(&mut tx, id, step.from, to, letter, &actor.name, now).await?
+        {
+            detail["letter"] = written;
+        }
         let kind = step.action.event_kind();
         insert_event(&mut tx, id, now, kind, &actor.name, &detail, None).await?;
         tx.commit().await?;
@@ -280,12 +289,13 @@ async fn purge_in(
 ) -> Result<()> {
     let raws: Vec<(String,)> = sqlx::query_as(
         "SELECT raw_sha256 FROM drafts WHERE id = $1 AND raw_sha256 IS NOT NULL
-         UNION SELECT raw_sha256 FROM events WHERE draft_id = $1 AND raw_sha256 IS NOT NULL",
+         UNION SELECT raw_sha256 FROM events WHERE draft_id = $1 AND raw_sha256 IS NOT NULL
+         UNION SELECT raw_sha256 FROM follow_ups WHERE draft_id = $1",
     )
     .bind(id)
     .fetch_all(&mut **tx)
     .await?;
-    for table in ["attachments", "acks", "events"] {
+    for table in ["attachments", "acks", "events", "follow_ups", "letters"] {
         sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE draft_id = $1"
         )))
@@ -299,7 +309,8 @@ async fn purge_in(
              from_address = NULL, reply_to = NULL, to_addresses = '[]', date = NULL,
              subject = NULL, title = '', edited_title = NULL, notes = '', body_text = '',
              body_html = NULL, forwarded = '[]', forwarded_by = NULL, defects = '[]', quarantine_reason = NULL,
-             sender_auth = NULL, search_text = '', claimed_by = NULL, lease_until = NULL
+             sender_auth = NULL, search_text = '', claimed_by = NULL, lease_until = NULL,
+             unseen_mail = 0
          WHERE id = $1",
     )
     .bind(id)
@@ -311,7 +322,8 @@ async fn purge_in(
         sqlx::query(
             "DELETE FROM raw_messages WHERE sha256 = $1
                AND NOT EXISTS (SELECT 1 FROM drafts WHERE raw_sha256 = $1)
-               AND NOT EXISTS (SELECT 1 FROM events WHERE raw_sha256 = $1)",
+               AND NOT EXISTS (SELECT 1 FROM events WHERE raw_sha256 = $1)
+               AND NOT EXISTS (SELECT 1 FROM follow_ups WHERE raw_sha256 = $1)",
         )
         .bind(&sha)
         .execute(&mut **tx)
