@@ -72,7 +72,13 @@ pub async fn run(config: &Config) -> Vec<Finding> {
     findings.push(store(config).await);
     if let Some(ack) = config.ack.as_ref().filter(|a| a.enabled) {
         findings.push(match Templates::load(&ack.templates) {
-            Ok(_) => Finding::ok("templates", format!("{} (zh, en)", ack.templates.display())),
+            Ok(_) => Finding::ok(
+                "templates",
+                format!(
+                    "{} (acknowledgement and letters in zh-Hant, zh-Hans, en)",
+                    ack.templates.display()
+                ),
+            ),
             Err(e) => Finding::failed(
                 "templates",
                 e.to_string(),

@@ -152,7 +152,9 @@ fn markdown(draft: &DraftView) -> String {
         out.push_str(f.body_text.trim_end());
         out.push('\n');
         for a in &f.attachments {
-            let Some(text) = &a.article_text else { continue };
+            let Some(text) = &a.article_text else {
+                continue;
+            };
             let version = f.article_version.unwrap_or(0);
             out.push_str(&format!(
                 "\n### 第 {version} 版 Version {version}: {}\n\n",

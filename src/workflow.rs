@@ -336,7 +336,9 @@ pub fn decide(
                     what: match action {
                         Action::SignOff => "sign off",
                         Action::Return => "send a draft back",
-                        Action::RequestRevision => "ask for a revision of a draft sent for sign-off",
+                        Action::RequestRevision => {
+                            "ask for a revision of a draft sent for sign-off"
+                        }
                         _ => "reject a draft sent for sign-off",
                     },
                     actor: actor.name.clone(),

@@ -4,90 +4,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-use serde_json::Value;
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new(ack_extra: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let store_url = support::test_store_url_blocking(dir.path());
-        let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
-        std::fs::write(
-            dir.path().join("slushpile.toml"),
-            format!(
-                "[store]\nurl = '{store_url}'\n\
-                 [[maildir]]\nname = 'submissions'\npath = 'Maildir'\n\
-                 [smtp]\ntransport = 'file'\ndirectory = 'outbox'\nfrom = 'submissions@example.org'\n\
-                 [ack]\ntemplates = '{}'\nskip_older_than = '36500d'\nauthserv_id = 'mx.example.org'\n{ack_extra}\n",
-                templates.display()
-            ),
-        )
-        .unwrap();
-        for sub in ["new", "cur", "tmp"] {
-            std::fs::create_dir_all(dir.path().join("Maildir").join(sub)).unwrap();
-        }
-        Env { dir }
-    }
-
-    fn deliver(&self, name: &str, raw: &str) {
-        std::fs::write(
-            self.dir.path().join("Maildir/new").join(name),
-            raw.replace('\n', "\r\n"),
-        )
-        .unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
-            .arg("--config")
-            .arg(self.dir.path().join("slushpile.toml"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output
-    }
-
-    fn drafts(&self) -> Vec<Value> {
-        let output = self.run(&["drafts", "list", "--json"]);
-        serde_json::from_slice::<Value>(&output.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
-    fn ack_of(&self, message_id: &str) -> Value {
-        let draft = self
-            .drafts()
-            .into_iter()
-            .find(|d| d["message_id"] == message_id)
-            .unwrap();
-        draft["ack"].clone()
-    }
-
-    fn outbox(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("outbox"))
-            .map(|dir| {
-                dir.map(|e| e.unwrap().path())
-                    .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        files
-    }
-}
+use support::outbox_env::Env;
 
 fn submission(id: &str, from: &str, extra: &str, subject: &str) -> String {
     format!(
@@ -128,9 +48,15 @@ fn a_real_contributor_gets_exactly_one_acknowledgement_with_the_reference() {
     );
     let state = env.ack_of("one@example.org");
     assert_eq!(state["state"], "sent");
+    // Tagged: only we can make an id that threads a reply to this draft.
+    let id = state["message_id"].as_str().unwrap();
+    assert!(
+        id.starts_with(&format!("<ack.{reference}.")) && id.ends_with("@example.org>"),
+        "{id}"
+    );
     assert_eq!(
-        state["message_id"],
-        format!("<ack.{reference}@example.org>")
+        id.len(),
+        format!("<ack.{reference}.@example.org>").len() + 32
     );
 }
 
@@ -273,25 +199,24 @@ fn a_reply_to_an_acknowledgement_is_a_follow_up_not_a_draft() {
 }
 
 #[test]
-fn a_broken_template_stops_the_start_naming_file_and_line() {
+fn a_broken_template_stops_the_start_with_exit_78_naming_file_line_and_placeholder() {
     let env = Env::new("");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
     let templates = env.dir.path().join("templates");
     std::fs::create_dir_all(&templates).unwrap();
+    for entry in std::fs::read_dir(&shipped).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, templates.join(path.file_name().unwrap())).unwrap();
+    }
     std::fs::write(
-        templates.join("ack.zh.txt"),
+        templates.join("decline.zh-Hant.txt"),
         "Subject: {title}\n\n{refrence}\n",
     )
     .unwrap();
-    std::fs::write(templates.join("ack.en.txt"), "Subject: {title}\n\nok\n").unwrap();
     let config = env.dir.path().join("slushpile.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     let text = text.replace(
-        &format!(
-            "templates = '{}'",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("config/templates")
-                .display()
-        ),
+        &format!("templates = '{}'", shipped.display()),
         "templates = 'templates'",
     );
     std::fs::write(&config, text).unwrap();
@@ -302,9 +227,20 @@ fn a_broken_template_stops_the_start_naming_file_and_line() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(78), "{stderr}");
     assert!(
-        stderr.contains("ack.zh.txt, line 3") && stderr.contains("{refrence}"),
+        stderr.contains("decline.zh-Hant.txt, line 3") && stderr.contains("{refrence}"),
         "{stderr}"
     );
+    // A missing template is named once, not once more as its cause.
+    std::fs::remove_file(templates.join("decline.zh-Hant.txt")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--once"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(78), "{stderr}");
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
 }

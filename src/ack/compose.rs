@@ -72,7 +72,11 @@ pub fn letter_message_id(reference: &str, id: i64, tag: &str, domain: &str) -> S
 pub fn language_for(draft: &DraftView, default: Language) -> Language {
     let mut text = format!("{}\n{}", draft.title, draft.body_text);
     // A cover note of one line says little: the article says more.
-    for article in draft.attachments.iter().filter_map(|a| a.article_text.as_deref()) {
+    for article in draft
+        .attachments
+        .iter()
+        .filter_map(|a| a.article_text.as_deref())
+    {
         text.push('\n');
         text.push_str(article);
     }
@@ -186,8 +190,8 @@ pub(super) fn values(
         .name
         .clone()
         .unwrap_or_else(|| sender.address.clone());
-    let respond_by = draft.received_at
-        + chrono::Duration::from_std(sender.response_within).unwrap_or_default();
+    let respond_by =
+        draft.received_at + chrono::Duration::from_std(sender.response_within).unwrap_or_default();
     HashMap::from([
         ("reference", draft.reference.clone()),
         ("title", title),
@@ -229,7 +233,10 @@ pub(super) fn message(
         .message_id(Some(message_id))
         .raw_header(raw("Auto-Submitted", "auto-replied"))
         .raw_header(raw("X-Auto-Response-Suppress", "All"));
-    let original = draft.message_id.as_ref().map(|id| format!("<{}>", one_line(id)));
+    let original = draft
+        .message_id
+        .as_ref()
+        .map(|id| format!("<{}>", one_line(id)));
     if let Some(id) = &original {
         builder = builder.in_reply_to(id.clone());
     }

@@ -38,7 +38,10 @@ pub fn claims(headers: &[u8], subject: Option<&str>) -> Vec<FollowUpClaim> {
 /// Our Message-IDs are `KIND.REFERENCE[.N].TAG@domain`
 /// (`ack.SP-20261204-0001.3f…@example.org`); see `ack::compose`.
 fn our_message_id(id: &str) -> Option<FollowUpClaim> {
-    let local = id.trim_matches(|c| c == '<' || c == '>').split('@').next()?;
+    let local = id
+        .trim_matches(|c| c == '<' || c == '>')
+        .split('@')
+        .next()?;
     let mut parts = local.split('.');
     let kind = parts.next()?;
     if !matches!(kind, "ack" | "letter") {
@@ -172,11 +175,17 @@ mod tests {
         assert_eq!(intent(Some("Re: x"), "\n请问进度如何？\n"), Intent::Status);
         assert_eq!(intent(Some("Status?"), ""), Intent::Status);
         assert_eq!(intent(Some("撤稿申請"), ""), Intent::Withdraw);
-        assert_eq!(intent(None, "I would like to withdraw it."), Intent::Withdraw);
+        assert_eq!(
+            intent(None, "I would like to withdraw it."),
+            Intent::Withdraw
+        );
         assert_eq!(intent(Some("Re: 修改稿"), "附上修改稿。"), Intent::Reply);
         // Our own subject quoted back asks for nothing.
         assert_eq!(
-            intent(Some("Re: 稿件處理進度：秋（稿件編號 SP-20261128-0012）"), "謝謝"),
+            intent(
+                Some("Re: 稿件處理進度：秋（稿件編號 SP-20261128-0012）"),
+                "謝謝"
+            ),
             Intent::Reply
         );
         // A quoted line is not the contributor's first line.

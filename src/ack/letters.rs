@@ -27,16 +27,22 @@ pub fn status_phrase(lang: Language, status: DraftStatus) -> &'static str {
     match (status, lang) {
         (SignedOff, Language::ZhHant) => "已決定錄用，刊出前編輯部會再與您聯繫",
         (SignedOff, Language::ZhHans) => "已决定录用，刊出前编辑部会再与您联系",
-        (SignedOff, Language::En) => "has been accepted for publication; we will be in touch before it appears",
+        (SignedOff, Language::En) => {
+            "has been accepted for publication; we will be in touch before it appears"
+        }
         (Rejected, Language::ZhHant) => "審閱已有結果，很遺憾未能採用，通知已另函寄出",
         (Rejected, Language::ZhHans) => "审阅已有结果，很遗憾未能采用，通知已另函寄出",
-        (Rejected, Language::En) => "has been read; we are sorry that we could not accept it, and have written to you separately",
+        (Rejected, Language::En) => {
+            "has been read; we are sorry that we could not accept it, and have written to you separately"
+        }
         (RevisionRequested, Language::ZhHant) => "正等待您寄回修改稿",
         (RevisionRequested, Language::ZhHans) => "正等待您寄回修改稿",
         (RevisionRequested, Language::En) => "is waiting for your revised version",
         (WithdrawalRequested, Language::ZhHant) => "您的撤稿要求已轉交編輯部，確認後另函通知",
         (WithdrawalRequested, Language::ZhHans) => "您的撤稿要求已转交编辑部，确认后另函通知",
-        (WithdrawalRequested, Language::En) => "is being withdrawn at your request; we will confirm it separately",
+        (WithdrawalRequested, Language::En) => {
+            "is being withdrawn at your request; we will confirm it separately"
+        }
         (Withdrawn | Purged, Language::ZhHant) => "已依您的要求撤回",
         (Withdrawn | Purged, Language::ZhHans) => "已按您的要求撤回",
         (Withdrawn | Purged, Language::En) => "has been withdrawn at your request",
@@ -62,13 +68,21 @@ pub fn render(
 ) -> (String, String) {
     let lang = language_for(draft, sender.default_language);
     let mut values = compose::values(draft, to, sender, lang);
-    values.insert("note", text.note.clone().unwrap_or_default().trim().to_string());
+    values.insert(
+        "note",
+        text.note.clone().unwrap_or_default().trim().to_string(),
+    );
     values.insert("decided_at", date(lang, decided_at));
     values.insert("status", status_phrase(lang, draft.status).to_string());
     let (subject, body) = templates
         .get(TemplateKind::Letter(kind), lang)
         .render(&values);
-    let given = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let given = |t: &Option<String>| {
+        t.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
     (
         given(&text.subject).unwrap_or(subject),
         given(&text.body).unwrap_or(body),
@@ -134,12 +148,23 @@ mod tests {
 
     #[test]
     fn a_traditional_submission_gets_a_traditional_decision_with_the_editors_note() {
-        let draft = DraftView::sample("上好戰疫這堂課", "新冠肺炎疫情發生以來，教育部教師司黨支部認真學習。");
+        let draft = DraftView::sample(
+            "上好戰疫這堂課",
+            "新冠肺炎疫情發生以來，教育部教師司黨支部認真學習。",
+        );
         let text = LetterText {
             note: Some("請將第三節壓縮至八百字。".into()),
             ..Default::default()
         };
-        let (subject, body) = render(&draft, LetterKind::Revise, &to(), &sender(), &templates(), &text, decided());
+        let (subject, body) = render(
+            &draft,
+            LetterKind::Revise,
+            &to(),
+            &sender(),
+            &templates(),
+            &text,
+            decided(),
+        );
         assert_eq!(subject, "修改意見：〈上好戰疫這堂課〉（SP-20261128-0007）");
         assert!(body.starts_with("李明您好："), "{body}");
         assert!(body.contains("請將第三節壓縮至八百字。"), "{body}");
@@ -148,9 +173,20 @@ mod tests {
 
     #[test]
     fn status_answers_say_where_the_draft_stands_and_by_when() {
-        let mut draft = DraftView::sample("上好战疫这堂课", "新冠肺炎疫情发生以来，教育部教师司党支部认真学习。");
+        let mut draft = DraftView::sample(
+            "上好战疫这堂课",
+            "新冠肺炎疫情发生以来，教育部教师司党支部认真学习。",
+        );
         draft.status = DraftStatus::Claimed;
-        let (_, body) = render(&draft, LetterKind::Status, &to(), &sender(), &templates(), &LetterText::default(), decided());
+        let (_, body) = render(
+            &draft,
+            LetterKind::Status,
+            &to(),
+            &sender(),
+            &templates(),
+            &LetterText::default(),
+            decided(),
+        );
         assert!(body.contains("目前正在审阅中。"), "{body}");
         assert!(body.contains("2026年11月28日 09:15（北京时间）"), "{body}");
         assert!(body.contains("30天内，即2026年12月28日前"), "{body}");
@@ -164,15 +200,40 @@ mod tests {
             body: Some("Dear Ada,\n\nWe love it.".into()),
             note: None,
         };
-        let message = compose_letter(&draft, 12, LetterKind::Accept, &to(), &sender(), &templates(), &text, decided(), "ab12")
-            .unwrap()
-            .formatted();
+        let message = compose_letter(
+            &draft,
+            12,
+            LetterKind::Accept,
+            &to(),
+            &sender(),
+            &templates(),
+            &text,
+            decided(),
+            "ab12",
+        )
+        .unwrap()
+        .formatted();
         let parsed = MessageParser::default().parse(&message).unwrap();
         assert_eq!(parsed.subject(), Some("About your essay"));
-        assert_eq!(parsed.body_text(0).unwrap().trim_end(), "Dear Ada,\r\n\r\nWe love it.");
-        assert_eq!(parsed.message_id(), Some("letter.SP-20261128-0007.12.ab12@example.org"));
-        assert_eq!(parsed.in_reply_to().as_text(), Some("sub-1@mail.example.org"));
+        assert_eq!(
+            parsed.body_text(0).unwrap().trim_end(),
+            "Dear Ada,\r\n\r\nWe love it."
+        );
+        assert_eq!(
+            parsed.message_id(),
+            Some("letter.SP-20261128-0007.12.ab12@example.org")
+        );
+        assert_eq!(
+            parsed.in_reply_to().as_text(),
+            Some("sub-1@mail.example.org")
+        );
         let references = parsed.references().as_text_list().unwrap();
-        assert_eq!(references, ["sub-1@mail.example.org", "ack.SP-20261128-0007.ab12@example.org"]);
+        assert_eq!(
+            references,
+            [
+                "sub-1@mail.example.org",
+                "ack.SP-20261128-0007.ab12@example.org"
+            ]
+        );
     }
 }

@@ -130,7 +130,12 @@ impl Outbox {
             .claim_due_letters(&self.owner, lease_until, BATCH)
             .await?;
         for letter in &letters {
-            let span = tracing::info_span!("letter", draft_id = letter.draft_id, letter = letter.id, kind = letter.kind.as_str());
+            let span = tracing::info_span!(
+                "letter",
+                draft_id = letter.draft_id,
+                letter = letter.id,
+                kind = letter.kind.as_str()
+            );
             self.attempt_letter(letter).instrument(span).await?;
         }
         Ok(due.len() + letters.len())
@@ -138,7 +143,10 @@ impl Outbox {
 
     async fn attempt_letter(&self, letter: &DueLetter) -> Result<(), StoreError> {
         let Some(draft) = self.store.draft(&DraftKey::Id(letter.draft_id)).await? else {
-            return self.store.letter_failed(letter, "draft no longer exists").await;
+            return self
+                .store
+                .letter_failed(letter, "draft no longer exists")
+                .await;
         };
         let to = Recipient {
             address: letter.to_address.clone(),
@@ -165,13 +173,20 @@ impl Outbox {
             decided_at,
             &tag,
         ) {
-            Ok(message) => self.transport.send(message, &draft.reference).await,
+            Ok(message) => {
+                let name = format!("{}-letter-{}", draft.reference, letter.id);
+                self.transport.send(message, &name).await
+            }
             Err(e) => Err(SendError::permanent(e.to_string())),
         };
         match result {
             Ok(()) => {
-                let id =
-                    compose::letter_message_id(&draft.reference, letter.id, &tag, &self.sender.domain);
+                let id = compose::letter_message_id(
+                    &draft.reference,
+                    letter.id,
+                    &tag,
+                    &self.sender.domain,
+                );
                 tracing::info!(reference = %draft.reference, message_id = %id, "letter sent");
                 self.store.letter_sent(letter, &id).await
             }
@@ -179,7 +194,9 @@ impl Outbox {
                 let delay = retry_delay(self.retry_initial, letter.attempts);
                 tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "letter deferred");
                 let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                self.store.letter_retry(letter.id, next, &e.to_string()).await
+                self.store
+                    .letter_retry(letter.id, next, &e.to_string())
+                    .await
             }
             Err(e) => {
                 tracing::error!(error = %e, "letter failed");

@@ -53,10 +53,11 @@ impl TemplateKind {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
-    #[error("cannot read template {path}: {source}")]
+    // `error`, not `source`: the reason is said once, not again as a cause.
+    #[error("cannot read template {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("template {path}, line {line}: {message}")]
     Invalid {
@@ -101,11 +102,10 @@ impl Templates {
                 {
                     path = legacy;
                 }
-                let text =
-                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                        path: path.clone(),
-                        source,
-                    })?;
+                let text = std::fs::read_to_string(&path).map_err(|error| TemplateError::Read {
+                    path: path.clone(),
+                    error,
+                })?;
                 let template =
                     Template::parse(&text).map_err(|(line, message)| TemplateError::Invalid {
                         path,
@@ -247,8 +247,10 @@ mod tests {
     fn shipped_templates_load_and_read_as_an_editorial_office_writes() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
         let templates = Templates::load(&dir).unwrap();
-        let values: HashMap<&str, String> =
-            PLACEHOLDERS.iter().map(|p| (*p, format!("<{p}>"))).collect();
+        let values: HashMap<&str, String> = PLACEHOLDERS
+            .iter()
+            .map(|p| (*p, format!("<{p}>")))
+            .collect();
         for kind in TemplateKind::ALL {
             for lang in Language::ALL {
                 let (subject, body) = templates.get(kind, lang).render(&values);

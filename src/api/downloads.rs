@@ -85,7 +85,8 @@ pub async fn follow_up_attachment(
     which: &str,
 ) -> Result<Response, ApiError> {
     let draft = live_draft(api, key).await?;
-    let missing = || ApiError::not_found(format_args!("attachment {which} of mail {number} of {key}"));
+    let missing =
+        || ApiError::not_found(format_args!("attachment {which} of mail {number} of {key}"));
     let listed = draft
         .thread
         .iter()

@@ -84,7 +84,8 @@ impl Api {
 
     /// The end of the processing period for drafts received now.
     fn overdue_before(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now() - chrono::Duration::from_std(self.settings.response_within).unwrap_or_default()
+        chrono::Utc::now()
+            - chrono::Duration::from_std(self.settings.response_within).unwrap_or_default()
     }
 
     /// The letter a decision sends: enabled when letters are configured.

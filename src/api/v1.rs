@@ -42,7 +42,10 @@ pub fn routes() -> Router<Api> {
         .route("/api/v1/drafts/{key}/transition", post(transition))
         .route("/api/v1/drafts/{key}/release", post(release))
         .route("/api/v1/drafts/{key}/mail-seen", post(mail_seen))
-        .route("/api/v1/drafts/{key}/thread/{number}/raw", get(follow_up_raw))
+        .route(
+            "/api/v1/drafts/{key}/thread/{number}/raw",
+            get(follow_up_raw),
+        )
         .route(
             "/api/v1/drafts/{key}/thread/{number}/attachments/{index}",
             get(follow_up_attachment),

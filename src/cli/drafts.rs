@@ -30,8 +30,8 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
             overdue,
             json,
         } => {
-            let period = chrono::Duration::from_std(config.general.response_within)
-                .unwrap_or_default();
+            let period =
+                chrono::Duration::from_std(config.general.response_within).unwrap_or_default();
             let drafts = store
                 .list_drafts(&DraftFilter {
                     status,
@@ -128,10 +128,9 @@ async fn raw_of(store: &Store, draft: &DraftView, mail: Option<u32>) -> anyhow::
             .raw(draft.id)
             .await?
             .ok_or_else(|| anyhow!("draft {reference} has no raw message")),
-        Some(n) => store
-            .follow_up_raw(draft.id, n)
-            .await?
-            .ok_or_else(|| anyhow!("draft {reference} has no mail {n} (see `drafts show {reference}`)")),
+        Some(n) => store.follow_up_raw(draft.id, n).await?.ok_or_else(|| {
+            anyhow!("draft {reference} has no mail {n} (see `drafts show {reference}`)")
+        }),
     }
 }
 
@@ -292,7 +291,10 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
         writeln!(out, "\n{}\n", f.body_text)?;
         for a in &f.attachments {
             if let Some(text) = &a.article_text {
-                let version = f.article_version.map(|v| format!(", version {v}")).unwrap_or_default();
+                let version = f
+                    .article_version
+                    .map(|v| format!(", version {v}"))
+                    .unwrap_or_default();
                 let name = a.filename.as_deref().unwrap_or("(unnamed)");
                 writeln!(out, "  article in {name}{version}:\n\n{text}\n")?;
             }
@@ -307,7 +309,10 @@ fn write_detail(out: &mut impl Write, d: &DraftView) -> std::io::Result<()> {
             l.state,
             l.to.as_deref().unwrap_or("nobody"),
             l.author,
-            l.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            l.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
         )?;
     }
     writeln!(out, "history:")

@@ -307,6 +307,14 @@ async fn dispatch(cli: Cli) -> u8 {
     };
     match result {
         Ok(()) => exit::OK,
+        // A template is configuration: the unit stops restarting on 78.
+        Err(e)
+            if e.downcast_ref::<crate::ack::template::TemplateError>()
+                .is_some() =>
+        {
+            eprintln!("slushpile: {e:#}");
+            exit::CONFIG
+        }
         Err(e) => {
             eprintln!("slushpile: error: {e:#}");
             exit::FAILURE

@@ -110,9 +110,7 @@ async fn apply(store: &Store, config: &Config, command: DraftsCommand) -> anyhow
 
 /// A letter written for `--letter-file`: `Subject: …`, a blank line, the
 /// text (a file without the subject line is all text).
-fn letter_from_file(
-    path: &std::path::Path,
-) -> anyhow::Result<(Option<String>, Option<String>)> {
+fn letter_from_file(path: &std::path::Path) -> anyhow::Result<(Option<String>, Option<String>)> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow!("cannot read the letter {}: {e}", path.display()))?
         .replace("\r\n", "\n");

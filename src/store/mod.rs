@@ -19,8 +19,8 @@ pub use ack_plan::{AckPlan, Decision, OutboxLimits, Recipient};
 pub use error::{Result, StoreError};
 pub use types::{
     ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, DueLetter, EditorError, EditorView,
-    FollowUpClaim, Incoming, IngestOutcome, LetterPlan, MailboxProgress, RawContent,
-    ReparseReport, SeenAgain, Session, SourceLocation,
+    FollowUpClaim, Incoming, IngestOutcome, LetterPlan, MailboxProgress, RawContent, ReparseReport,
+    SeenAgain, Session, SourceLocation,
 };
 
 use crate::draft::{DraftStatus, DraftView, EventView};

@@ -13,6 +13,7 @@ pub mod dns;
 pub mod dovecot;
 pub mod message;
 pub mod oauth;
+pub mod outbox_env;
 pub mod postfix;
 pub mod postgres;
 pub mod process;

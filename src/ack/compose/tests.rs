@@ -150,7 +150,10 @@ fn line_breaks_in_title_or_name_cannot_inject_headers() {
 #[test]
 fn a_simplified_submission_gets_a_simplified_acknowledgement() {
     let bytes = compose_bytes(
-        &draft("上好战“疫”这堂课", "新冠肺炎疫情发生以来，教育部教师司党支部认真学习。"),
+        &draft(
+            "上好战“疫”这堂课",
+            "新冠肺炎疫情发生以来，教育部教师司党支部认真学习。",
+        ),
         &to(),
     );
     let parsed = MessageParser::default().parse(&bytes).unwrap();

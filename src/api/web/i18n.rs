@@ -124,8 +124,14 @@ impl Lang {
             LetterSubject => self.pick("信件標題", "Subject"),
             LetterBody => self.pick("信件內容", "Letter"),
             NoLetter => self.pick("不寄信給作者", "Decide without a letter"),
-            LetterFromTemplate => self.pick("留空則寄出範本信件。", "Leave empty to send the template's letter."),
-            ProposedLetter => self.pick("編輯擬寄的錄用信", "The acceptance letter the editor proposes"),
+            LetterFromTemplate => self.pick(
+                "留空則寄出範本信件。",
+                "Leave empty to send the template's letter.",
+            ),
+            ProposedLetter => self.pick(
+                "編輯擬寄的錄用信",
+                "The acceptance letter the editor proposes",
+            ),
         }
     }
 

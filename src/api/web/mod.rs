@@ -39,7 +39,10 @@ pub fn routes() -> Router<Api> {
         .route("/drafts/{key}/raw", get(pages::raw))
         .route("/drafts/{key}/attachments/{index}", get(pages::attachment))
         .route("/drafts/{key}/export/{format}", get(pages::export))
-        .route("/drafts/{key}/thread/{number}/raw", get(pages::follow_up_raw))
+        .route(
+            "/drafts/{key}/thread/{number}/raw",
+            get(pages::follow_up_raw),
+        )
         .route(
             "/drafts/{key}/thread/{number}/attachments/{index}",
             get(pages::follow_up_attachment),

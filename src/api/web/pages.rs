@@ -13,10 +13,10 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::{LANG_COOKIE, Lang, SESSION_COOKIE, Text, WebUser, error_page, page, render};
+use crate::ack::letters::LetterText;
 use crate::api::Api;
 use crate::api::error::ApiError;
 use crate::api::{auth, downloads, v1};
-use crate::ack::letters::LetterText;
 use crate::draft::{DraftStatus, DraftView, LetterKind};
 use crate::export::escape;
 use crate::store::{DraftCursor, DraftKey, Recipient};

@@ -186,7 +186,9 @@ impl Engine {
                     .known
                     .note_message_id(message_id, from_address, &found);
             }
-            return self.follow_up(tx, &mut batch.later, item, target, now).await;
+            return self
+                .follow_up(tx, &mut batch.later, item, target, now)
+                .await;
         }
         let outcome = self.create_draft(tx, batch, item, left, now).await?;
         if let IngestOutcome::Created {

@@ -55,23 +55,27 @@ async fn recipient(
     tx: &mut Transaction<'_>,
     draft_id: i64,
 ) -> Result<std::result::Result<(String, Option<String>), String>> {
-    let row: Option<(String, Option<String>, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query_as(
-            "SELECT d.classification, d.quarantine_reason, d.forwarded_by, d.from_address, d.from_name
+    let row: Option<(
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT d.classification, d.quarantine_reason, d.forwarded_by, d.from_address, d.from_name
              FROM drafts d WHERE d.id = $1",
-        )
-        .bind(draft_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some((classification, quarantine, forwarded_by, from_address, from_name)) = row else {
-        return Err(StoreError::Corrupt(format!("no draft {draft_id}")));
-    };
-    let ack: Option<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT status, reason, to_address, to_name FROM acks WHERE draft_id = $1",
     )
     .bind(draft_id)
     .fetch_optional(&mut **tx)
     .await?;
+    let Some((classification, quarantine, forwarded_by, from_address, from_name)) = row else {
+        return Err(StoreError::Corrupt(format!("no draft {draft_id}")));
+    };
+    let ack: Option<(String, Option<String>, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT status, reason, to_address, to_name FROM acks WHERE draft_id = $1")
+            .bind(draft_id)
+            .fetch_optional(&mut **tx)
+            .await?;
     if classification != "normal" {
         return Ok(Err(format!("automated mail ({classification})")));
     }
@@ -289,8 +293,16 @@ impl Engine {
         .execute(&mut *tx)
         .await?;
         let detail = json!({ "letter": letter.kind.as_str(), "message_id": message_id });
-        insert_event(&mut tx, letter.draft_id, now, "letter_sent", &self.actor, &detail, None)
-            .await?;
+        insert_event(
+            &mut tx,
+            letter.draft_id,
+            now,
+            "letter_sent",
+            &self.actor,
+            &detail,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -322,8 +334,16 @@ impl Engine {
         .execute(&mut *tx)
         .await?;
         let detail = json!({ "letter": letter.kind.as_str(), "error": error });
-        insert_event(&mut tx, letter.draft_id, now, "letter_failed", &self.actor, &detail, None)
-            .await?;
+        insert_event(
+            &mut tx,
+            letter.draft_id,
+            now,
+            "letter_failed",
+            &self.actor,
+            &detail,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -117,9 +117,10 @@ impl Engine {
         // thread but ask for nothing and flag nothing.
         let person = submission.classification == Classification::Normal;
         let intent = if person { item.intent } else { Intent::Reply };
-        let sha = item.raw_sha256.as_deref().ok_or_else(|| {
-            StoreError::Corrupt("a follow-up without its raw message".into())
-        })?;
+        let sha = item
+            .raw_sha256
+            .as_deref()
+            .ok_or_else(|| StoreError::Corrupt("a follow-up without its raw message".into()))?;
         let received_at = submission.date.map(super::engine::db_time).unwrap_or(now);
         let number: i64 = sqlx::query_scalar(
             "INSERT INTO follow_ups (draft_id, raw_sha256, intent, received_at, created_at)
@@ -179,14 +180,30 @@ impl Engine {
                 self.set_status(tx, draft_id, DraftStatus::WithdrawalRequested, now)
                     .await?;
                 let detail = json!({ "from": status.as_str(), "to": "withdrawal_requested" });
-                insert_event(tx, draft_id, now, "withdrawal_requested", &self.actor, &detail, None)
-                    .await?;
+                insert_event(
+                    tx,
+                    draft_id,
+                    now,
+                    "withdrawal_requested",
+                    &self.actor,
+                    &detail,
+                    None,
+                )
+                .await?;
             }
             Intent::Reply if person && status == DraftStatus::RevisionRequested => {
                 self.set_status(tx, draft_id, DraftStatus::New, now).await?;
                 let detail = json!({ "from": status.as_str(), "to": "new" });
-                insert_event(tx, draft_id, now, "revision_received", &self.actor, &detail, None)
-                    .await?;
+                insert_event(
+                    tx,
+                    draft_id,
+                    now,
+                    "revision_received",
+                    &self.actor,
+                    &detail,
+                    None,
+                )
+                .await?;
             }
             _ => {}
         }
@@ -245,7 +262,10 @@ impl Engine {
                 let mut view = self.follow_up_from_row(row)?;
                 view.number = thread.len() as u32 + 1;
                 if view.attachments.iter().any(|a| a.article_text.is_some()) {
-                    let earlier = thread.iter().filter(|f| f.article_version.is_some()).count();
+                    let earlier = thread
+                        .iter()
+                        .filter(|f| f.article_version.is_some())
+                        .count();
                     view.article_version = Some(earlier as u32 + 2);
                 }
                 thread.push(view);
@@ -291,7 +311,10 @@ impl Engine {
     }
 
     /// Rebuilds the derived columns of every follow-up (`reparse`).
-    pub(super) async fn reparse_follow_ups(&self, options: &crate::message::ParseOptions) -> Result<u64> {
+    pub(super) async fn reparse_follow_ups(
+        &self,
+        options: &crate::message::ParseOptions,
+    ) -> Result<u64> {
         let mut after = 0_i64;
         let mut done = 0;
         loop {
