@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use slushpile::store::IngestOutcome;
 use slushpile::workflow::Role;
 
 mod support;
@@ -871,13 +872,15 @@ fn documented() -> BTreeSet<(String, String)> {
 async fn the_openapi_document_matches_the_routes() {
     let documented = documented();
     // Every route the API registers is documented, and nothing else.
-    let source = include_str!("../src/api/v1.rs");
+    let source: String = include_str!("../src/api/v1.rs")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let mut registered = BTreeSet::new();
-    for line in source.lines().map(str::trim) {
-        let Some(rest) = line.strip_prefix(".route(\"") else {
-            continue;
-        };
-        let (path, handlers) = rest.split_once('"').unwrap();
+    for rest in source.split(".route(\"").skip(1) {
+        let (path, rest) = rest.split_once('"').unwrap();
+        // Up to the next route, or the end of the router.
+        let handlers = rest.split('}').next().unwrap();
         for method in ["get", "post", "patch", "put", "delete"] {
             if handlers.contains(&format!("{method}(")) {
                 registered.insert((method.to_uppercase(), path.to_string()));
@@ -893,8 +896,23 @@ async fn the_openapi_document_matches_the_routes() {
     let reference = server
         .ingest(&submission(1, "稿", "正文", Some(("a.txt", b"a"))))
         .await;
+    // The same writer quoting the reference: mail 1 of the thread.
+    let reply = submission(
+        1,
+        &format!("Re: {reference}"),
+        "修改稿",
+        Some(("b.txt", b"b")),
+    );
+    let reply = String::from_utf8(reply)
+        .unwrap()
+        .replace("<api-1@", "<reply-1@");
+    assert!(matches!(
+        server.ingest_outcome(reply.as_bytes()).await,
+        IngestOutcome::FollowUp { .. }
+    ));
     for (method, path) in &documented {
-        let url = server.url(&path.replace("{key}", &reference).replace("{index}", "0"));
+        let path = path.replace("{key}", &reference).replace("{number}", "1");
+        let url = server.url(&path.replace("{index}", "0"));
         let method: Method = method.parse().unwrap();
         let body = (method != Method::GET).then(|| json!({ "to": "claimed" }));
         let body =

@@ -232,6 +232,21 @@ fn sysusers_tmpfiles_and_package_layout_agree_with_the_unit() {
         Path::new("/").join(installs("config/templates/*")),
         Path::new(config["ack"]["templates"].as_str().unwrap())
     );
+    // Every shipped template is a conffile: an admin's edits survive upgrades.
+    let conf_files: Vec<&str> = deb["conf-files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for entry in std::fs::read_dir(repo("config/templates")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let installed = format!("/etc/slushpile/templates/{name}");
+        assert!(
+            conf_files.contains(&installed.as_str()),
+            "{installed} is not a conf-file"
+        );
+    }
     let units = &deb["systemd-units"];
     let unit_dir = repo(units["unit-scripts"].as_str().unwrap());
     assert!(

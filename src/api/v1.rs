@@ -42,13 +42,10 @@ pub fn routes() -> Router<Api> {
         .route("/api/v1/drafts/{key}/transition", post(transition))
         .route("/api/v1/drafts/{key}/release", post(release))
         .route("/api/v1/drafts/{key}/mail-seen", post(mail_seen))
-        .route(
-            "/api/v1/drafts/{key}/thread/{number}/raw",
-            get(follow_up_raw),
-        )
+        .route("/api/v1/drafts/{key}/thread/{number}/raw", get(thread_raw))
         .route(
             "/api/v1/drafts/{key}/thread/{number}/attachments/{index}",
-            get(follow_up_attachment),
+            get(thread_file),
         )
         .route("/api/v1/queue/claim", post(claim))
 }
@@ -264,7 +261,7 @@ async fn mail_seen(
     Ok(Json(find_draft(&api, &key).await?))
 }
 
-async fn follow_up_raw(
+async fn thread_raw(
     State(api): State<Api>,
     _: Editor,
     Path((key, number)): Path<(DraftKey, u32)>,
@@ -272,7 +269,7 @@ async fn follow_up_raw(
     downloads::follow_up_raw(&api, &key, number).await
 }
 
-async fn follow_up_attachment(
+async fn thread_file(
     State(api): State<Api>,
     _: Editor,
     Path((key, number, which)): Path<(DraftKey, u32, String)>,

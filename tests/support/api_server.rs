@@ -48,6 +48,14 @@ impl ApiServer {
 
     /// Stores `raw` as the ingester would; returns the draft's reference.
     pub async fn ingest(&self, raw: &[u8]) -> String {
+        match self.ingest_outcome(raw).await {
+            IngestOutcome::Created { reference, .. } => reference,
+            other => panic!("expected a new draft, got {other:?}"),
+        }
+    }
+
+    /// Stores `raw` as the ingester would: a new draft, a follow-up, …
+    pub async fn ingest_outcome(&self, raw: &[u8]) -> IngestOutcome {
         let uid = self
             .next_uid
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -65,16 +73,11 @@ impl ApiServer {
             &Settings::default(),
             chrono::Utc::now(),
         );
-        match self
-            .store
+        self.store
             .commit_batch(&[item], None)
             .await
             .unwrap()
             .remove(0)
-        {
-            IngestOutcome::Created { reference, .. } => reference,
-            other => panic!("expected a new draft, got {other:?}"),
-        }
     }
 
     pub async fn add_editor(&self, name: &str, role: Role) -> String {
