@@ -137,6 +137,16 @@ fn submission(from_login: &str, n: usize, subject: &str) -> Vec<u8> {
 }
 
 impl Setup {
+    /// The binary, which must succeed.
+    fn ok(&self, args: &[&str]) {
+        let output = self.slushpile(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     fn slushpile(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_slushpile"))
             .arg("--config")
@@ -516,4 +526,249 @@ async fn check_is_all_green_then_names_each_failure() {
         )
     });
     assert!(!passed && report.contains("folder `Nope`"), "{report}");
+}
+
+fn parsed(raw: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default().parse(raw).unwrap()
+}
+
+/// The messages `login` received whose subject starts with `prefix`.
+fn received_with(setup: &Setup, login: &str, prefix: &str) -> Vec<Vec<u8>> {
+    setup
+        .received(login)
+        .into_iter()
+        .filter(|raw| parsed(raw).subject().is_some_and(|s| s.starts_with(prefix)))
+        .collect()
+}
+
+#[tokio::test]
+async fn decision_letters_reach_each_contributor_once_through_a_kill_9_and_a_down_server() {
+    let mut setup = setup(Smtp::StartTls).await;
+    let writers = ["ann", "bo", "chen"];
+    for (i, login) in writers.iter().enumerate() {
+        setup.dovecot.add_user(login);
+        let subject = format!("诗{i}");
+        setup
+            .dovecot
+            .deliver("INBOX", &submission(login, i, &subject));
+    }
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    for login in writers {
+        setup.wait_received(login, 1).await;
+    }
+    let store = setup.store().await;
+    let drafts = store.list_drafts(&DraftFilter::default()).await.unwrap();
+    let reference = |login: &str| {
+        drafts
+            .iter()
+            .find(|d| d.from.as_ref().unwrap().address.starts_with(login))
+            .unwrap()
+            .reference
+            .clone()
+    };
+    setup.ok(&["editors", "add", "li"]);
+    setup.ok(&["editors", "add", "wang", "--role", "signer"]);
+
+    // The decisions are made while the mail server is down.
+    setup.postfix.stop();
+    let (ann, bo, chen) = (reference("ann"), reference("bo"), reference("chen"));
+    setup.ok(&[
+        "drafts",
+        "transition",
+        &ann,
+        "--to",
+        "claimed",
+        "--as",
+        "li",
+    ]);
+    setup.ok(&[
+        "drafts",
+        "transition",
+        &ann,
+        "--to",
+        "sent_for_signoff",
+        "--as",
+        "li",
+    ]);
+    setup.ok(&[
+        "drafts",
+        "transition",
+        &ann,
+        "--to",
+        "signed_off",
+        "--as",
+        "wang",
+    ]);
+    setup.ok(&["drafts", "transition", &bo, "--to", "claimed", "--as", "li"]);
+    setup.ok(&[
+        "drafts",
+        "transition",
+        &bo,
+        "--to",
+        "revision_requested",
+        "--note-to-author",
+        "请把结尾改短。",
+        "--as",
+        "li",
+    ]);
+    setup.ok(&[
+        "drafts",
+        "transition",
+        &chen,
+        "--to",
+        "rejected",
+        "--as",
+        "li",
+    ]);
+
+    // The daemon tries, fails, and is killed with the letters still queued.
+    let mut daemon = setup.daemon();
+    let start = Instant::now();
+    loop {
+        let drafts = store.list_drafts(&DraftFilter::default()).await.unwrap();
+        let tried = drafts
+            .iter()
+            .flat_map(|d| &d.letters)
+            .filter(|l| l.attempts >= 1 && l.state == "pending")
+            .count();
+        if tried == 3 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no attempts: {drafts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+
+    setup.postfix.start_again().await;
+    let mut daemon = setup.daemon();
+    for login in writers {
+        setup.wait_received(login, 2).await;
+    }
+    // Retries keep running: give them time to send anything twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    for (i, (login, prefix)) in writers
+        .iter()
+        .zip([
+            "录用通知：〈诗0〉",
+            "修改意见：〈诗1〉",
+            "审稿结果：〈诗2〉",
+        ])
+        .enumerate()
+    {
+        assert_eq!(
+            setup.received(login).len(),
+            2,
+            "{login}: the ack and one letter"
+        );
+        let letters = received_with(&setup, login, prefix);
+        assert_eq!(letters.len(), 1, "{login} got no {prefix}");
+        let letter = parsed(&letters[0]);
+        assert_eq!(
+            letter.in_reply_to().as_text(),
+            Some(format!("sub-{login}-{i}@example.org").as_str()),
+            "threaded to the submission"
+        );
+        assert_eq!(
+            letter.header_raw("Auto-Submitted").map(str::trim),
+            Some("auto-replied")
+        );
+    }
+    let revise = received_with(&setup, "bo", "修改意见");
+    assert!(
+        parsed(&revise[0])
+            .body_text(0)
+            .unwrap()
+            .contains("请把结尾改短。")
+    );
+}
+
+#[tokio::test]
+async fn a_contributor_asks_for_the_status_and_sends_a_revision_a_stranger_starts_afresh() {
+    let setup = setup(Smtp::StartTls).await;
+    setup.dovecot.add_user("chan");
+    setup.dovecot.add_user("bo");
+    // A Big5 submission, from a writer whose mailbox is on the private Dovecot.
+    let big5 = include_bytes!("fixtures/messages/big5_hkscs.eml").to_vec();
+    let big5 = String::from_utf8(big5)
+        .unwrap()
+        .replace("chan@example.com", "chan@example.org");
+    setup.dovecot.deliver("INBOX", big5.as_bytes());
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    setup.wait_received("chan", 1).await;
+    let acks = received_with(&setup, "chan", "來稿已收到：〈");
+    assert_eq!(acks.len(), 1, "a Big5 writer is answered in zh-Hant");
+    let ack_id = parsed(&acks[0]).message_id().unwrap().to_string();
+    let reference = setup
+        .store()
+        .await
+        .list_drafts(&DraftFilter::default())
+        .await
+        .unwrap()[0]
+        .reference
+        .clone();
+
+    let reply = |n: usize, subject: &str, body: &str| {
+        format!(
+            "From: chan@example.org\r\nTo: submissions@example.org\r\nSubject: {subject}\r\n\
+             Date: Sat, 05 Dec 2026 10:0{n}:00 +0800\r\nMessage-ID: <chan-reply-{n}@example.org>\r\n\
+             In-Reply-To: <{ack_id}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        )
+    };
+    setup
+        .dovecot
+        .deliver("INBOX", reply(1, "Re: 查詢", "請問審閱進度？").as_bytes());
+    setup.dovecot.deliver(
+        "INBOX",
+        reply(2, "Re: 來稿", "附上修改稿的全文：那天夜裡下著大雨。").as_bytes(),
+    );
+    setup
+        .dovecot
+        .deliver("INBOX", reply(3, "查詢進度", "再次查詢。").as_bytes());
+    // Someone else quoting the reference is a submission of their own.
+    let stranger = format!("仿作 {reference} 之秋");
+    setup
+        .dovecot
+        .deliver("INBOX", &submission("bo", 9, &stranger));
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    setup.wait_received("chan", 2).await;
+    setup.wait_received("bo", 1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    assert_eq!(setup.received("chan").len(), 2, "one status answer a day");
+    let answer = received_with(&setup, "chan", "稿件處理進度：〈");
+    let answer = parsed(&answer[0]);
+    let text = answer.body_text(0).unwrap();
+    assert!(
+        text.contains("目前正在審閱中。") && text.contains(&reference),
+        "{text}"
+    );
+    assert_eq!(
+        answer.in_reply_to().as_text(),
+        Some("big5-hkscs@example.com")
+    );
+    assert_eq!(
+        received_with(&setup, "bo", "来稿已收到").len(),
+        1,
+        "{:?}",
+        setup.received("bo").len()
+    );
+
+    let drafts = setup
+        .store()
+        .await
+        .list_drafts(&DraftFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(drafts.len(), 2);
+    let draft = drafts.iter().find(|d| d.reference == reference).unwrap();
+    let intents: Vec<&str> = draft.thread.iter().map(|m| m.intent.as_str()).collect();
+    assert_eq!(intents, ["status", "reply", "status"]);
+    assert!(draft.unseen_mail);
 }

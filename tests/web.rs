@@ -135,3 +135,119 @@ async fn an_editor_claims_downloads_and_sends_for_signoff_and_a_signer_signs_off
     assert_eq!(draft.status.as_str(), "signed_off");
     browser.close().await;
 }
+
+/// A page as the editor sees it, kept when SLUSHPILE_SCREENSHOTS names a
+/// directory (for looking at the pages, not for asserting on pixels).
+async fn screenshot(browser: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("SLUSHPILE_SCREENSHOTS") {
+        let png = browser.client.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_thread_new_mail_and_the_letter_travel_from_editor_to_signer() {
+    let server = ApiServer::start_with_letters("2h").await;
+    let editor_token = server.add_editor("li", Role::Editor).await;
+    let signer_token = server.add_editor("wang", Role::Signer).await;
+    let reference = server
+        .ingest(&submission(
+            1,
+            "投稿：雨夜",
+            "編輯您好，附件是我的短篇小說〈雨夜〉，請審閱。",
+            Some(("雨夜.txt", "那天夜裡下著雨。".as_bytes())),
+        ))
+        .await;
+    // The same writer again, quoting the reference, with a revision.
+    let reply = submission(
+        1,
+        &format!("Re: 來稿已收到（{reference}）"),
+        "這是修改後的版本，請以此為準。",
+        Some(("雨夜 修改稿.txt", "那天夜裡下著大雨。".as_bytes())),
+    );
+    let reply = String::from_utf8(reply)
+        .unwrap()
+        .replace("<api-1@", "<reply-1@");
+    server.ingest_outcome(reply.as_bytes()).await;
+
+    let browser = Browser::start().await;
+    browser.client.set_window_size(1280, 1600).await.unwrap();
+    log_in(&browser, &server, &editor_token).await;
+    let queue = browser.client.source().await.unwrap();
+    assert!(
+        queue.contains("有新來信"),
+        "the queue flags new mail: {queue}"
+    );
+    screenshot(&browser, "queue-new-mail").await;
+
+    click(&browser, Locator::Id("claim-next")).await;
+    wait_for_status(&browser, "編輯中").await;
+    let page = browser.client.source().await.unwrap();
+    assert!(
+        page.contains("作者來信") && page.contains("這是修改後的版本"),
+        "the thread: {page}"
+    );
+    assert!(page.contains("雨夜 修改稿.txt"), "its attachment: {page}");
+    // The acceptance letter the editor proposes, from the template in the
+    // contributor's script, ready to edit.
+    let letter = browser
+        .wait_for_element(
+            Locator::Css("#decide-sent_for_signoff textarea[name=letter_body]"),
+            WAIT,
+        )
+        .await;
+    let proposed = letter.prop("value").await.unwrap().unwrap_or_default();
+    assert!(proposed.contains("決定錄用"), "{proposed}");
+    screenshot(&browser, "draft-thread-and-letter").await;
+    letter.clear().await.unwrap();
+    letter
+        .send_keys("Writer 1您好：\n\n大作〈雨夜〉決定錄用，擬刊於下期。\n\n《旗幟》編輯部")
+        .await
+        .unwrap();
+    click(&browser, Locator::Id("to-sent_for_signoff")).await;
+    wait_for_status(&browser, "送簽").await;
+
+    // Opening the draft was reading its mail.
+    let key: slushpile::store::DraftKey = reference.parse().unwrap();
+    let draft = server.store.draft(&key).await.unwrap().unwrap();
+    assert!(!draft.unseen_mail);
+
+    browser.client.goto(&server.url("/queue")).await.unwrap();
+    click(&browser, Locator::Css("form[action='/logout'] button")).await;
+    browser.wait_for_element(Locator::Id("token"), WAIT).await;
+    log_in(&browser, &server, &signer_token).await;
+    browser
+        .client
+        .goto(&server.url(&format!("/drafts/{reference}")))
+        .await
+        .unwrap();
+    // The signer reads the editor's letter beside the sign-off button.
+    let letter = browser
+        .wait_for_element(
+            Locator::Css("#decide-signed_off textarea[name=letter_body]"),
+            WAIT,
+        )
+        .await;
+    let shown = letter.prop("value").await.unwrap().unwrap_or_default();
+    assert!(shown.contains("擬刊於下期"), "{shown}");
+    screenshot(&browser, "signer-sees-the-letter").await;
+    click(&browser, Locator::Id("to-signed_off")).await;
+    wait_for_status(&browser, "簽發").await;
+    screenshot(&browser, "signed-off-letter-queued").await;
+
+    let draft = server.store.draft(&key).await.unwrap().unwrap();
+    let sent: Vec<_> = draft
+        .letters
+        .iter()
+        .filter(|l| l.state == "pending")
+        .collect();
+    assert_eq!(sent.len(), 1, "{:?}", draft.letters);
+    assert_eq!(sent[0].kind, slushpile::draft::LetterKind::Accept);
+    assert!(sent[0].body.as_deref().unwrap_or("").contains("擬刊於下期"));
+    let page = browser.client.source().await.unwrap();
+    assert!(
+        page.contains("錄用通知") && page.contains("待寄出"),
+        "{page}"
+    );
+    browser.close().await;
+}

@@ -20,6 +20,23 @@ pub struct ApiServer {
 impl ApiServer {
     /// Serves with `general.claim_lease = lease` (e.g. "2h", "1s").
     pub async fn start(lease: &str) -> ApiServer {
+        Self::start_with(lease, "").await
+    }
+
+    /// Serves with letters to contributors on: the shipped templates, and
+    /// the file transport (nothing is sent: the outbox does not run here).
+    pub async fn start_with_letters(lease: &str) -> ApiServer {
+        let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
+        let extra = format!(
+            "[smtp]\ntransport = \"file\"\ndirectory = \"outbox\"\n\
+             from = \"submissions@example.org\"\nfrom_name = \"《旗幟》編輯部\"\n\
+             [ack]\ntemplates = \"{}\"\n",
+            templates.display()
+        );
+        Self::start_with(lease, &extra).await
+    }
+
+    async fn start_with(lease: &str, extra_toml: &str) -> ApiServer {
         let dir = tempfile::tempdir().unwrap();
         let url = super::test_store_url(dir.path()).await;
         let store = Store::open_migrated(&url, chrono_tz::Asia::Shanghai, "test")
@@ -27,7 +44,7 @@ impl ApiServer {
             .unwrap();
         let toml = format!(
             "[general]\nclaim_lease = \"{lease}\"\n[store]\nurl = \"{url}\"\n\
-             [api]\nlisten = \"127.0.0.1:0\"\n"
+             [api]\nlisten = \"127.0.0.1:0\"\n{extra_toml}"
         );
         let config = Config::from_toml(&dir.path().join("slushpile.toml"), &toml, []).unwrap();
         let listener = slushpile::api::bind("127.0.0.1:0".parse().unwrap(), "api.listen")

@@ -201,17 +201,28 @@ fn decision_form(
         DraftStatus::SentForSignoff => lang.t(Text::ProposedLetter),
         _ => crate::draft::LetterKind::for_decision(to).map_or("", |k| lang.letter_kind(k)),
     };
+    // The letters that carry good news are read before they go; a decline
+    // or revision letter is opened when the editor wants to change it.
+    let open = matches!(to, DraftStatus::SentForSignoff | DraftStatus::SignedOff);
+    // Rejecting cannot be undone by the contributor's inbox: it looks
+    // unlike the other buttons.
+    let class = if to == DraftStatus::Rejected {
+        " class=\"danger\""
+    } else {
+        ""
+    };
     format!(
         "<form method=\"post\" class=\"decision\" id=\"decide-{to}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <input type=\"hidden\" name=\"action\" value=\"transition\">\
          <input type=\"hidden\" name=\"to\" value=\"{to}\">\
-         <fieldset><legend>{heading}</legend>\
-         <label>{subject_label}<input name=\"letter_subject\" value=\"{subject}\" size=\"70\"></label>\
-         <label>{body_label}<textarea name=\"letter_body\" rows=\"12\">{body}</textarea></label>\
-         {no_letter}</fieldset>\
-         <label>{note}<textarea name=\"note\"></textarea></label>\
-         <button type=\"submit\" id=\"to-{to}\">{label}</button></form>",
+         <details{open}><summary>{heading}</summary>\
+         <label>{subject_label}<input name=\"letter_subject\" value=\"{subject}\"></label>\
+         <label>{body_label}<textarea name=\"letter_body\" rows=\"14\">{body}</textarea></label></details>\
+         {no_letter}\
+         <label>{note}<textarea name=\"note\" rows=\"2\"></textarea></label>\
+         <button type=\"submit\" id=\"to-{to}\"{class}>{label}</button></form>",
+        open = if open { " open" } else { "" },
         to = to.as_str(),
         subject_label = lang.t(Text::LetterSubject),
         subject = escape(subject),
