@@ -198,7 +198,16 @@ async fn the_thread_new_mail_and_the_letter_travel_from_editor_to_signer() {
         .await;
     let proposed = letter.prop("value").await.unwrap().unwrap_or_default();
     assert!(proposed.contains("決定錄用"), "{proposed}");
-    screenshot(&browser, "draft-thread-and-letter").await;
+    screenshot(&browser, "draft-letter").await;
+    browser
+        .client
+        .execute(
+            "document.getElementById('thread-title').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&browser, "draft-thread").await;
     letter.clear().await.unwrap();
     letter
         .send_keys("Writer 1您好：\n\n大作〈雨夜〉決定錄用，擬刊於下期。\n\n《旗幟》編輯部")

@@ -31,3 +31,16 @@ pub struct OutboxLimits {
     pub rate_window: std::time::Duration,
     pub expire_after: std::time::Duration,
 }
+
+/// Why a letter was not sent: the first words of its `reason`, which
+/// pages translate (details may follow after a colon).
+pub mod letter_reasons {
+    pub const CANCELLED_REPLACED: &str = "replaced";
+    pub const CANCELLED_OTHER_DECISION: &str = "other decision";
+    pub const CANCELLED_NO_LETTER: &str = "decided without a letter";
+    pub const SUPPRESSED_AUTOMATED: &str = "automated mail";
+    pub const SUPPRESSED_QUARANTINED: &str = "quarantined";
+    pub const SUPPRESSED_FORWARDED: &str = "forwarded by an editor";
+    pub const SUPPRESSED_NOT_ACKNOWLEDGED: &str = "not acknowledged";
+    pub const SUPPRESSED_NO_ADDRESS: &str = "no sender address";
+}

@@ -15,7 +15,7 @@ mod types;
 
 use chrono_tz::Tz;
 
-pub use ack_plan::{AckPlan, Decision, OutboxLimits, Recipient};
+pub use ack_plan::{AckPlan, Decision, OutboxLimits, Recipient, letter_reasons};
 pub use error::{Result, StoreError};
 pub use types::{
     ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, DueLetter, EditorError, EditorView,

@@ -124,7 +124,66 @@ fn letter(lang: Lang, l: &LetterView) -> String {
         reason = l
             .reason
             .as_deref()
-            .map(|r| format!("<small class=\"reason\">{}</small><br>", escape(r)))
+            .map(|r| format!(
+                "<small class=\"reason\">{}</small><br>",
+                escape(&reason(lang, r))
+            ))
             .unwrap_or_default(),
     )
+}
+
+/// Why a letter was not sent, in the editor's language; a server's own
+/// words (a failed send) are kept after ours.
+fn reason(lang: Lang, reason: &str) -> String {
+    use crate::store::letter_reasons::*;
+    let known: [(&str, &str, &str); 8] = [
+        (
+            CANCELLED_REPLACED,
+            "已由新擬的信取代",
+            "replaced by a newer proposal",
+        ),
+        (
+            CANCELLED_OTHER_DECISION,
+            "決定已改變，此信不寄",
+            "the decision changed; not sent",
+        ),
+        (
+            CANCELLED_NO_LETTER,
+            "決定不寄信給作者",
+            "decided without a letter",
+        ),
+        (
+            SUPPRESSED_AUTOMATED,
+            "自動寄出的郵件，不寄信",
+            "automated mail: not written to",
+        ),
+        (
+            SUPPRESSED_QUARANTINED,
+            "隔離中的來信，不寄信",
+            "quarantined mail: not written to",
+        ),
+        (
+            SUPPRESSED_FORWARDED,
+            "由編輯轉寄的稿件，不寄信",
+            "forwarded by an editor: not written to",
+        ),
+        (
+            SUPPRESSED_NOT_ACKNOWLEDGED,
+            "寄件人未獲回執，不寄信",
+            "the sender was not acknowledged: not written to",
+        ),
+        (SUPPRESSED_NO_ADDRESS, "沒有寄件人地址", "no sender address"),
+    ];
+    for (code, zh, en) in known {
+        if let Some(rest) = reason.strip_prefix(code) {
+            let said = if lang == Lang::Zh { zh } else { en };
+            let rest = rest.trim_start_matches([':', ' ']);
+            return match rest {
+                "" => said.to_string(),
+                detail if lang == Lang::Zh => format!("{said}（{detail}）"),
+                detail => format!("{said} ({detail})"),
+            };
+        }
+    }
+    reason.to_string()
 }

@@ -14,6 +14,7 @@ use super::engine::db_time;
 use super::events::insert_event;
 use super::{Db, Engine, SKIP_LOCKED};
 use crate::draft::{DraftStatus, LetterKind, LetterView};
+use crate::store::letter_reasons::*;
 use crate::store::{DueLetter, LetterPlan, Result, StoreError};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
@@ -77,25 +78,25 @@ async fn recipient(
             .fetch_optional(&mut **tx)
             .await?;
     if classification != "normal" {
-        return Ok(Err(format!("automated mail ({classification})")));
+        return Ok(Err(format!("{SUPPRESSED_AUTOMATED}: {classification}")));
     }
     if let Some(reason) = quarantine {
-        return Ok(Err(format!("quarantined: {reason}")));
+        return Ok(Err(format!("{SUPPRESSED_QUARANTINED}: {reason}")));
     }
     if forwarded_by.is_some() {
-        return Ok(Err("forwarded by an editor".into()));
+        return Ok(Err(SUPPRESSED_FORWARDED.into()));
     }
     match ack {
         Some((status, Some(reason), _, _))
             if status == "suppressed"
                 && !NOT_ABOUT_THE_SENDER.iter().any(|r| reason.starts_with(r)) =>
         {
-            Ok(Err(format!("not acknowledged: {reason}")))
+            Ok(Err(format!("{SUPPRESSED_NOT_ACKNOWLEDGED}: {reason}")))
         }
         Some((_, _, Some(to), name)) => Ok(Ok((to, name))),
         _ => match from_address.filter(|a| a.contains('@')) {
             Some(to) => Ok(Ok((to.to_lowercase(), from_name))),
-            None => Ok(Err("no sender address".into())),
+            None => Ok(Err(SUPPRESSED_NO_ADDRESS.into())),
         },
     }
 }
@@ -156,7 +157,7 @@ pub(super) async fn letter_for_transition(
         if !text_given {
             return Ok(None);
         }
-        cancel_held(tx, draft_id, "replaced").await?;
+        cancel_held(tx, draft_id, CANCELLED_REPLACED).await?;
         let letter = LetterRow {
             kind: LetterKind::Accept,
             held: true,
@@ -174,7 +175,7 @@ pub(super) async fn letter_for_transition(
         return Ok(None);
     };
     if plan.no_letter {
-        cancel_held(tx, draft_id, "decided without a letter").await?;
+        cancel_held(tx, draft_id, CANCELLED_NO_LETTER).await?;
         return Ok(Some(json!("none")));
     }
     let held: Option<(i64, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
@@ -185,26 +186,55 @@ pub(super) async fn letter_for_transition(
     .bind(kind.as_str())
     .fetch_optional(&mut **tx)
     .await?;
-    let letter = match (text_given, held) {
-        (false, Some((_, subject, body, note))) => LetterRow {
-            kind,
-            held: false,
-            subject,
-            body,
-            note,
-            author: author.to_string(),
-        },
-        _ => LetterRow {
-            kind,
-            held: false,
-            subject: plan.subject.clone(),
-            body: plan.body.clone(),
-            note: plan.note.clone(),
-            author: author.to_string(),
-        },
-    };
-    cancel_held(tx, draft_id, "decided").await?;
-    queue_letter(tx, draft_id, letter, now).await?;
+    match held {
+        // The letter proposed with 送簽 is the one that goes, as the
+        // signer left it; whoever changed it last is its author.
+        Some((id, subject, body, note)) => {
+            let changed =
+                text_given && (&plan.subject, &plan.body, &plan.note) != (&subject, &body, &note);
+            let (status, reason, to) = match recipient(tx, draft_id).await? {
+                Ok(to) => ("pending", None, Some(to)),
+                Err(reason) => ("suppressed", Some(reason), None),
+            };
+            sqlx::query(
+                "UPDATE letters SET status = $2, reason = $3, to_address = $4, to_name = $5,
+                     next_attempt_at = $6, created_at = $7, expires_at = $8,
+                     subject = CASE WHEN $9 THEN $10 ELSE subject END,
+                     body = CASE WHEN $9 THEN $11 ELSE body END,
+                     note = CASE WHEN $9 THEN $12 ELSE note END,
+                     author = CASE WHEN $9 THEN $13 ELSE author END
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(reason)
+            .bind(to.as_ref().map(|(address, _)| address.clone()))
+            .bind(to.and_then(|(_, name)| name))
+            .bind((status == "pending").then_some(now))
+            .bind(now)
+            .bind(now + EXPIRE_AFTER)
+            .bind(changed)
+            .bind(&plan.subject)
+            .bind(&plan.body)
+            .bind(&plan.note)
+            .bind(author)
+            .execute(&mut **tx)
+            .await?;
+            cancel_held(tx, draft_id, CANCELLED_OTHER_DECISION).await?;
+        }
+        None => {
+            cancel_held(tx, draft_id, CANCELLED_OTHER_DECISION).await?;
+            let letter = LetterRow {
+                kind,
+                held: false,
+                subject: plan.subject.clone(),
+                body: plan.body.clone(),
+                note: plan.note.clone(),
+                author: author.to_string(),
+            };
+            queue_letter(tx, draft_id, letter, now).await?;
+        }
+    }
     Ok(Some(json!(kind.as_str())))
 }
 
