@@ -1088,3 +1088,97 @@ async fn the_web_page_logs_in_with_a_strict_cookie_and_refuses_forged_forms() {
         .unwrap();
     assert_eq!(after.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn decisions_over_http_carry_the_letter_and_new_mail_is_flagged_until_seen() {
+    let server = ApiServer::start_with_letters("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let wang = Client::new(&server.add_editor("wang", Role::Signer).await);
+    let first = server.ingest(&submission(1, "秋", "一首诗。", None)).await;
+    let second = server.ingest(&submission(2, "冬", "另一首。", None)).await;
+    // The first writer writes again, quoting the reference.
+    let reply = submission(1, &format!("Re: {first}"), "补一段。", None);
+    let reply = String::from_utf8(reply)
+        .unwrap()
+        .replace("<api-1@", "<reply-1@");
+    server.ingest_outcome(reply.as_bytes()).await;
+
+    let url = |path: &str| server.url(path);
+    let (_, listed) = li.get(&url("/api/v1/drafts?unseen_mail=true")).await;
+    let listed = listed["drafts"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["reference"], first);
+    assert_eq!(
+        listed[0]["thread"][0]["body_text"].as_str().unwrap().trim(),
+        "补一段。"
+    );
+    let (status, body) = li.get(&url("/api/v1/drafts?unseen_mail=maybe")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, seen) = li
+        .post(
+            &url(&format!("/api/v1/drafts/{first}/mail-seen")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, seen["unseen_mail"].clone()),
+        (StatusCode::OK, json!(false))
+    );
+    let (_, listed) = li.get(&url("/api/v1/drafts?unseen_mail=true")).await;
+    assert!(listed["drafts"].as_array().unwrap().is_empty());
+    // No decision within the processing period (30 days): overdue.
+    let dated = |id: &str, date: &str| {
+        format!(
+            "From: w@example.org\r\nSubject: {id}\r\nDate: {date}\r\nMessage-ID: <{id}@example.org>\r\n\r\ntext\r\n"
+        )
+    };
+    let old = server
+        .ingest(dated("old", "Tue, 03 Mar 2020 10:15:00 +0800").as_bytes())
+        .await;
+    let fresh = server
+        .ingest(dated("fresh", &chrono::Utc::now().to_rfc2822()).as_bytes())
+        .await;
+    let (_, overdue) = li.get(&url("/api/v1/drafts?overdue=true")).await;
+    let overdue: Vec<&str> = overdue["drafts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["reference"].as_str().unwrap())
+        .collect();
+    assert!(
+        overdue.contains(&old.as_str()) && !overdue.contains(&fresh.as_str()),
+        "{overdue:?}"
+    );
+
+    // The editor proposes the acceptance; the signer's decision sends it.
+    let to = |reference: &str| url(&format!("/api/v1/drafts/{reference}/transition"));
+    li.post(&to(&first), json!({ "to": "claimed" })).await;
+    let (status, proposed) = li
+        .post(
+            &to(&first),
+            json!({ "to": "sent_for_signoff", "letter": { "body": "李先生：\n\n决定录用。" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{proposed}");
+    assert_eq!(proposed["letters"][0]["state"], "held");
+    let (_, decided) = wang.post(&to(&first), json!({ "to": "signed_off" })).await;
+    let letters = decided["letters"].as_array().unwrap();
+    assert_eq!(letters.len(), 1, "{decided}");
+    assert_eq!(letters[0]["kind"], "accept");
+    assert_eq!(letters[0]["state"], "pending");
+    assert_eq!(letters[0]["body"], "李先生：\n\n决定录用。");
+    assert_eq!(letters[0]["author"], "li");
+    // Deciding without a letter is a choice the history keeps.
+    let (_, rejected) = li
+        .post(&to(&second), json!({ "to": "rejected", "no_letter": true }))
+        .await;
+    assert!(
+        rejected["letters"].as_array().unwrap().is_empty(),
+        "{rejected}"
+    );
+    let (_, events) = li
+        .get(&url(&format!("/api/v1/drafts/{second}/events")))
+        .await;
+    let last = events["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["detail"]["letter"], "none", "{last}");
+}

@@ -490,3 +490,30 @@ fn decisions_write_to_the_contributor_exactly_once_as_the_editors_left_the_lette
     assert_eq!(env.draft(&c)["status"], "new");
     assert_eq!(env.sent().len(), 7, "nothing is sent twice");
 }
+
+#[test]
+fn a_forged_sender_quoting_a_reference_acts_for_nobody() {
+    let env = Env::new("");
+    env.deliver(
+        "1.a",
+        &mail("sub@x", "李明 <li.ming@example.org>", "", "秋", POEM),
+    );
+    env.run(&["run", "--once"]);
+    let draft = reference(&env.drafts()[0]);
+    // The contributor's address, but the receiving server says it is forged.
+    let forged = "Authentication-Results: mx.example.org; spf=fail smtp.mailfrom=example.org; dmarc=fail header.from=example.org\n";
+    let subject = format!("撤稿 {draft}");
+    env.deliver(
+        "2.a",
+        &mail(
+            "forged@x",
+            "li.ming@example.org",
+            forged,
+            &subject,
+            "撤回。",
+        ),
+    );
+    env.run(&["run", "--once"]);
+    assert_eq!(env.draft(&draft)["status"], "new", "nothing was withdrawn");
+    assert_eq!(env.drafts().len(), 2, "the forgery is a record of its own");
+}

@@ -772,3 +772,46 @@ async fn a_contributor_asks_for_the_status_and_sends_a_revision_a_stranger_start
     assert_eq!(intents, ["status", "reply", "status"]);
     assert!(draft.unseen_mail);
 }
+
+#[tokio::test]
+async fn a_letter_the_server_refuses_is_shown_as_failed_on_the_draft() {
+    let setup = setup(Smtp::StartTls).await;
+    let (login, _) = REJECTED.split_once('@').unwrap();
+    setup
+        .dovecot
+        .deliver("INBOX", &submission(login, 1, "poem"));
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    let reference = setup
+        .store()
+        .await
+        .list_drafts(&DraftFilter::default())
+        .await
+        .unwrap()[0]
+        .reference
+        .clone();
+    setup.ok(&["editors", "add", "li"]);
+    setup.ok(&[
+        "drafts",
+        "transition",
+        &reference,
+        "--to",
+        "rejected",
+        "--as",
+        "li",
+    ]);
+    assert!(setup.slushpile(&["run", "--once"]).status.success());
+    let drafts = setup
+        .store()
+        .await
+        .list_drafts(&DraftFilter::default())
+        .await
+        .unwrap();
+    let letter = &drafts[0].letters[0];
+    assert_eq!(letter.state, "failed", "{letter:?}");
+    assert!(
+        letter.reason.as_deref().unwrap_or("").contains("550"),
+        "{letter:?}"
+    );
+    let shown = String::from_utf8(setup.slushpile(&["drafts", "show", &reference]).stdout).unwrap();
+    assert!(shown.contains("letter_failed"), "{shown}");
+}

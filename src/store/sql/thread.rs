@@ -73,6 +73,10 @@ impl Engine {
     ) -> Result<Option<(i64, String, DraftStatus)>> {
         let submission = &item.parsed.submission;
         let sender = submission.from.as_ref().map(|a| a.address.to_lowercase());
+        let forged = item
+            .sender_auth
+            .as_ref()
+            .is_some_and(|verdict| verdict.failed().is_some());
         for claim in &item.follow_up_of {
             let reference = match claim {
                 FollowUpClaim::Answered { reference, .. } | FollowUpClaim::Quoted(reference) => {
@@ -86,6 +90,9 @@ impl Engine {
                 FollowUpClaim::Answered { reference, tag } => {
                     crate::auth::is_thread_tag(key, reference, tag)
                 }
+                // A From address is easy to forge: one that failed sender
+                // authentication speaks for nobody's draft.
+                FollowUpClaim::Quoted(_) if forged => false,
                 FollowUpClaim::Quoted(_) => {
                     submission.forwarded_by.is_some()
                         || (sender.is_some()
