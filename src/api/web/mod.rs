@@ -3,9 +3,11 @@
 //! every form carries the session's CSRF token; submitted HTML is shown
 //! only after ammonia sanitized it, under the CSP `super` sets.
 
+mod actions;
 mod contributor;
 mod i18n;
 mod pages;
+mod previews;
 mod render;
 
 use axum::Router;

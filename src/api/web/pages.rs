@@ -12,15 +12,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{LANG_COOKIE, Lang, SESSION_COOKIE, Text, WebUser, error_page, page, render};
-use crate::ack::letters::LetterText;
+use super::{LANG_COOKIE, Lang, SESSION_COOKIE, Text, WebUser, error_page, page, previews, render};
 use crate::api::Api;
 use crate::api::error::ApiError;
 use crate::api::{auth, downloads, v1};
-use crate::draft::{DraftStatus, DraftView, LetterKind};
+use crate::draft::DraftStatus;
 use crate::export::escape;
-use crate::store::{DraftCursor, DraftKey, Recipient};
-use crate::workflow::{self, Actor};
+use crate::store::{DraftCursor, DraftKey};
 
 type PageResult = Result<Response, Response>;
 
@@ -227,7 +225,7 @@ pub async fn draft(
         .body_html(draft.id)
         .await
         .map_err(|e| fail(e.into()))?;
-    let letters = decision_letters(&api, &draft, &user.session.actor);
+    let letters = previews::decision_letters(&api, &draft, &user.session.actor);
     let page_body = render::draft_page(
         lang,
         &user,
@@ -245,62 +243,6 @@ pub async fn draft(
             .map_err(|e| fail(e.into()))?;
     }
     Ok(page(lang, &draft.title, Some(&user), &page_body).into_response())
-}
-
-/// The letter each decision `actor` may take would send, for them to read
-/// and edit: the letter the editor proposed with 送簽 where there is one,
-/// else the template's, rendered now.
-fn decision_letters(api: &Api, draft: &DraftView, actor: &Actor) -> render::DecisionLetters {
-    let letters = api.settings.letters.as_ref()?;
-    let to = Recipient {
-        address: draft
-            .ack
-            .as_ref()
-            .and_then(|a| a.to.clone())
-            .or_else(|| draft.from.as_ref().map(|f| f.address.clone()))
-            .unwrap_or_default(),
-        name: draft.from.as_ref().and_then(|f| f.name.clone()),
-    };
-    let current = workflow::Current {
-        status: draft.status,
-        claimed_by: draft.claimed_by.as_deref(),
-    };
-    let now = Utc::now()
-        .with_timezone(&api.store.time_zone())
-        .fixed_offset();
-    let mut decisions = HashMap::new();
-    for next in workflow::next_statuses(draft.status) {
-        if workflow::decide(&current, next, actor).is_err() {
-            continue;
-        }
-        let kind = match next {
-            DraftStatus::SentForSignoff => Some(LetterKind::Accept),
-            _ if draft.status == DraftStatus::Quarantined => None,
-            _ => LetterKind::for_decision(next),
-        };
-        let Some(kind) = kind else { continue };
-        let held = draft
-            .letters
-            .iter()
-            .rev()
-            .find(|l| l.state == "held" && l.kind == kind);
-        let text = LetterText {
-            subject: held.and_then(|l| l.subject.clone()),
-            body: held.and_then(|l| l.body.clone()),
-            note: held.and_then(|l| l.note.clone()),
-        };
-        let rendered = crate::ack::letters::render(
-            draft,
-            kind,
-            &to,
-            &letters.sender,
-            &letters.templates,
-            &text,
-            now,
-        );
-        decisions.insert(next, rendered);
-    }
-    Some(decisions)
 }
 
 #[derive(Deserialize)]

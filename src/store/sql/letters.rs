@@ -10,18 +10,19 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::engine::db_time;
-use super::events::insert_event;
-use super::{Db, Engine, SKIP_LOCKED};
+use super::{Db, Engine};
 use crate::draft::{DraftStatus, LetterKind, LetterView};
 use crate::store::letter_reasons::*;
-use crate::store::{DueLetter, LetterPlan, Result, StoreError};
+use crate::store::{LetterPlan, Result, StoreError};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
 
 /// Retrying a letter stops, and it is marked failed, this long after it
 /// was queued.
 const EXPIRE_AFTER: chrono::Duration = chrono::Duration::days(3);
+
+/// id, subject, body and note of the letter proposed with 送簽.
+type HeldLetter = (i64, Option<String>, Option<String>, Option<String>);
 
 /// A letter about to be queued.
 pub(super) struct LetterRow {
@@ -51,54 +52,63 @@ impl LetterRow {
 /// unfit for letters: they say when or how often, not who.
 const NOT_ABOUT_THE_SENDER: [&str; 2] = ["rate limited", "older than"];
 
+/// What decides whether a draft's contributor may be written to.
+#[derive(sqlx::FromRow)]
+struct Sender {
+    classification: String,
+    quarantine_reason: Option<String>,
+    forwarded_by: Option<String>,
+    from_address: Option<String>,
+    from_name: Option<String>,
+    ack_status: Option<String>,
+    ack_reason: Option<String>,
+    ack_to: Option<String>,
+    ack_name: Option<String>,
+}
+
+impl Sender {
+    /// The address to write to (the acknowledgement's, else From), or why
+    /// none: robots, quarantined and forwarded mail, and senders the
+    /// acknowledgement decision found unfit are never written to.
+    fn recipient(self) -> std::result::Result<(String, Option<String>), String> {
+        if self.classification != "normal" {
+            return Err(format!("{SUPPRESSED_AUTOMATED}: {}", self.classification));
+        }
+        if let Some(reason) = self.quarantine_reason {
+            return Err(format!("{SUPPRESSED_QUARANTINED}: {reason}"));
+        }
+        if self.forwarded_by.is_some() {
+            return Err(SUPPRESSED_FORWARDED.into());
+        }
+        if let (Some("suppressed"), Some(reason)) = (self.ack_status.as_deref(), &self.ack_reason)
+            && !NOT_ABOUT_THE_SENDER.iter().any(|r| reason.starts_with(r))
+        {
+            return Err(format!("{SUPPRESSED_NOT_ACKNOWLEDGED}: {reason}"));
+        }
+        match (self.ack_to, self.from_address.filter(|a| a.contains('@'))) {
+            (Some(to), _) => Ok((to, self.ack_name)),
+            (None, Some(from)) => Ok((from.to_lowercase(), self.from_name)),
+            (None, None) => Err(SUPPRESSED_NO_ADDRESS.into()),
+        }
+    }
+}
+
 /// Who a letter about `draft_id` goes to, or why none does.
 async fn recipient(
     tx: &mut Transaction<'_>,
     draft_id: i64,
 ) -> Result<std::result::Result<(String, Option<String>), String>> {
-    let row: Option<(
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT d.classification, d.quarantine_reason, d.forwarded_by, d.from_address, d.from_name
-             FROM drafts d WHERE d.id = $1",
+    let sender: Option<Sender> = sqlx::query_as(
+        "SELECT d.classification, d.quarantine_reason, d.forwarded_by, d.from_address,
+             d.from_name, a.status AS ack_status, a.reason AS ack_reason,
+             a.to_address AS ack_to, a.to_name AS ack_name
+         FROM drafts d LEFT JOIN acks a ON a.draft_id = d.id WHERE d.id = $1",
     )
     .bind(draft_id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((classification, quarantine, forwarded_by, from_address, from_name)) = row else {
-        return Err(StoreError::Corrupt(format!("no draft {draft_id}")));
-    };
-    let ack: Option<(String, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT status, reason, to_address, to_name FROM acks WHERE draft_id = $1")
-            .bind(draft_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if classification != "normal" {
-        return Ok(Err(format!("{SUPPRESSED_AUTOMATED}: {classification}")));
-    }
-    if let Some(reason) = quarantine {
-        return Ok(Err(format!("{SUPPRESSED_QUARANTINED}: {reason}")));
-    }
-    if forwarded_by.is_some() {
-        return Ok(Err(SUPPRESSED_FORWARDED.into()));
-    }
-    match ack {
-        Some((status, Some(reason), _, _))
-            if status == "suppressed"
-                && !NOT_ABOUT_THE_SENDER.iter().any(|r| reason.starts_with(r)) =>
-        {
-            Ok(Err(format!("{SUPPRESSED_NOT_ACKNOWLEDGED}: {reason}")))
-        }
-        Some((_, _, Some(to), name)) => Ok(Ok((to, name))),
-        _ => match from_address.filter(|a| a.contains('@')) {
-            Some(to) => Ok(Ok((to.to_lowercase(), from_name))),
-            None => Ok(Err(SUPPRESSED_NO_ADDRESS.into())),
-        },
-    }
+    let sender = sender.ok_or_else(|| StoreError::Corrupt(format!("no draft {draft_id}")))?;
+    Ok(sender.recipient())
 }
 
 /// Queues `letter` (or holds it, for the signer to send), to the draft's
@@ -178,7 +188,7 @@ pub(super) async fn letter_for_transition(
         cancel_held(tx, draft_id, CANCELLED_NO_LETTER).await?;
         return Ok(Some(json!("none")));
     }
-    let held: Option<(i64, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let held: Option<HeldLetter> = sqlx::query_as(
         "SELECT id, subject, body, note FROM letters
          WHERE draft_id = $1 AND status = 'held' AND kind = $2 ORDER BY id DESC LIMIT 1",
     )
@@ -250,134 +260,6 @@ async fn cancel_held(tx: &mut Transaction<'_>, draft_id: i64, why: &str) -> Resu
 }
 
 impl Engine {
-    /// Claims up to `limit` due letters for `owner` until `lease_until`.
-    pub async fn claim_due_letters(
-        &self,
-        owner: &str,
-        lease_until: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<DueLetter>> {
-        let now = db_time(Utc::now());
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE letters SET lease_until = $1, lease_owner = $2
-             WHERE id IN (
-                 SELECT id FROM letters
-                 WHERE status = 'pending' AND next_attempt_at <= $3
-                   AND (lease_until IS NULL OR lease_until < $3)
-                 ORDER BY next_attempt_at LIMIT $4 {SKIP_LOCKED})
-             RETURNING id, draft_id, kind, to_address, to_name, subject, body, note, attempts,
-                 expires_at, created_at"
-        )))
-        .bind(db_time(lease_until))
-        .bind(owner)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let attempts: i64 = row.try_get("attempts")?;
-                let kind: String = row.try_get("kind")?;
-                Ok(DueLetter {
-                    id: row.try_get("id")?,
-                    draft_id: row.try_get("draft_id")?,
-                    kind: kind.parse().map_err(StoreError::Corrupt)?,
-                    to_address: row
-                        .try_get::<Option<String>, _>("to_address")?
-                        .unwrap_or_default(),
-                    to_name: row.try_get("to_name")?,
-                    subject: row.try_get("subject")?,
-                    body: row.try_get("body")?,
-                    note: row.try_get("note")?,
-                    attempts: attempts as u32,
-                    expires_at: row.try_get("expires_at")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Claims of a previous life of this instance: due again at once.
-    pub async fn release_letter_leases(&self, owner: &str) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE letters SET lease_until = NULL, lease_owner = NULL
-             WHERE status = 'pending' AND lease_owner = $1",
-        )
-        .bind(owner)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    pub async fn letter_sent(&self, letter: &DueLetter, message_id: &str) -> Result<()> {
-        let now = db_time(Utc::now());
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE letters SET status = 'sent', sent_at = $2, message_id = $3,
-                 attempts = attempts + 1, lease_until = NULL, last_error = NULL
-             WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(letter.id)
-        .bind(now)
-        .bind(message_id)
-        .execute(&mut *tx)
-        .await?;
-        let detail = json!({ "letter": letter.kind.as_str(), "message_id": message_id });
-        insert_event(
-            &mut tx,
-            letter.draft_id,
-            now,
-            "letter_sent",
-            &self.actor,
-            &detail,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn letter_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE letters SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3,
-                 lease_until = NULL
-             WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(id)
-        .bind(db_time(next))
-        .bind(error)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn letter_failed(&self, letter: &DueLetter, error: &str) -> Result<()> {
-        let now = db_time(Utc::now());
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE letters SET status = 'failed', attempts = attempts + 1, last_error = $2,
-                 lease_until = NULL
-             WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(letter.id)
-        .bind(error)
-        .execute(&mut *tx)
-        .await?;
-        let detail = json!({ "letter": letter.kind.as_str(), "error": error });
-        insert_event(
-            &mut tx,
-            letter.draft_id,
-            now,
-            "letter_failed",
-            &self.actor,
-            &detail,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The letters of many drafts, oldest first.
     pub(super) async fn letters_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<LetterView>>> {
         let mut by_draft: HashMap<i64, Vec<LetterView>> = HashMap::new();
@@ -417,16 +299,5 @@ impl Engine {
             }
         }
         Ok(by_draft)
-    }
-
-    /// Drafts received before `before` and still awaiting a decision.
-    pub async fn count_overdue(&self, before: DateTime<Utc>) -> Result<i64> {
-        Ok(sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM drafts WHERE status IN ({}) AND received_at < $1",
-            super::query::AWAITING_DECISION
-        )))
-        .bind(db_time(before))
-        .fetch_one(&self.pool)
-        .await?)
     }
 }

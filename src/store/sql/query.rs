@@ -267,6 +267,17 @@ impl Engine {
         )
     }
 
+    /// Drafts received before `before` and still awaiting a decision.
+    pub async fn count_overdue(&self, before: DateTime<Utc>) -> Result<i64> {
+        Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM drafts WHERE status IN ({}) AND received_at < $1",
+            AWAITING_DECISION
+        )))
+        .bind(db_time(before))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     pub async fn count_drafts(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM drafts")
             .fetch_one(&self.pool)

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::Engine;
 use super::engine::db_time;
 use super::events::insert_event;
+use super::thread::rewrite_follow_up;
 use crate::draft::DraftStatus;
 use crate::message::auth_results::QUARANTINE_PREFIX;
 use crate::message::{self, ParseOptions};
@@ -68,5 +69,31 @@ impl Engine {
         }
         report.follow_ups = self.reparse_follow_ups(options).await?;
         Ok(report)
+    }
+
+    /// Rebuilds the derived columns of every follow-up (`reparse`).
+    async fn reparse_follow_ups(&self, options: &crate::message::ParseOptions) -> Result<u64> {
+        let mut after = 0_i64;
+        let mut done = 0;
+        loop {
+            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                "SELECT f.id, r.bytes FROM follow_ups f JOIN raw_messages r ON r.sha256 = f.raw_sha256
+                 WHERE f.id > $1 ORDER BY f.id LIMIT 100",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last() else {
+                return Ok(done);
+            };
+            after = last.0;
+            let mut tx = self.pool.begin().await?;
+            for (id, bytes) in rows {
+                let parsed = crate::message::parse(&bytes, options);
+                rewrite_follow_up(&mut tx, id, &parsed).await?;
+                done += 1;
+            }
+            tx.commit().await?;
+        }
     }
 }

@@ -316,35 +316,6 @@ impl Engine {
         .fetch_optional(&self.pool)
         .await?)
     }
-
-    /// Rebuilds the derived columns of every follow-up (`reparse`).
-    pub(super) async fn reparse_follow_ups(
-        &self,
-        options: &crate::message::ParseOptions,
-    ) -> Result<u64> {
-        let mut after = 0_i64;
-        let mut done = 0;
-        loop {
-            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-                "SELECT f.id, r.bytes FROM follow_ups f JOIN raw_messages r ON r.sha256 = f.raw_sha256
-                 WHERE f.id > $1 ORDER BY f.id LIMIT 100",
-            )
-            .bind(after)
-            .fetch_all(&self.pool)
-            .await?;
-            let Some(last) = rows.last() else {
-                return Ok(done);
-            };
-            after = last.0;
-            let mut tx = self.pool.begin().await?;
-            for (id, bytes) in rows {
-                let parsed = crate::message::parse(&bytes, options);
-                rewrite_follow_up(&mut tx, id, &parsed).await?;
-                done += 1;
-            }
-            tx.commit().await?;
-        }
-    }
 }
 
 async fn target(tx: &mut Transaction<'_>, reference: &str) -> Result<Option<Target>> {
@@ -366,7 +337,11 @@ async fn target(tx: &mut Transaction<'_>, reference: &str) -> Result<Option<Targ
 }
 
 /// The derived columns of a follow-up, from its parse.
-async fn rewrite_follow_up(tx: &mut Transaction<'_>, id: i64, parsed: &Parsed) -> Result<()> {
+pub(super) async fn rewrite_follow_up(
+    tx: &mut Transaction<'_>,
+    id: i64,
+    parsed: &Parsed,
+) -> Result<()> {
     let s = &parsed.submission;
     let attachments: Vec<AttachmentView> = s
         .attachments
