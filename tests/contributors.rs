@@ -117,8 +117,10 @@ fn a_reply_with_a_revised_document_joins_the_thread_as_version_2() {
     );
     env.deliver("2.a", &reply);
     env.run(&["run", "--once"]);
-    // The same reply once more (a second copy) changes nothing.
+    // The same reply once more (a second copy), or its Message-ID again
+    // in other bytes, changes nothing.
     env.deliver("3.a", &reply);
+    env.deliver("4.a", &format!("X-Copy: 2\n{reply}"));
     env.run(&["run", "--once"]);
 
     assert_eq!(env.drafts().len(), 1, "no new draft");
@@ -242,6 +244,17 @@ fn status_requests_are_answered_once_a_day_in_the_contributors_script() {
     assert_eq!(intents, ["status", "status"]);
     assert_eq!(shown["letters"][0]["kind"], "status");
     assert_eq!(shown["letters"][0]["state"], "sent");
+    // A status request found in an archive being imported is history, not
+    // a question to answer now.
+    let archive = env.dir.path().join("archive");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(archive.join(sub)).unwrap();
+    }
+    let old_question = asks("ask0@x", "查詢", "請問進度。").replace('\n', "\r\n");
+    std::fs::write(archive.join("cur/1.a:2,S"), old_question).unwrap();
+    env.run(&["import", "maildir", archive.to_str().unwrap()]);
+    assert_eq!(env.draft(&draft)["thread"].as_array().unwrap().len(), 3);
+    assert_eq!(env.sent().len(), 2, "still one answer");
     // Received in 2020 and never decided: long overdue.
     let overdue = env.run(&["drafts", "list", "--overdue", "--json"]);
     let overdue: Value = serde_json::from_slice(&overdue.stdout).unwrap();

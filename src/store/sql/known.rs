@@ -88,12 +88,19 @@ impl Known {
             .iter()
             .filter_map(|i| i.parsed.submission.message_id.as_deref())
             .collect();
-        let sql = "SELECT message_id, from_address, id, reference FROM drafts WHERE message_id IN";
-        let rows: Vec<(String, Option<String>, i64, String)> = select_in(tx, sql, &ids).await?;
-        for (message_id, from, id, reference) in rows {
-            known
-                .by_message_id
-                .insert((message_id, from), (id, reference));
+        // A draft's own Message-ID wins over a follow-up's.
+        for sql in [
+            "SELECT message_id, from_address, id, reference FROM drafts WHERE message_id IN",
+            "SELECT f.message_id, f.from_address, d.id, d.reference FROM follow_ups f
+             JOIN drafts d ON d.id = f.draft_id WHERE f.message_id IN",
+        ] {
+            let rows: Vec<(String, Option<String>, i64, String)> = select_in(tx, sql, &ids).await?;
+            for (message_id, from, id, reference) in rows {
+                known
+                    .by_message_id
+                    .entry((message_id, from))
+                    .or_insert((id, reference));
+            }
         }
         known.recent_acks = recent_acks(tx, items, now).await?;
         Ok(known)

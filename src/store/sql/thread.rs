@@ -14,7 +14,7 @@ use super::letters::{LetterRow, queue_letter};
 use super::{Db, Engine};
 use crate::draft::{AttachmentView, DraftStatus, FollowUpView, Intent, LetterKind};
 use crate::message::{Address, Classification, Parsed};
-use crate::store::{FollowUpClaim, Incoming, IngestOutcome, Result, StoreError};
+use crate::store::{Decision, FollowUpClaim, Incoming, IngestOutcome, Result, StoreError};
 
 type Transaction<'c> = sqlx::Transaction<'c, Db>;
 
@@ -157,9 +157,16 @@ impl Engine {
         });
         later.event(draft_id, "follow_up", detail, Some(sha));
         later.location(item, draft_id);
-        let letters_on = item.ack.is_some();
+        // What it asks for is acted on only when it is mail we would answer
+        // at all: not an archive being imported, not a stale backlog, not a
+        // robot or a forgery (the acknowledgement policy's judgement).
+        let acts = item
+            .ack
+            .as_ref()
+            .is_none_or(|plan| plan.decision == Decision::Send);
+        let answers = item.ack.is_some() && acts;
         match intent {
-            Intent::Status if letters_on => {
+            Intent::Status if answers => {
                 let since = now - STATUS_ANSWER_EVERY;
                 let recent: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM letters WHERE draft_id = $1 AND kind = 'status'
@@ -175,7 +182,8 @@ impl Engine {
                 }
             }
             Intent::Withdraw
-                if matches!(
+                if acts
+                    && matches!(
                     status,
                     DraftStatus::New
                         | DraftStatus::Claimed
