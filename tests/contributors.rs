@@ -147,6 +147,10 @@ fn a_reply_with_a_revised_document_joins_the_thread_as_version_2() {
         expected.trim()
     );
 
+    // Words only the revision has find the draft.
+    let found = env.run(&["drafts", "list", "--search", "迅速研究部署", "--json"]);
+    let found: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 1);
     // The queue shows it among drafts with new mail.
     let listed = env.run(&["drafts", "list", "--new-mail", "--json"]);
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();

@@ -26,7 +26,10 @@ CREATE TABLE follow_ups (
     subject      TEXT,
     body_text    TEXT NOT NULL DEFAULT '',
     -- JSON list of attachments, with the article text of documents
-    attachments  TEXT NOT NULL DEFAULT '[]'
+    attachments  TEXT NOT NULL DEFAULT '[]',
+    -- lower-cased subject, text, attachment names and articles: the queue's
+    -- search finds a draft by its contributor's later mail too
+    search_text  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX follow_ups_by_draft ON follow_ups(draft_id, id);
 CREATE UNIQUE INDEX follow_ups_by_raw ON follow_ups(raw_sha256);

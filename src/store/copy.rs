@@ -189,6 +189,7 @@ pub const TABLES: &[TableSpec] = &[
             ("subject", Text),
             ("body_text", Text),
             ("attachments", Text),
+            ("search_text", Text),
         ],
     },
     TableSpec {

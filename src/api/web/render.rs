@@ -132,8 +132,8 @@ pub fn filter_form(lang: Lang, query: &HashMap<String, String>) -> String {
          <label>{mailbox}<input name=\"mailbox\" value=\"{mailbox_v}\" size=\"10\"></label>\
          <label>{since}<input name=\"since\" type=\"date\" value=\"{since_v}\"></label>\
          <label>{until}<input name=\"until\" type=\"date\" value=\"{until_v}\"></label>\
-         <label><input type=\"checkbox\" name=\"unseen_mail\" value=\"true\" id=\"only-new-mail\"{new_mail_v}>{new_mail}</label>\
-         <label><input type=\"checkbox\" name=\"overdue\" value=\"true\" id=\"only-overdue\"{overdue_v}>{overdue}</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"unseen_mail\" value=\"true\" id=\"only-new-mail\"{new_mail_v}>{new_mail}</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"overdue\" value=\"true\" id=\"only-overdue\"{overdue_v}>{overdue}</label>\
          <button type=\"submit\" id=\"filter\">{filter}</button></form>",
         new_mail = lang.t(Text::OnlyNewMail),
         new_mail_v = checked("unseen_mail"),

@@ -30,7 +30,9 @@ impl Engine {
                AND (CAST($3 AS TEXT) IS NULL OR LOWER(from_address) LIKE $3 ESCAPE '\\')
                AND ($4 IS NULL OR received_at >= $4)
                AND ($5 IS NULL OR received_at < $5)
-               AND (CAST($6 AS TEXT) IS NULL OR search_text LIKE $6 ESCAPE '\\')
+               AND (CAST($6 AS TEXT) IS NULL OR search_text LIKE $6 ESCAPE '\\'
+                    OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.draft_id = drafts.id
+                               AND f.search_text LIKE $6 ESCAPE '\\'))
                AND ($7 IS NULL OR received_at > $7 OR (received_at = $7 AND id > $8))
                AND ($10 = 0 OR unseen_mail <> 0)
                AND ($11 IS NULL OR (received_at < $11 AND status IN ({AWAITING_DECISION})))

@@ -135,7 +135,7 @@ pub(super) async fn insert_attachments(
 /// What substring search looks in: subject, title, body, attachment names
 /// and the articles in attached documents, lower-cased here so both
 /// backends compare the same text the same way.
-fn search_text(parsed: &Parsed) -> String {
+pub(super) fn search_text(parsed: &Parsed) -> String {
     let s = &parsed.submission;
     let mut text = s.subject.clone().unwrap_or_default();
     for part in [Some(&s.title), Some(&s.body_text)]

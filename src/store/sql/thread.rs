@@ -184,13 +184,13 @@ impl Engine {
             Intent::Withdraw
                 if acts
                     && matches!(
-                    status,
-                    DraftStatus::New
-                        | DraftStatus::Claimed
-                        | DraftStatus::SentForSignoff
-                        | DraftStatus::RevisionRequested
-                        | DraftStatus::SignedOff
-                ) =>
+                        status,
+                        DraftStatus::New
+                            | DraftStatus::Claimed
+                            | DraftStatus::SentForSignoff
+                            | DraftStatus::RevisionRequested
+                            | DraftStatus::SignedOff
+                    ) =>
             {
                 self.set_status(tx, draft_id, DraftStatus::WithdrawalRequested, now)
                     .await?;
@@ -368,7 +368,7 @@ pub(super) async fn rewrite_follow_up(
         .collect();
     sqlx::query(
         "UPDATE follow_ups SET message_id = $2, from_name = $3, from_address = $4, subject = $5,
-             body_text = $6, attachments = $7 WHERE id = $1",
+             body_text = $6, attachments = $7, search_text = $8 WHERE id = $1",
     )
     .bind(id)
     .bind(&s.message_id)
@@ -377,6 +377,7 @@ pub(super) async fn rewrite_follow_up(
     .bind(&s.subject)
     .bind(&s.body_text)
     .bind(serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into()))
+    .bind(super::rows::search_text(parsed))
     .execute(&mut **tx)
     .await?;
     Ok(())
