@@ -56,6 +56,18 @@ fn ack_of(env: &Env, reference: &str) -> Sent {
         .unwrap_or_else(|| panic!("no acknowledgement of {reference}: {:?}", env.sent()))
 }
 
+/// 李明's poem, submitted and acknowledged: its reference and the ack.
+fn submitted(env: &Env) -> (String, Sent) {
+    env.deliver(
+        "1.a",
+        &mail("sub@x", "李明 <li.ming@example.org>", "", "秋", POEM),
+    );
+    env.run(&["run", "--once"]);
+    let draft = reference(&env.drafts()[0]);
+    let ack = ack_of(env, &draft);
+    (draft, ack)
+}
+
 #[test]
 fn a_stranger_quoting_a_reference_or_guessing_a_tag_gets_a_draft_of_their_own() {
     let env = Env::new("");
@@ -101,13 +113,7 @@ fn a_stranger_quoting_a_reference_or_guessing_a_tag_gets_a_draft_of_their_own() 
 #[test]
 fn a_reply_with_a_revised_document_joins_the_thread_as_version_2() {
     let env = Env::new("");
-    env.deliver(
-        "1.a",
-        &mail("sub@x", "李明 <li.ming@example.org>", "", "秋", POEM),
-    );
-    env.run(&["run", "--once"]);
-    let draft = reference(&env.drafts()[0]);
-    let ack = ack_of(&env, &draft);
+    let (draft, ack) = submitted(&env);
     // From another address of the contributor: our tag, not the sender,
     // ties it to the draft.
     let reply = reply_with_document(
@@ -268,13 +274,7 @@ fn status_requests_are_answered_once_a_day_in_the_contributors_script() {
 #[test]
 fn a_withdrawal_request_reaches_the_editors_who_confirm_it() {
     let env = Env::new("");
-    env.deliver(
-        "1.a",
-        &mail("sub@x", "李明 <li.ming@example.org>", "", "秋", POEM),
-    );
-    env.run(&["run", "--once"]);
-    let draft = reference(&env.drafts()[0]);
-    let ack = ack_of(&env, &draft);
+    let (draft, ack) = submitted(&env);
     let headers = format!("In-Reply-To: <{}>\n", ack.message_id);
     env.deliver(
         "2.a",
@@ -295,15 +295,7 @@ fn a_withdrawal_request_reaches_the_editors_who_confirm_it() {
     );
 
     env.run(&["editors", "add", "li"]);
-    env.run(&[
-        "drafts",
-        "transition",
-        &draft,
-        "--to",
-        "withdrawn",
-        "--as",
-        "li",
-    ]);
+    env.transition(&draft, "withdrawn", "li", &[]);
     env.run(&["run", "--once"]);
     let sent = env.sent();
     assert_eq!(sent.len(), 2, "{sent:?}");
@@ -378,66 +370,34 @@ fn decisions_write_to_the_contributor_exactly_once_as_the_editors_left_the_lette
         "Subject: 录用通知：〈诗0〉\n\n李先生：\n\n大作决定录用，下期刊出。\n",
     )
     .unwrap();
-    env.run(&["drafts", "transition", &a, "--to", "claimed", "--as", "li"]);
-    env.run(&[
-        "drafts",
-        "transition",
+    env.transition(&a, "claimed", "li", &[]);
+    env.transition(
         &a,
-        "--to",
         "sent_for_signoff",
-        "--letter-file",
-        letter.to_str().unwrap(),
-        "--as",
         "li",
-    ]);
+        &["--letter-file", letter.to_str().unwrap()],
+    );
     assert_eq!(env.draft(&a)["letters"][0]["state"], "held");
-    env.run(&[
-        "drafts",
-        "transition",
-        &a,
-        "--to",
-        "signed_off",
-        "--as",
-        "wang",
-    ]);
+    env.transition(&a, "signed_off", "wang", &[]);
     // b: declined with a note into the template's letter.
-    env.run(&[
-        "drafts",
-        "transition",
+    env.transition(
         &b,
-        "--to",
         "rejected",
-        "--note-to-author",
-        "篇幅过长，与本期主题不合。",
-        "--as",
         "li",
-    ]);
+        &["--note-to-author", "篇幅过长，与本期主题不合。"],
+    );
     // c: a revision is asked for; the contributor's reply brings it back.
-    env.run(&["drafts", "transition", &c, "--to", "claimed", "--as", "li"]);
-    env.run(&[
-        "drafts",
-        "transition",
+    env.transition(&c, "claimed", "li", &[]);
+    env.transition(
         &c,
-        "--to",
         "revision_requested",
-        "--note-to-author",
-        "请压缩到两千字。",
-        "--as",
         "li",
-    ]);
+        &["--note-to-author", "请压缩到两千字。"],
+    );
     // d: decided without a letter, on purpose.
-    env.run(&[
-        "drafts",
-        "transition",
-        &d,
-        "--to",
-        "rejected",
-        "--no-letter",
-        "--as",
-        "li",
-    ]);
+    env.transition(&d, "rejected", "li", &["--no-letter"]);
     // e: a robot's mail is rejected; no letter goes to it.
-    env.run(&["drafts", "transition", &e, "--to", "rejected", "--as", "li"]);
+    env.transition(&e, "rejected", "li", &[]);
     env.run(&["run", "--once"]);
     env.run(&["run", "--once"]);
 

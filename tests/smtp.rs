@@ -137,6 +137,21 @@ fn submission(from_login: &str, n: usize, subject: &str) -> Vec<u8> {
 }
 
 impl Setup {
+    /// `drafts transition REFERENCE --to TO --as EDITOR [extra…]`, which must succeed.
+    fn transition(&self, reference: &str, to: &str, editor: &str, extra: &[&str]) {
+        let mut args = vec![
+            "drafts",
+            "transition",
+            reference,
+            "--to",
+            to,
+            "--as",
+            editor,
+        ];
+        args.extend(extra);
+        self.ok(&args);
+    }
+
     /// The binary, which must succeed.
     fn ok(&self, args: &[&str]) {
         let output = self.slushpile(args);
@@ -572,54 +587,17 @@ async fn decision_letters_reach_each_contributor_once_through_a_kill_9_and_a_dow
     // The decisions are made while the mail server is down.
     setup.postfix.stop();
     let (ann, bo, chen) = (reference("ann"), reference("bo"), reference("chen"));
-    setup.ok(&[
-        "drafts",
-        "transition",
-        &ann,
-        "--to",
-        "claimed",
-        "--as",
-        "li",
-    ]);
-    setup.ok(&[
-        "drafts",
-        "transition",
-        &ann,
-        "--to",
-        "sent_for_signoff",
-        "--as",
-        "li",
-    ]);
-    setup.ok(&[
-        "drafts",
-        "transition",
-        &ann,
-        "--to",
-        "signed_off",
-        "--as",
-        "wang",
-    ]);
-    setup.ok(&["drafts", "transition", &bo, "--to", "claimed", "--as", "li"]);
-    setup.ok(&[
-        "drafts",
-        "transition",
+    setup.transition(&ann, "claimed", "li", &[]);
+    setup.transition(&ann, "sent_for_signoff", "li", &[]);
+    setup.transition(&ann, "signed_off", "wang", &[]);
+    setup.transition(&bo, "claimed", "li", &[]);
+    setup.transition(
         &bo,
-        "--to",
         "revision_requested",
-        "--note-to-author",
-        "请把结尾改短。",
-        "--as",
         "li",
-    ]);
-    setup.ok(&[
-        "drafts",
-        "transition",
-        &chen,
-        "--to",
-        "rejected",
-        "--as",
-        "li",
-    ]);
+        &["--note-to-author", "请把结尾改短。"],
+    );
+    setup.transition(&chen, "rejected", "li", &[]);
 
     // The daemon tries, fails, and is killed with the letters still queued.
     let mut daemon = setup.daemon();
@@ -790,15 +768,7 @@ async fn a_letter_the_server_refuses_is_shown_as_failed_on_the_draft() {
         .reference
         .clone();
     setup.ok(&["editors", "add", "li"]);
-    setup.ok(&[
-        "drafts",
-        "transition",
-        &reference,
-        "--to",
-        "rejected",
-        "--as",
-        "li",
-    ]);
+    setup.transition(&reference, "rejected", "li", &[]);
     assert!(setup.slushpile(&["run", "--once"]).status.success());
     let drafts = setup
         .store()

@@ -25,6 +25,14 @@ async fn log_in(browser: &Browser, server: &ApiServer, token: &str) {
         .await;
 }
 
+/// Logs out, then in with another token.
+async fn switch_to(browser: &Browser, server: &ApiServer, token: &str) {
+    browser.client.goto(&server.url("/queue")).await.unwrap();
+    click(browser, Locator::Css("form[action='/logout'] button")).await;
+    browser.wait_for_element(Locator::Id("token"), WAIT).await;
+    log_in(browser, server, token).await;
+}
+
 async fn click(browser: &Browser, locator: Locator<'_>) {
     let element = browser.wait_for_element(locator, WAIT).await;
     element.click().await.unwrap();
@@ -107,10 +115,7 @@ async fn an_editor_claims_downloads_and_sends_for_signoff_and_a_signer_signs_off
     );
 
     // Log out; the signer signs it off.
-    browser.client.goto(&server.url("/queue")).await.unwrap();
-    click(&browser, Locator::Css("form[action='/logout'] button")).await;
-    browser.wait_for_element(Locator::Id("token"), WAIT).await;
-    log_in(&browser, &server, &signer_token).await;
+    switch_to(&browser, &server, &signer_token).await;
     browser
         .client
         .goto(&server.url(&format!("/drafts/{reference}")))
@@ -221,10 +226,7 @@ async fn the_thread_new_mail_and_the_letter_travel_from_editor_to_signer() {
     let draft = server.store.draft(&key).await.unwrap().unwrap();
     assert!(!draft.unseen_mail);
 
-    browser.client.goto(&server.url("/queue")).await.unwrap();
-    click(&browser, Locator::Css("form[action='/logout'] button")).await;
-    browser.wait_for_element(Locator::Id("token"), WAIT).await;
-    log_in(&browser, &server, &signer_token).await;
+    switch_to(&browser, &server, &signer_token).await;
     browser
         .client
         .goto(&server.url(&format!("/drafts/{reference}")))

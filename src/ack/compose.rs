@@ -48,6 +48,21 @@ impl Sender {
     }
 }
 
+#[cfg(test)]
+impl Sender {
+    /// 《旗幟》編輯部 in Shanghai, as tests of pure code need one.
+    pub(crate) fn sample() -> Sender {
+        Sender {
+            address: "submissions@example.org".into(),
+            name: Some("《旗幟》編輯部".into()),
+            domain: "example.org".into(),
+            default_language: Language::ZhHant,
+            time_zone: "Asia/Shanghai".into(),
+            response_within: Duration::from_secs(30 * 86_400),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
     #[error("invalid address `{0}`")]

@@ -119,14 +119,7 @@ mod tests {
     use super::*;
 
     fn sender() -> Sender {
-        Sender {
-            address: "submissions@example.org".into(),
-            name: Some("《旗幟》編輯部".into()),
-            domain: "example.org".into(),
-            default_language: Language::ZhHant,
-            time_zone: "Asia/Shanghai".into(),
-            response_within: std::time::Duration::from_secs(30 * 86_400),
-        }
+        Sender::sample()
     }
 
     fn templates() -> Templates {

@@ -56,6 +56,21 @@ impl Env {
             .unwrap()
     }
 
+    /// `drafts transition REFERENCE --to TO --as EDITOR [extra…]`.
+    pub fn transition(&self, reference: &str, to: &str, editor: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "drafts",
+            "transition",
+            reference,
+            "--to",
+            to,
+            "--as",
+            editor,
+        ];
+        args.extend(extra);
+        self.run(&args)
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
             .arg("--config")
