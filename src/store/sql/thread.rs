@@ -129,7 +129,7 @@ impl Engine {
             .as_deref()
             .ok_or_else(|| StoreError::Corrupt("a follow-up without its raw message".into()))?;
         let received_at = submission.date.map(super::engine::db_time).unwrap_or(now);
-        let number: i64 = sqlx::query_scalar(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO follow_ups (draft_id, raw_sha256, intent, received_at, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -140,7 +140,7 @@ impl Engine {
         .bind(now)
         .fetch_one(&mut **tx)
         .await?;
-        rewrite_follow_up(tx, number, &item.parsed).await?;
+        rewrite_follow_up(tx, id, &item.parsed).await?;
         if person {
             sqlx::query("UPDATE drafts SET unseen_mail = 1 WHERE id = $1")
                 .bind(draft_id)
