@@ -312,6 +312,8 @@ fn one_line(text: &str) -> String {
 }
 
 /// Text for HTML element content and quoted attribute values.
+/// Text as HTML: markup characters escaped, and bidi controls shown
+/// rather than obeyed (they could make a file name read backwards).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -321,11 +323,16 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if printable::is_bidi_control(c) => {
+                out.push_str(&format!("&lt;U+{:04X}&gt;", u32::from(c)));
+            }
             _ => out.push(c),
         }
     }
     out
 }
+
+pub mod printable;
 
 #[cfg(test)]
 mod tests;

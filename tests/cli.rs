@@ -566,3 +566,22 @@ fn the_article_in_an_attached_document_is_read_and_rebuilt_by_reparse() {
         "{markdown}"
     );
 }
+
+#[test]
+fn what_a_sender_wrote_cannot_drive_the_terminal_or_split_a_row() {
+    let env = Env::new();
+    let raw = "From: a@example.org\r\nTo: submissions@example.org\r\n\
+               Subject: =?utf-8?q?=1B]0;owned=07=1B[2J=1B[31mRED=0D=0Aline_two?=\r\n\
+               Message-ID: <esc@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+               body \x1b[2J with escapes and invoice\u{202E}txt.exe\r\n";
+    assert!(env.run(&["ingest"], Some(raw.as_bytes())).status.success());
+    let list = stdout(&env.run(&["drafts", "list"], None));
+    assert_eq!(list.lines().count(), 1, "one row: {list:?}");
+    let show = stdout(&env.run(&["drafts", "show", "1"], None));
+    for shown in [&list, &show] {
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
+        assert!(!shown.contains('\u{202E}'), "{shown:?}");
+    }
+    assert!(show.contains("␛]0;owned␇␛[2J␛[31mRED␍␊line two"), "{show}");
+    assert!(show.contains("invoice<U+202E>txt.exe"), "{show}");
+}

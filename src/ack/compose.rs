@@ -15,6 +15,7 @@ use super::language::language_of;
 use super::template::{TemplateKind, Templates};
 use crate::config::ack::Language;
 use crate::draft::DraftView;
+use crate::export::printable::is_bidi_control;
 use crate::store::Recipient;
 
 /// Who writes to contributors and how.
@@ -98,14 +99,32 @@ pub fn language_for(draft: &DraftView, default: Language) -> Language {
     language_of(&text, default)
 }
 
-/// Header and one-line values must not smuggle line breaks or controls.
+/// Header and one-line values must not smuggle line breaks, controls or
+/// bidi overrides.
 pub(super) fn one_line(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if c.is_control() || is_bidi_control(c) { ' ' } else { c })
         .collect::<String>()
         .trim()
         .to_string()
 }
+
+/// `text` cut to `max` characters, with an ellipsis when it was longer: a
+/// title or name of any length keeps every header line far below RFC
+/// 5322's 998 characters.
+fn at_most(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
+}
+
+/// A title in subjects and letters: enough to recognise the piece.
+const TITLE_CHARS: usize = 80;
+/// A display name (ours or the contributor's).
+const NAME_CHARS: usize = 64;
+/// The whole subject line.
+const SUBJECT_CHARS: usize = 160;
 
 fn human_size(bytes: u64) -> String {
     match bytes {
@@ -161,13 +180,17 @@ pub(super) fn values(
     lang: Language,
 ) -> HashMap<&'static str, String> {
     let zh = lang.is_chinese();
-    let title = match one_line(&draft.title) {
+    let title = match at_most(one_line(&draft.title), TITLE_CHARS) {
         t if t.is_empty() && lang == Language::ZhHant => "無題".to_string(),
         t if t.is_empty() && zh => "无题".to_string(),
         t if t.is_empty() => "(no subject)".to_string(),
         t => t,
     };
-    let name = to.name.as_deref().map(one_line).filter(|n| !n.is_empty());
+    let name = to
+        .name
+        .as_deref()
+        .map(|n| at_most(one_line(n), NAME_CHARS))
+        .filter(|n| !n.is_empty());
     let name = name.unwrap_or_else(|| {
         if zh {
             String::new()
@@ -239,19 +262,24 @@ pub(super) fn message(
         let address = address
             .parse()
             .map_err(|_| ComposeError::Address(address.to_string()))?;
-        Ok(Mailbox::new(name.map(one_line), address))
+        Ok(Mailbox::new(
+            name.map(|n| at_most(one_line(n), NAME_CHARS)),
+            address,
+        ))
     };
     let mut builder = Message::builder()
         .from(mailbox(sender.name.as_deref(), &sender.address)?)
         .to(mailbox(to.name.as_deref(), &to.address)?)
-        .subject(one_line(&subject))
+        .subject(at_most(one_line(&subject), SUBJECT_CHARS))
         .message_id(Some(message_id))
         .raw_header(raw("Auto-Submitted", "auto-replied"))
         .raw_header(raw("X-Auto-Response-Suppress", "All"));
+    // A Message-ID too long for one header line threads nothing.
     let original = draft
         .message_id
         .as_ref()
-        .map(|id| format!("<{}>", one_line(id)));
+        .map(|id| format!("<{}>", one_line(id)))
+        .filter(|id| id.len() <= 900);
     if let Some(id) = &original {
         builder = builder.in_reply_to(id.clone());
     }

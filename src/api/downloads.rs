@@ -8,6 +8,7 @@ use super::Api;
 use super::error::ApiError;
 use crate::draft::{DraftStatus, DraftView};
 use crate::export::Format;
+use crate::export::printable::is_bidi_control;
 use crate::store::DraftKey;
 
 /// A draft, purged or not (then only its reference and status remain).
@@ -133,11 +134,12 @@ fn file(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
 /// RFC 6266: an ASCII `filename` for old clients and the exact name as
 /// RFC 5987 `filename*`, e.g. `filename*=UTF-8''%E6%8A%95%E7%A8%BF.docx`.
 pub fn content_disposition(name: &str) -> String {
-    // Path separators and control characters never reach a client's disk.
+    // Path separators, control characters and bidi overrides (which make
+    // `invoice<U+202E>txt.exe` read as a text file) never reach a client's disk.
     let clean: String = name
         .chars()
         .map(|c| {
-            if c.is_control() || c == '/' || c == '\\' {
+            if c.is_control() || c == '/' || c == '\\' || is_bidi_control(c) {
                 '_'
             } else {
                 c
@@ -175,6 +177,12 @@ mod tests {
             content_disposition("投稿 v2.docx"),
             "attachment; filename=\"__ v2.docx\"; filename*=UTF-8''%E6%8A%95%E7%A8%BF%20v2.docx"
         );
+    }
+
+    #[test]
+    fn a_bidi_override_cannot_disguise_the_extension() {
+        let header = content_disposition("invoice\u{202E}txt.exe");
+        assert!(header.contains("filename*=UTF-8''invoice_txt.exe"), "{header}");
     }
 
     #[test]

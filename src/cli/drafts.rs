@@ -6,7 +6,9 @@ use anyhow::{Context, anyhow};
 
 use super::DraftsCommand;
 use crate::config::Config;
-use crate::draft::DraftView;
+use crate::draft::{AttachmentView, DraftView};
+use crate::export::printable::for_terminal;
+use crate::message::Address;
 use crate::store::{DraftFilter, DraftKey, Store};
 use crate::{export, message};
 
@@ -59,16 +61,16 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
                 serde_json::to_writer_pretty(&mut out, &draft)?;
                 writeln!(out)?;
             } else {
-                write_detail(&mut out, &draft)?;
+                write_detail(&mut out, &for_display(&draft))?;
                 for event in store.events(draft.id).await? {
-                    writeln!(
-                        out,
+                    let line = format!(
                         "  {}  {:<12} {}  {}",
                         event.at.to_rfc3339(),
                         event.kind,
                         event.actor,
                         event.detail
-                    )?;
+                    );
+                    writeln!(out, "{}", for_terminal(&line, false))?;
                 }
             }
         }
@@ -152,7 +154,61 @@ async fn live(store: &Store, key: &DraftKey) -> anyhow::Result<DraftView> {
     Ok(draft)
 }
 
+/// A draft whose every text is safe to print: what a contributor wrote
+/// cannot drive the terminal (escape sequences), split a line, or reorder
+/// what is shown (bidi overrides). See `export::printable`.
+fn for_display(d: &DraftView) -> DraftView {
+    let one = |text: &mut String| *text = for_terminal(text, false).into_owned();
+    let many = |text: &mut String| *text = for_terminal(text, true).into_owned();
+    let one_opt = |text: &mut Option<String>| text.iter_mut().for_each(one);
+    let address = |a: &mut Address| {
+        one(&mut a.address);
+        one_opt(&mut a.name);
+    };
+    let attachment = |a: &mut AttachmentView| {
+        one_opt(&mut a.filename);
+        one(&mut a.content_type);
+        one_opt(&mut a.extraction_note);
+        a.article_text.iter_mut().for_each(many);
+    };
+    let mut d = d.clone();
+    for text in [&mut d.subject, &mut d.message_id, &mut d.quarantine_reason] {
+        one_opt(text);
+    }
+    one(&mut d.title);
+    many(&mut d.body_text);
+    d.from.iter_mut().for_each(address);
+    d.forwarded_by.iter_mut().for_each(address);
+    if let Some(auth) = &mut d.sender_auth {
+        one_opt(&mut auth.detail);
+    }
+    if let Some(ack) = &mut d.ack {
+        for text in [&mut ack.reason, &mut ack.error, &mut ack.to] {
+            one_opt(text);
+        }
+    }
+    d.attachments.iter_mut().for_each(attachment);
+    for f in &mut d.forwarded {
+        f.from.iter_mut().for_each(address);
+        one_opt(&mut f.subject);
+        many(&mut f.body_text);
+    }
+    for f in &mut d.thread {
+        f.from.iter_mut().for_each(address);
+        one_opt(&mut f.subject);
+        many(&mut f.body_text);
+        f.attachments.iter_mut().for_each(attachment);
+    }
+    for l in &mut d.letters {
+        for text in [&mut l.reason, &mut l.to] {
+            one_opt(text);
+        }
+    }
+    d
+}
+
 pub(super) fn summary_line(d: &DraftView) -> String {
+    let d = &for_display(d);
     let from = d.from.as_ref().map_or("", |a| a.address.as_str());
     let title = if d.title.is_empty() {
         "(no subject)"

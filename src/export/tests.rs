@@ -100,3 +100,11 @@ fn exports_carry_forwarded_originals_and_nested_attachments() {
     );
     assert!(page.contains("<li>1.0 雨夜.docx"), "{page}");
 }
+
+#[test]
+fn escaped_text_shows_bidi_overrides_instead_of_obeying_them() {
+    assert_eq!(
+        escape("invoice\u{202E}txt.exe <b>"),
+        "invoice&lt;U+202E&gt;txt.exe &lt;b&gt;"
+    );
+}

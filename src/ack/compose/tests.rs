@@ -157,3 +157,29 @@ fn a_simplified_submission_gets_a_simplified_acknowledgement() {
     let body = parsed.body_text(0).unwrap();
     assert!(body.contains("2026年11月28日 09:15（北京时间）"), "{body}");
 }
+
+#[test]
+fn a_title_or_name_of_any_length_keeps_header_lines_within_rfc_5322() {
+    let mut d = draft(&"長".repeat(10_000), "正文");
+    d.message_id = Some(format!("{}@example.org", "x".repeat(5_000)));
+    let to = Recipient {
+        address: "li.ming@example.org".into(),
+        name: Some("名".repeat(10_000)),
+    };
+    let bytes = compose_bytes(&d, &to);
+    let head = crate::message::header_section(&bytes);
+    for line in head.split(|&b| b == b'\n') {
+        assert!(line.len() <= 998, "a header line of {} bytes", line.len());
+    }
+    let parsed = MessageParser::default().parse(&bytes).unwrap();
+    let subject = parsed.subject().unwrap();
+    assert!(subject.chars().count() <= 161 && subject.contains('…'), "{subject}");
+    assert!(parsed.in_reply_to().as_text().is_none());
+}
+
+#[test]
+fn a_bidi_override_in_a_title_is_not_sent_on() {
+    let bytes = compose_bytes(&draft("invoice\u{202E}txt.exe", "正文"), &to());
+    let parsed = MessageParser::default().parse(&bytes).unwrap();
+    assert!(!parsed.subject().unwrap().contains('\u{202E}'));
+}
