@@ -115,6 +115,18 @@ pub async fn run(config: &Config) -> Vec<Finding> {
 
 async fn store(config: &Config) -> Finding {
     let subject = "store";
+    // `check` changes nothing: a database not made yet is not made here.
+    if let Some(path) = crate::store::sqlite_file(&config.store.url)
+        && !path.exists()
+    {
+        return Finding::ok(
+            subject,
+            format!(
+                "sqlite: {} does not exist yet; `slushpile migrate` or the first run creates it",
+                path.display()
+            ),
+        );
+    }
     match Store::open(&config.store.url, config.time_zone(), "check").await {
         Err(e) => Finding::failed(
             subject,

@@ -1182,3 +1182,58 @@ async fn decisions_over_http_carry_the_letter_and_new_mail_is_flagged_until_seen
     let last = events["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["detail"]["letter"], "none", "{last}");
 }
+
+#[tokio::test]
+async fn requests_the_openapi_document_allows_are_accepted_as_it_says() {
+    let server = ApiServer::start("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    for n in 1..=2 {
+        server.ingest(&submission(n, "稿", "正文", None)).await;
+    }
+    let doc: Value = serde_json::from_str(slushpile::api::OPENAPI).unwrap();
+    // JSON Schema's integer includes 100.0.
+    let (status, body) = li
+        .post(&server.url("/api/v1/queue/claim"), json!({ "limit": 1.0 }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = li
+        .post(&server.url("/api/v1/queue/claim"), json!({ "limit": 1.5 }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // A null note is accepted, and documented as such.
+    let reference = claimed_reference(&li, &server).await;
+    let release = server.url(&format!("/api/v1/drafts/{reference}/release"));
+    let (status, body) = li.post(&release, json!({ "note": null })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let release_note = &doc["paths"]["/api/v1/drafts/{key}/release"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["properties"]["note"]["type"];
+    assert_eq!(release_note, &json!(["string", "null"]));
+    // `since` takes what the document says: a date or a date-time, and
+    // refuses anything else with a 400 the document lists.
+    for since in ["2026-11-01", "2026-11-01T00:00:00Z"] {
+        let (status, body) = li
+            .get(&server.url(&format!("/api/v1/drafts?since={since}")))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{since}: {body}");
+    }
+    let since = doc["paths"]["/api/v1/drafts"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "since")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        since["schema"]["anyOf"],
+        json!([{ "format": "date" }, { "format": "date-time" }])
+    );
+}
+
+/// The draft `li` claimed last.
+async fn claimed_reference(li: &Client, server: &ApiServer) -> String {
+    let (_, listed) = li.get(&server.url("/api/v1/drafts?status=claimed")).await;
+    listed["drafts"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

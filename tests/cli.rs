@@ -579,9 +579,51 @@ fn what_a_sender_wrote_cannot_drive_the_terminal_or_split_a_row() {
     assert_eq!(list.lines().count(), 1, "one row: {list:?}");
     let show = stdout(&env.run(&["drafts", "show", "1"], None));
     for shown in [&list, &show] {
-        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+            "{shown:?}"
+        );
         assert!(!shown.contains('\u{202E}'), "{shown:?}");
     }
     assert!(show.contains("␛]0;owned␇␛[2J␛[31mRED␍␊line two"), "{show}");
     assert!(show.contains("invoice<U+202E>txt.exe"), "{show}");
+}
+
+#[test]
+fn check_creates_nothing_and_the_database_is_private_whatever_the_umask() {
+    if support::test_backend() != support::Backend::Sqlite {
+        return; // PostgreSQL keeps its files itself.
+    }
+    let env = Env::new();
+    let database = env.dir.path().join("data/slushpile.db");
+    let report = stdout(&env.run(&["check"], None));
+    assert!(report.contains("does not exist yet"), "{report}");
+    assert!(!database.exists(), "check created the database");
+
+    // An admin's shell with the usual umask 022.
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 022 && exec '{}' --config '{}' migrate",
+            env!("CARGO_BIN_EXE_slushpile"),
+            env.config().display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mut checked = 0;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{suffix}", database.display()));
+        if let Ok(metadata) = std::fs::metadata(&path) {
+            let mode = metadata.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is {mode:o}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1);
 }

@@ -46,7 +46,7 @@ fn config_text(dovecot: &Dovecot, dir: &Path, store_url: &str, opts: &Opts) -> S
     } else {
         dovecot.imap_port()
     };
-    std::fs::write(
+    support::write_secret(
         dir.join("imap-password"),
         format!("{}\n", opts.password.unwrap_or(&dovecot.password)),
     )

@@ -219,6 +219,12 @@ pub fn store_url(dir: &Path) -> String {
 
 pub fn slushpile_config(dovecot: &Dovecot, dir: &Path) -> PathBuf {
     fs::write(dir.join("imap-password"), &dovecot.password).unwrap();
+    // slushpile refuses a password file others may read.
+    fs::set_permissions(
+        dir.join("imap-password"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let config = format!(
         r#"[general]
 instance = "bench"

@@ -103,7 +103,13 @@ pub fn language_for(draft: &DraftView, default: Language) -> Language {
 /// bidi overrides.
 pub(super) fn one_line(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() || is_bidi_control(c) { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect::<String>()
         .trim()
         .to_string()

@@ -182,7 +182,10 @@ mod tests {
     #[test]
     fn a_bidi_override_cannot_disguise_the_extension() {
         let header = content_disposition("invoice\u{202E}txt.exe");
-        assert!(header.contains("filename*=UTF-8''invoice_txt.exe"), "{header}");
+        assert!(
+            header.contains("filename*=UTF-8''invoice_txt.exe"),
+            "{header}"
+        );
     }
 
     #[test]

@@ -335,12 +335,27 @@ async fn edit(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClaimBody {
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "whole_number")]
     limit: u32,
 }
 
 fn one() -> u32 {
     1
+}
+
+/// JSON Schema's `integer` is any number without a fraction: `100.0` is 100.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_u64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+                .map(|f| f as u64)
+        })
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number, not {number}")))
 }
 
 async fn claim(

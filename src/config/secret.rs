@@ -53,7 +53,9 @@ pub(super) fn resolve(source: PasswordSource<'_>) -> Result<Option<Secret>, (Str
         }
     }
     if let Some(path) = source.file {
-        return read_trimmed(path, &p.replace('_', " "))
+        let what = p.replace('_', " ");
+        return private(path, &what)
+            .and_then(|()| read_trimmed(path, &what))
             .map(Some)
             .map_err(|e| (key("file"), e));
     }
@@ -84,6 +86,27 @@ pub(super) fn resolve(source: PasswordSource<'_>) -> Result<Option<Secret>, (Str
     read_trimmed(&Path::new(&dir).join(name), &p.replace('_', " "))
         .map(Some)
         .map_err(|e| (key("credential"), e))
+}
+
+/// A secret in a file the group or others may read or change is a secret
+/// no longer: refused, naming the command that fixes it. (systemd
+/// credentials are left alone: systemd makes them private to the service.)
+fn private(path: &Path, what: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {what} from {}: {e}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{what} file {} can be read or changed by others (mode {:o}): \
+             run `chmod 600 {}` (owned by the user slushpile runs as)",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Trailing newlines are what editors leave in password files; other

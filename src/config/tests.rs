@@ -1,5 +1,10 @@
 use super::*;
 
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
 fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
     let mut config = Config::from_toml(Path::new("/etc/slushpile/test.toml"), text, env)?;
@@ -100,6 +105,18 @@ fn password_never_shows_and_missing_source_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pw");
     std::fs::write(&file, "s3cret-value\n").unwrap();
+    set_mode(&file, 0o644);
+    let shared = load(&format!(
+        "{MINIMAL}\n[[mailbox]]\nname='m'\nhost='imap.example.org'\nusername='u'\npassword_file='{}'\n",
+        file.display()
+    ), &[])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        shared.contains("mailbox[0].password_file") && shared.contains("chmod 600"),
+        "{shared}"
+    );
+    set_mode(&file, 0o600);
     let text = format!(
         "{MINIMAL}\n[[mailbox]]\nname='m'\nhost='imap.example.org'\nusername='u'\npassword_file='{}'\n",
         file.display()

@@ -69,6 +69,9 @@ mod tests {
             for_terminal("invoice\u{202E}txt.exe", false),
             "invoice<U+202E>txt.exe"
         );
-        assert!(matches!(for_terminal("上好戰疫這堂課.docx", false), Cow::Borrowed(_)));
+        assert!(matches!(
+            for_terminal("上好戰疫這堂課.docx", false),
+            Cow::Borrowed(_)
+        ));
     }
 }

@@ -27,6 +27,16 @@ use crate::draft::{DraftStatus, DraftView, EventView};
 use crate::message::ParseOptions;
 use crate::workflow::{Actor, Role};
 
+/// The file of an SQLite store (None for PostgreSQL), e.g. to tell whether
+/// it exists without creating it.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if url.starts_with("sqlite:") {
+        sqlite::file_of(url)
+    } else {
+        None
+    }
+}
+
 /// A store URL fit for logs: any password replaced by `***`.
 pub fn redact(url: &str) -> String {
     postgres::redact(url)

@@ -1,5 +1,6 @@
 //! SQLite, the embedded default: one machine, one instance.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -93,10 +94,14 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
         // Room for every shape of a batch's statements (`bind::shaped_chunks`).
         .statement_cache_capacity(256)
         .busy_timeout(Duration::from_secs(10));
-    if let Some(parent) = options.get_filename().parent()
+    let path = options.get_filename();
+    if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+    }
+    if path != Path::new(":memory:") {
+        create_private(path).map_err(|e| open_error(sqlx::Error::Io(e)))?;
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
@@ -107,6 +112,31 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
         .await
         .map_err(open_error)?;
     Ok(Engine::new(pool, tz, actor))
+}
+
+/// A new database holds raw submissions and session tokens: it is created
+/// readable by its owner alone, whatever the umask (SQLite gives its -wal
+/// and -shm files the database file's mode). An existing one is left as
+/// it is.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// The database file an SQLite URL names (None for another backend or an
+/// in-memory database).
+pub(super) fn file_of(url: &str) -> Option<PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let path = options.get_filename();
+    (path != Path::new(":memory:")).then(|| path.to_path_buf())
 }
 
 impl Engine {

@@ -35,3 +35,13 @@ pub fn free_port() -> u16 {
         .expect("bind a free loopback port")
         .port()
 }
+
+/// A password or token file as an admin should write one: readable by its
+/// owner alone (slushpile refuses one the group or others can read).
+pub fn write_secret(path: impl AsRef<std::path::Path>, contents: impl AsRef<[u8]>) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = path.as_ref();
+    std::fs::write(path, contents).expect("write a secret file");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .expect("make a secret file private");
+}

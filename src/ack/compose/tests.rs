@@ -173,7 +173,10 @@ fn a_title_or_name_of_any_length_keeps_header_lines_within_rfc_5322() {
     }
     let parsed = MessageParser::default().parse(&bytes).unwrap();
     let subject = parsed.subject().unwrap();
-    assert!(subject.chars().count() <= 161 && subject.contains('…'), "{subject}");
+    assert!(
+        subject.chars().count() <= 161 && subject.contains('…'),
+        "{subject}"
+    );
     assert!(parsed.in_reply_to().as_text().is_none());
 }
 
