@@ -272,7 +272,7 @@ async fn sigterm_during_a_large_batch_exits_in_time_and_loses_nothing() {
     }
     let dir = tempfile::tempdir().unwrap();
     let store_url = support::test_store_url(dir.path()).await;
-    support::write_secret(dir.path().join("pw"), &dovecot.password).unwrap();
+    support::write_secret(dir.path().join("pw"), &dovecot.password);
     let config = dir.path().join("slushpile.toml");
     std::fs::write(
         &config,
@@ -376,7 +376,7 @@ async fn a_mailbox_that_stops_syncing_is_reported_stalled_once_then_recovers() {
     dovecot.deliver("INBOX", &sample_message(0));
     let dir = tempfile::tempdir().unwrap();
     let store_url = support::test_store_url(dir.path()).await;
-    support::write_secret(dir.path().join("pw"), &dovecot.password).unwrap();
+    support::write_secret(dir.path().join("pw"), &dovecot.password);
     let port = free_port();
     let config = dir.path().join("slushpile.toml");
     std::fs::write(

@@ -49,8 +49,7 @@ fn config_text(dovecot: &Dovecot, dir: &Path, store_url: &str, opts: &Opts) -> S
     support::write_secret(
         dir.join("imap-password"),
         format!("{}\n", opts.password.unwrap_or(&dovecot.password)),
-    )
-    .unwrap();
+    );
     format!(
         r#"
 [general]

@@ -24,8 +24,8 @@ async fn write_config(
     extra: &str,
 ) -> String {
     let store_url = support::test_store_url(&dir.join("data")).await;
-    support::write_secret(dir.join("client-secret"), format!("{CLIENT_SECRET}\n")).unwrap();
-    support::write_secret(dir.join("refresh-token"), format!("{refresh_token}\n")).unwrap();
+    support::write_secret(dir.join("client-secret"), format!("{CLIENT_SECRET}\n"));
+    support::write_secret(dir.join("refresh-token"), format!("{refresh_token}\n"));
     std::fs::write(
         dir.join("slushpile.toml"),
         format!(

@@ -14,7 +14,7 @@ use support::{Dovecot, HOST, postgres, sample_message};
 const TOTAL: usize = 500;
 
 fn write_config(dir: &Path, dovecot: &Dovecot, store_url: &str, instance: &str) -> PathBuf {
-    support::write_secret(dir.join("imap-password"), &dovecot.password).unwrap();
+    support::write_secret(dir.join("imap-password"), &dovecot.password);
     let path = dir.join(format!("{instance}.toml"));
     std::fs::write(
         &path,

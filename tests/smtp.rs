@@ -47,8 +47,8 @@ async fn setup(smtp: Smtp) -> Setup {
     let postfix = Postfix::start(&dovecot, dovecot.tls()).await;
     let dir = tempfile::tempdir().unwrap();
     let store_url = support::test_store_url(dir.path()).await;
-    support::write_secret(dir.path().join("imap-pw"), &dovecot.password).unwrap();
-    support::write_secret(dir.path().join("smtp-pw"), &postfix.sasl_password).unwrap();
+    support::write_secret(dir.path().join("imap-pw"), &dovecot.password);
+    support::write_secret(dir.path().join("smtp-pw"), &postfix.sasl_password);
     let (port, tls, ca) = match smtp {
         Smtp::StartTls => (
             postfix.starttls_port(),
@@ -65,8 +65,8 @@ async fn setup(smtp: Smtp) -> Setup {
     let smtp_auth = match &provider {
         Some(provider) => {
             provider.add_account("1//smtp-refresh", &postfix.sasl_user);
-            support::write_secret(dir.path().join("client-secret"), CLIENT_SECRET).unwrap();
-            support::write_secret(dir.path().join("refresh-token"), "1//smtp-refresh").unwrap();
+            support::write_secret(dir.path().join("client-secret"), CLIENT_SECRET);
+            support::write_secret(dir.path().join("refresh-token"), "1//smtp-refresh");
             format!(
                 "auth = \"xoauth2\"\noauth = {{ token_url = \"{}\", client_id = \"{CLIENT_ID}\", \
                  client_secret_file = \"client-secret\", refresh_token_file = \"refresh-token\" }}",
@@ -508,7 +508,7 @@ async fn check_is_all_green_then_names_each_failure() {
         std::fs::write(&path, edit(&original)).unwrap();
         check(&path)
     };
-    support::write_secret(setup.dir.path().join("wrong-pw"), "not-the-password").unwrap();
+    support::write_secret(setup.dir.path().join("wrong-pw"), "not-the-password");
     let (passed, report) = variant("wrong-password.toml", &|t| {
         t.replacen(
             "password_file = \"imap-pw\"",
