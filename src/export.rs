@@ -60,13 +60,17 @@ pub fn render(
     }
 }
 
-/// Submitted HTML made safe to show: no scripts, styles, event handlers,
-/// forms or remote images (tracking pixels); links open without a referrer.
-pub fn sanitize_html(html: &str) -> String {
-    ammonia::Builder::default()
-        .rm_tags(["img"])
-        .clean(html)
-        .to_string()
+/// A draft's stored HTML as the page and the exports show it. It was
+/// sanitized once, at ingestion (`message::html::sanitize`: no scripts,
+/// styles, event handlers, forms or images), so it is shown as it is; only
+/// a body stored by an earlier release, which kept images, is cleaned here
+/// (`slushpile reparse` rebuilds those once and for all).
+pub fn display_html(stored: &str) -> std::borrow::Cow<'_, str> {
+    if memchr::memmem::find(stored.as_bytes(), b"<img").is_some() {
+        std::borrow::Cow::Owned(crate::message::html::sanitize(stored))
+    } else {
+        std::borrow::Cow::Borrowed(stored)
+    }
 }
 
 /// `Name <address>`, or the address alone.
@@ -179,7 +183,7 @@ fn markdown(draft: &DraftView) -> String {
 
 fn html(draft: &DraftView, body_html: Option<&str>) -> String {
     let body = match body_html {
-        Some(submitted) => sanitize_html(submitted),
+        Some(submitted) => display_html(submitted).into_owned(),
         None => draft
             .body_text
             .split("\n\n")

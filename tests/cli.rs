@@ -627,3 +627,29 @@ fn check_creates_nothing_and_the_database_is_private_whatever_the_umask() {
     }
     assert!(checked >= 1);
 }
+
+#[test]
+fn html_nested_200000_deep_is_stored_flattened_with_its_text() {
+    let env = Env::new();
+    let n = 200_000;
+    let raw = format!(
+        "From: a@example.net\r\nSubject: x\r\nMessage-ID: <deep@example.net>\r\n\
+         Content-Type: text/html\r\n\r\n{}深x{}\r\n",
+        "<div>".repeat(n),
+        "</div>".repeat(n)
+    );
+    let output = env.run(&["ingest"], Some(raw.as_bytes()));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let draft = env.json(&["drafts", "show", "1", "--json"]);
+    assert_eq!(draft["body_text"].as_str().unwrap().trim(), "深x");
+    let export = stdout(&env.run(&["drafts", "export", "1", "--format", "html"], None));
+    assert!(export.contains("深x"));
+    assert!(
+        export.matches("<div>").count() <= 128,
+        "nesting was flattened"
+    );
+}

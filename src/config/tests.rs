@@ -153,6 +153,7 @@ fn stall_after_defaults_to_15_minutes_and_must_exceed_the_poll_interval() {
 fn oauth_needs_its_table_an_https_endpoint_and_a_refresh_token() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("refresh"), "1//token\n").unwrap();
+    set_mode(&dir.path().join("refresh"), 0o600);
     let mailbox = |auth: &str, oauth: &str| {
         format!(
             "{MINIMAL}\n[[mailbox]]\nname='m'\nhost='imap.gmail.com'\nusername='u@example.org'\nauth='{auth}'\n{oauth}"

@@ -1,17 +1,87 @@
 //! HTML bodies: sanitizing for display and reading text out of them.
 
-/// Sanitized HTML for the editors' view: ammonia's default policy (no
-/// scripts, event handlers or other active content), plus `cid:` URLs so
-/// the view can point inline images at their attachments, and without the
-/// text of `<title>`/`<head>`, which would otherwise leak into the body.
+use std::borrow::Cow;
+
+/// Deepest element nesting handed to the sanitizer. html5ever checks the
+/// stack of open elements for every tag, so 200,000 nested `<div>`s cost
+/// time quadratic in the depth; no real letter nests this deep.
+pub const MAX_DEPTH: usize = 128;
+
+/// HTML for the editors' view, made once at ingestion and stored (the page
+/// and the exports show it as it is): ammonia's default policy (no
+/// scripts, event handlers or other active content), no images (a remote
+/// image is a read receipt for the sender), and without the text of
+/// `<title>`/`<head>`, which would otherwise leak into the body. Nesting
+/// beyond `MAX_DEPTH` is flattened first, in one linear pass.
 pub fn sanitize(html: &str) -> String {
-    let mut schemes = ammonia::Builder::default().clone_url_schemes();
-    schemes.insert("cid");
     ammonia::Builder::default()
-        .url_schemes(schemes)
+        .rm_tags(["img"])
         .clean_content_tags(["script", "style", "title", "head"].into_iter().collect())
-        .clean(html)
+        .clean(&flatten(html, MAX_DEPTH))
         .to_string()
+}
+
+/// Elements that never have content, so never nest.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// `html` with every start tag that would open an element deeper than
+/// `max_depth` left out, and the end tags that would close one of those:
+/// their text stays, their nesting goes. One pass over the input, so the
+/// tree builder after it never sees a deep stack.
+pub fn flatten(html: &str, max_depth: usize) -> Cow<'_, str> {
+    let mut depth = 0usize;
+    let mut dropped = 0usize;
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(offset) = html[at..].find('<') {
+        let start = at + offset;
+        let end = html[start..]
+            .find('>')
+            .map_or(html.len(), |e| start + e + 1);
+        at = end;
+        let tag = &html[start + 1..end.saturating_sub(1).max(start + 1)];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if name.is_empty() || VOID.contains(&name.as_str()) || tag.ends_with('/') {
+            continue;
+        }
+        let keep = if closing {
+            if dropped > 0 {
+                dropped -= 1;
+                false
+            } else {
+                depth = depth.saturating_sub(1);
+                true
+            }
+        } else if depth >= max_depth {
+            dropped += 1;
+            false
+        } else {
+            depth += 1;
+            true
+        };
+        if !keep {
+            let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            out.push_str(&html[copied..start]);
+            copied = end;
+        }
+    }
+    match out {
+        None => Cow::Borrowed(html),
+        Some(mut out) => {
+            out.push_str(&html[copied..]);
+            Cow::Owned(out)
+        }
+    }
 }
 
 /// Tags whose content is never readable text.
@@ -220,11 +290,35 @@ mod tests {
     }
 
     #[test]
+    fn images_are_not_kept_a_remote_one_would_tell_the_sender_it_was_read() {
+        let clean = sanitize("<p>hi<img src=\"https://tracker.example.org/p.gif\"></p>");
+        assert_eq!(clean, "<p>hi</p>");
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_flattened_keeping_the_text() {
+        let deep = format!("{}x{}", "<div>".repeat(1000), "</div>".repeat(1000));
+        let flat = flatten(&deep, 3);
+        assert_eq!(flat, "<div><div><div>x</div></div></div>");
+        // Tags within the limit, void and self-closing ones stay as they are.
+        let shallow = "<p>a<br>b<img src=x/><span>c</span></p>";
+        assert!(matches!(flatten(shallow, 3), Cow::Borrowed(_)));
+        let clean = sanitize(&format!(
+            "{}深{}",
+            "<b>".repeat(200_000),
+            "</b>".repeat(200_000)
+        ));
+        assert!(clean.contains('深'));
+        assert!(clean.matches("<b>").count() <= MAX_DEPTH);
+    }
+
+    #[test]
     fn unterminated_markup_does_not_panic() {
         for s in [
             "<", "<p", "&", "&#", "&#xZZ;", "<!--", "<script>", "a<b>c</",
         ] {
             let _ = html_to_text(s);
+            let _ = flatten(s, 1);
         }
     }
 }

@@ -10,7 +10,7 @@ mod encoded_word;
 pub mod extract;
 mod forwarded;
 mod headers;
-mod html;
+pub mod html;
 mod hz;
 mod limits;
 mod params;
@@ -152,7 +152,7 @@ pub struct Submission {
     pub title: String,
     /// LF line endings; from text/plain, else text extracted from HTML.
     pub body_text: String,
-    /// Sanitized (ammonia) HTML body when the message has one.
+    /// The HTML body made safe to show (`html::sanitize`), when there is one.
     pub body_html: Option<String>,
     pub attachments: Vec<Attachment>,
     /// Forwarded messages, forwards of forwards included, in listing order.

@@ -311,7 +311,8 @@ impl Store {
         dispatch!(self, e => e.purge_expired(rejected_after, archived_after, now).await)
     }
 
-    /// The submitted HTML body, unsanitized: callers sanitize before showing it.
+    /// The HTML body, sanitized at ingestion (`message::html::sanitize`):
+    /// show it through `export::display_html`.
     pub async fn body_html(&self, draft_id: i64) -> Result<Option<String>> {
         dispatch!(self, e => e.body_html(draft_id).await)
     }

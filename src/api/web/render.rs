@@ -8,7 +8,7 @@ use axum::response::Html;
 use super::actions::{self, DecisionLetters};
 use super::{Lang, Text, WebUser, contributor, page};
 use crate::draft::{DraftStatus, DraftView, EventView};
-use crate::export::{escape, sanitize_html};
+use crate::export::{display_html, escape};
 use crate::message::Forwarded;
 
 pub fn login_page(lang: Lang, error: Option<&str>) -> Html<String> {
@@ -264,10 +264,7 @@ pub fn draft_page(
         meta.push_str(&meta_row(lang.t(Text::Notes), &escape(&draft.notes)));
     }
     let body = match html {
-        Some(submitted) => format!(
-            "<div class=\"body html\">{}</div>",
-            sanitize_html(submitted)
-        ),
+        Some(submitted) => format!("<div class=\"body html\">{}</div>", display_html(submitted)),
         None => format!("<div class=\"body\">{}</div>", escape(&draft.body_text)),
     };
     let attachments: String = draft
