@@ -146,6 +146,9 @@ pub struct Extract {
     /// Per document.
     #[serde(deserialize_with = "duration::deserialize")]
     pub timeout: Duration,
+    /// For all the documents of one message together.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub message_timeout: Duration,
     /// What a document may inflate to (zip entries, PDF streams).
     pub max_inflated_bytes: u64,
     /// Text kept per document.
@@ -158,6 +161,7 @@ impl Default for Extract {
         Self {
             enabled: true,
             timeout: limits.timeout,
+            message_timeout: limits.message_timeout,
             max_inflated_bytes: limits.max_inflated,
             max_text_bytes: limits.max_text,
         }
@@ -171,6 +175,7 @@ impl Extract {
                 max_inflated: self.max_inflated_bytes,
                 max_text: self.max_text_bytes,
                 timeout: self.timeout,
+                message_timeout: self.message_timeout,
                 ..Default::default()
             })
     }

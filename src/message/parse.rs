@@ -73,14 +73,21 @@ fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
     sub.body_html = body::body_html(&msg, hint, &mut defects);
     let entries = attachments::entries(&msg);
     let mut document_titles = Vec::new();
+    let budget = opts.extract.as_ref().map(extract::MessageBudget::start);
     sub.attachments = entries
         .iter()
         .enumerate()
         .map(|(i, entry)| {
             let (mut attachment, bytes) =
                 attachments::describe(entry, i as u32, hint, &mut defects);
-            if let Some(limits) = &opts.extract {
-                document_titles.extend(read_article(&mut attachment, &bytes, limits, &mut defects));
+            if let (Some(limits), Some(budget)) = (&opts.extract, &budget) {
+                document_titles.extend(read_article(
+                    &mut attachment,
+                    &bytes,
+                    limits,
+                    budget,
+                    &mut defects,
+                ));
             }
             attachment
         })
@@ -107,13 +114,15 @@ fn read_article(
     attachment: &mut Attachment,
     bytes: &[u8],
     limits: &extract::ExtractLimits,
+    budget: &extract::MessageBudget,
     defects: &mut Vec<String>,
 ) -> Option<String> {
-    let found = extract::extract(
+    let found = extract::extract_within(
         &attachment.content_type,
         attachment.filename.as_deref(),
         bytes,
         limits,
+        budget,
     )?;
     if let Some(note) = &found.note {
         defects.push(format!("attachment {}: {note}", attachment.path));

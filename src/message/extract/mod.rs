@@ -32,6 +32,10 @@ pub struct ExtractLimits {
     pub max_depth: usize,
     /// Wall-clock time per document.
     pub timeout: Duration,
+    /// Wall-clock time for all the documents of one message together: a
+    /// dozen slow documents in one mail cannot hold the sync up a dozen
+    /// times over.
+    pub message_timeout: Duration,
 }
 
 impl Default for ExtractLimits {
@@ -41,7 +45,52 @@ impl Default for ExtractLimits {
             max_text: 2 * 1024 * 1024,
             max_depth: 256,
             timeout: Duration::from_secs(5),
+            message_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+/// The time one message's documents have left, shared by all of them.
+pub struct MessageBudget {
+    deadline: Instant,
+    total: Duration,
+}
+
+impl MessageBudget {
+    pub fn start(limits: &ExtractLimits) -> MessageBudget {
+        MessageBudget {
+            deadline: Instant::now() + limits.message_timeout,
+            total: limits.message_timeout,
+        }
+    }
+
+    /// The next document's limits: its own timeout, or what the message
+    /// has left if that is less; None once the message's time is up.
+    fn next(&self, limits: &ExtractLimits) -> Option<ExtractLimits> {
+        let left = self.deadline.checked_duration_since(Instant::now())?;
+        Some(ExtractLimits {
+            timeout: limits.timeout.min(left),
+            ..limits.clone()
+        })
+    }
+}
+
+/// [`extract`] within the message's shared time: a document that comes
+/// after the message's time is up gets a note instead of a reading.
+pub fn extract_within(
+    content_type: &str,
+    filename: Option<&str>,
+    bytes: &[u8],
+    limits: &ExtractLimits,
+    message: &MessageBudget,
+) -> Option<Extraction> {
+    claimed_kind(content_type, filename)?;
+    match message.next(limits) {
+        Some(limits) => extract(content_type, filename, bytes, &limits),
+        None => Some(noted(format!(
+            "not extracted: the message's documents took their {} s together (message_timeout)",
+            message.total.as_secs_f32()
+        ))),
     }
 }
 

@@ -177,3 +177,24 @@ fn time_and_text_limits_are_kept() {
         Some("not extracted: took longer than 0 s")
     );
 }
+
+#[test]
+fn the_documents_of_one_message_share_its_time() {
+    let limits = ExtractLimits {
+        message_timeout: std::time::Duration::ZERO,
+        ..ExtractLimits::default()
+    };
+    let budget = MessageBudget::start(&limits);
+    let pdf = fixture("article.pdf");
+    let x = extract_within("", Some("a.pdf"), &pdf, &limits, &budget).unwrap();
+    assert_eq!(
+        x.note.as_deref(),
+        Some("not extracted: the message's documents took their 0 s together (message_timeout)")
+    );
+    // What is no document gets no note.
+    assert!(extract_within("image/png", Some("a.png"), b"png", &limits, &budget).is_none());
+    // With time left, each document gets at most what the message has.
+    let budget = MessageBudget::start(&ExtractLimits::default());
+    let x = extract_within("", Some("a.pdf"), &pdf, &ExtractLimits::default(), &budget).unwrap();
+    assert!(x.text.is_some() && x.note.is_none(), "{x:?}");
+}
