@@ -71,7 +71,7 @@ pub async fn run(config: MaildirConfig, ingestor: Ingestor, mut shutdown: watch:
             match sync_once(&config, &ingestor).await {
                 Ok(report) => {
                     if report != MaildirReport::default() {
-                        tracing::info!(?report, "synced");
+                        report.log("synced");
                     }
                     // The phase first: `synced` ends the first attempt, and
                     // READY and the watchdog's first STATUS follow at once.

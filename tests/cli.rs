@@ -343,6 +343,12 @@ fn run_once_ingests_a_maildir_and_moves_what_it_committed() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // The log gives the outcome as plain fields, not a Rust value.
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("ingested=5") && log.contains("synced once") && !log.contains("Tally"),
+        "{log}"
+    );
     assert_eq!(std::fs::read_dir(maildir.join("new")).unwrap().count(), 0);
     assert_eq!(
         std::fs::read_dir(maildir.join(".Ingested/cur"))
@@ -404,10 +410,39 @@ fn the_shipped_configs_are_valid() {
     for name in ["imap-password", "smtp-password"] {
         std::fs::write(dir.path().join(name), "secret\n").unwrap();
     }
-    for config in ["config/slushpile.example.toml", "config/demo.toml"] {
+    // The example's optional sections ([api], [ops], [retention]), as an
+    // admin would enable them: uncommented, they load too.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/slushpile.example.toml");
+    let mut enabled = String::new();
+    let mut in_optional = false;
+    for line in std::fs::read_to_string(&example).unwrap().lines() {
+        if line.starts_with("# [") {
+            in_optional = true;
+        } else if line.is_empty() {
+            in_optional = false;
+        }
+        match line.strip_prefix("# ") {
+            Some(setting) if in_optional && !setting.starts_with('#') => enabled.push_str(setting),
+            _ => enabled.push_str(line),
+        }
+        enabled.push('\n');
+    }
+    for section in ["[api]", "[ops]", "[retention]"] {
+        assert!(
+            enabled.contains(&format!("\n{section}\n")),
+            "{section} is documented"
+        );
+    }
+    let enabled_path = dir.path().join("enabled.toml");
+    std::fs::write(&enabled_path, enabled).unwrap();
+    for config in [
+        example,
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml"),
+        enabled_path,
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
             .arg("--config")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(config))
+            .arg(&config)
             .arg("migrate")
             .env("CREDENTIALS_DIRECTORY", dir.path())
             .env(
@@ -418,7 +453,8 @@ fn the_shipped_configs_are_valid() {
             .unwrap();
         assert!(
             output.status.success(),
-            "{config}: {}",
+            "{}: {}",
+            config.display(),
             String::from_utf8_lossy(&output.stderr)
         );
     }

@@ -22,31 +22,24 @@ pub async fn run_once(config: &Config) -> anyhow::Result<()> {
         let ingestor = ingestor.clone();
         tasks.spawn(async move {
             let result = mailbox::sync_once(&source, &ingestor).await;
-            (
-                source.name,
-                result
-                    .map(|r| format!("{r:?}"))
-                    .map_err(anyhow::Error::from),
-            )
+            (source.name, result.map_err(anyhow::Error::from))
         });
     }
     for source in config.maildirs.clone() {
         let ingestor = ingestor.clone();
         tasks.spawn(async move {
             let result = maildir::sync_once(&source, &ingestor).await;
-            (
-                source.name,
-                result
-                    .map(|r| format!("{r:?}"))
-                    .map_err(anyhow::Error::from),
-            )
+            (source.name, result.map_err(anyhow::Error::from))
         });
     }
     let mut failures = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (name, result) = joined.context("source task panicked")?;
         match result {
-            Ok(report) => tracing::info!(source = %name, %report, "synced once"),
+            Ok(report) => {
+                let _source = tracing::info_span!("source", name = %name).entered();
+                report.log("synced once");
+            }
             Err(error) => {
                 tracing::error!(source = %name, %error, "sync failed");
                 failures.push(format!("{name}: {error}"));

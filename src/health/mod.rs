@@ -28,6 +28,19 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// The sync's outcome in the log as plain fields
+    /// (`ingested=3 quarantined=0 …`), never as a Rust value.
+    pub fn log(&self, what: &str) {
+        tracing::info!(
+            ingested = self.ingested,
+            quarantined = self.quarantined,
+            seen_again = self.seen_again,
+            follow_ups = self.follow_ups,
+            leftovers = self.leftovers,
+            "{what}"
+        );
+    }
+
     pub fn add(&mut self, outcomes: &[IngestOutcome]) {
         for outcome in outcomes {
             match outcome {

@@ -53,7 +53,7 @@ pub(super) async fn serve(
         health.synced(&config.name, &report);
         backoff.reset();
         if report != SyncReport::default() {
-            tracing::info!(?report, "synced");
+            report.log("synced");
         }
         if *shutdown.borrow() {
             break;
