@@ -689,3 +689,29 @@ fn html_nested_200000_deep_is_stored_flattened_with_its_text() {
         "nesting was flattened"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_is_a_normal_end() {
+    let env = Env::new();
+    let body = "第一行\r\n".repeat(20_000);
+    let raw = format!(
+        "From: a@example.org\r\nSubject: long\r\nMessage-ID: <long@example.org>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+    );
+    assert!(env.run(&["ingest"], Some(raw.as_bytes())).status.success());
+    // `drafts show 1 | head`: the reader goes away before the end.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+        .arg("--config")
+        .arg(env.config())
+        .args(["drafts", "show", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

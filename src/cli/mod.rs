@@ -307,6 +307,8 @@ async fn dispatch(cli: Cli) -> u8 {
     };
     match result {
         Ok(()) => exit::OK,
+        // `drafts show 4 | head`: the reader had enough, which is a normal end.
+        Err(e) if closed_pipe(&e) => exit::OK,
         // A template is configuration: the unit stops restarting on 78.
         Err(e)
             if e.downcast_ref::<crate::ack::template::TemplateError>()
@@ -320,6 +322,15 @@ async fn dispatch(cli: Cli) -> u8 {
             exit::FAILURE
         }
     }
+}
+
+/// Whether `error` is stdout's reader having gone away.
+fn closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
