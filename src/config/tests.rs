@@ -246,3 +246,29 @@ fn oauth_needs_its_table_an_https_endpoint_and_a_refresh_token() {
         "{message}"
     );
 }
+
+#[test]
+fn a_from_with_a_display_name_is_split_and_a_broken_one_named() {
+    let smtp = |from: &str, name: &str| {
+        format!(
+            "{MINIMAL}\n[smtp]\ntransport='file'\ndirectory='outbox'\nfrom='{from}'\n{name}\n[ack]\n"
+        )
+    };
+    let config = load(&smtp("Submissions <alice@example.net>", ""), &[]).unwrap();
+    let sent_from = config.smtp.as_ref().unwrap();
+    assert_eq!(sent_from.from, "alice@example.net");
+    assert_eq!(sent_from.from_name.as_deref(), Some("Submissions"));
+    // A from_name set on its own wins over the one in `from`.
+    let config = load(
+        &smtp("\"Old\" <alice@example.net>", "from_name='《旗幟》編輯部'"),
+        &[],
+    )
+    .unwrap();
+    let sent_from = config.smtp.as_ref().unwrap();
+    assert_eq!(sent_from.from, "alice@example.net");
+    assert_eq!(sent_from.from_name.as_deref(), Some("《旗幟》編輯部"));
+    for broken in ["alice at example.net", "alice@", "a b@example.net", "<alice@example.net"] {
+        let message = load(&smtp(broken, ""), &[]).unwrap_err().to_string();
+        assert!(message.contains("smtp.from") && message.contains("not an address"), "{message}");
+    }
+}

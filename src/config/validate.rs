@@ -143,13 +143,28 @@ impl Config {
         if !ack.enabled {
             return Ok(());
         }
+        // `from = "《旗幟》編輯部 <submissions@example.org>"` is what admins
+        // write: the name goes to from_name (unless that is set), the
+        // address stays.
+        if let Some(smtp) = &mut self.smtp
+            && let Some((name, address)) = split_display_name(&smtp.from)
+        {
+            if smtp.from_name.is_none() && !name.is_empty() {
+                smtp.from_name = Some(name);
+            }
+            smtp.from = address;
+        }
         let Some(smtp) = &self.smtp else {
             return Err(self.key_error("ack.enabled", "acknowledgements need an [smtp] section"));
         };
-        if !smtp.from.contains('@') {
+        if !is_plain_address(&smtp.from) {
             return Err(self.key_error(
                 "smtp.from",
-                "expected the submissions address, e.g. submissions@example.org",
+                format!(
+                    "`{}` is not an address: expected the submissions address, e.g. \
+                     submissions@example.org (a display name goes in from_name)",
+                    smtp.from
+                ),
             ));
         }
         match smtp.transport {
@@ -193,4 +208,26 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `Name <address>` → (name, address), quotes around the name dropped.
+fn split_display_name(text: &str) -> Option<(String, String)> {
+    let (name, rest) = text.trim().split_once('<')?;
+    let address = rest.strip_suffix('>')?.trim();
+    let name = name.trim().trim_matches('"').trim();
+    Some((name.to_string(), address.to_string()))
+}
+
+/// One `local@domain` with nothing around it that SMTP would refuse.
+fn is_plain_address(text: &str) -> bool {
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c))
 }
