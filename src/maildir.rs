@@ -38,6 +38,18 @@ pub async fn sync_once(
     config: &MaildirConfig,
     ingestor: &Ingestor,
 ) -> Result<MaildirReport, MaildirError> {
+    // A Maildir that went away is a failed sync (the stall alarm follows),
+    // never an empty one to create.
+    if !tokio::fs::metadata(&config.path)
+        .await
+        .map_err(io(&config.path))?
+        .is_dir()
+    {
+        return Err(io(&config.path)(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "not a directory",
+        )));
+    }
     let processed = config.processed_dir();
     for sub in ["tmp", "new", "cur"] {
         let dir = processed.join(sub);

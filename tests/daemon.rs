@@ -459,3 +459,53 @@ async fn a_mailbox_that_stops_syncing_is_reported_stalled_once_then_recovers() {
         "{metrics}"
     );
 }
+
+#[test]
+fn a_missing_maildir_stops_the_start_and_one_that_goes_away_raises_the_stall_alarm() {
+    let daemon = Daemon::new(&["local"], 1);
+    let maildir = daemon.dir.path().join("local");
+    // Refused at start: exit 78 naming the key, nothing created.
+    let moved = daemon.dir.path().join("elsewhere");
+    std::fs::rename(&maildir, &moved).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+        .arg("--config")
+        .arg(&daemon.config)
+        .arg("run")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(78), "{stderr}");
+    assert!(stderr.contains("maildir[0].path"), "{stderr}");
+    assert!(!maildir.exists(), "nothing is created in its place");
+
+    // Running, then the directory disappears: the source stalls.
+    std::fs::rename(&moved, &maildir).unwrap();
+    let text = std::fs::read_to_string(&daemon.config).unwrap().replace(
+        "poll_interval = '200ms'",
+        "poll_interval = '200ms'\nstall_after = '1s'",
+    );
+    std::fs::write(&daemon.config, text).unwrap();
+    let mut child = spawn(&daemon.config, None, &daemon.log());
+    let until_ready = Instant::now() + Duration::from_secs(15);
+    while !matches!(
+        TcpStream::connect(("127.0.0.1", daemon.port)).map(|_| http_get(daemon.port, "/readyz").0),
+        Ok(200)
+    ) {
+        assert!(Instant::now() < until_ready, "never ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::remove_dir_all(&maildir).unwrap();
+    let until_stalled = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = http_get(daemon.port, "/readyz");
+        if status == 503 {
+            assert!(body.contains("local"), "{body}");
+            break;
+        }
+        assert!(Instant::now() < until_stalled, "no stall alarm: {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!maildir.exists(), "the Maildir is not recreated");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, ConfigError};
 use crate::store::DraftKey;
 
 pub mod exit {
@@ -309,10 +309,12 @@ async fn dispatch(cli: Cli) -> u8 {
         Ok(()) => exit::OK,
         // `drafts show 4 | head`: the reader had enough, which is a normal end.
         Err(e) if closed_pipe(&e) => exit::OK,
-        // A template is configuration: the unit stops restarting on 78.
+        // Configuration found wrong once running (a template, a missing
+        // source): the unit stops restarting on 78.
         Err(e)
             if e.downcast_ref::<crate::ack::template::TemplateError>()
-                .is_some() =>
+                .is_some()
+                || e.downcast_ref::<ConfigError>().is_some() =>
         {
             eprintln!("slushpile: {e:#}");
             exit::CONFIG

@@ -267,8 +267,16 @@ fn a_from_with_a_display_name_is_split_and_a_broken_one_named() {
     let sent_from = config.smtp.as_ref().unwrap();
     assert_eq!(sent_from.from, "alice@example.net");
     assert_eq!(sent_from.from_name.as_deref(), Some("《旗幟》編輯部"));
-    for broken in ["alice at example.net", "alice@", "a b@example.net", "<alice@example.net"] {
+    for broken in [
+        "alice at example.net",
+        "alice@",
+        "a b@example.net",
+        "<alice@example.net",
+    ] {
         let message = load(&smtp(broken, ""), &[]).unwrap_err().to_string();
-        assert!(message.contains("smtp.from") && message.contains("not an address"), "{message}");
+        assert!(
+            message.contains("smtp.from") && message.contains("not an address"),
+            "{message}"
+        );
     }
 }

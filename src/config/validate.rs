@@ -138,6 +138,26 @@ impl Config {
         Ok(())
     }
 
+    /// The sources a daemon is about to watch exist: a Maildir path that
+    /// is not there would poll nothing forever, looking healthy. Checked
+    /// when the daemon starts (and on SIGHUP), not when the config is
+    /// read, so that `check` can still report everything else.
+    pub fn sources_exist(&self) -> Result<(), ConfigError> {
+        for (i, maildir) in self.maildirs.iter().enumerate() {
+            if !maildir.path.is_dir() {
+                return Err(self.key_error(
+                    format!("maildir[{i}].path"),
+                    format!(
+                        "{} does not exist or is not a directory: create the Maildir \
+                         (with new/, cur/ and tmp/) or correct the path",
+                        maildir.path.display()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_ack(&mut self) -> Result<(), ConfigError> {
         let Some(ack) = &self.ack else { return Ok(()) };
         if !ack.enabled {

@@ -89,6 +89,7 @@ impl Prepared {
                 config.file.display()
             );
         }
+        config.sources_exist()?;
         let outbox = Outbox::from_config(
             &config,
             store.clone(),

@@ -14,6 +14,7 @@ use crate::{mailbox, maildir};
 
 /// Syncs every source once, concurrently, and reports; for cron and tests.
 pub async fn run_once(config: &Config) -> anyhow::Result<()> {
+    config.sources_exist()?;
     let store = open_store(config).await?;
     let outbox = Outbox::from_config(config, store.clone(), instance_name(config), Arc::default())?;
     let ingestor = Ingestor::new(store.clone(), config);
