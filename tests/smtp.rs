@@ -522,6 +522,15 @@ async fn check_is_all_green_then_names_each_failure() {
             && report.contains("refused the credentials"),
         "{report}"
     );
+    // In words, naming where the password came from; no Rust debug text.
+    assert!(
+        report.contains("the password from password_file") && report.contains("wrong-pw"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("code: None") && !report.contains("info: Some"),
+        "{report}"
+    );
     assert!(!report.contains("not-the-password"), "{report}");
 
     let ca = format!("ca_file = \"{}\"", setup.dovecot.ca_pem().display());

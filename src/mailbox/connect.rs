@@ -132,7 +132,7 @@ pub async fn open(config: &MailboxConfig) -> Result<(ImapSession, ServerInfo), M
         login.map_err(|(e, _)| MailboxError::Login {
             server: server.clone(),
             username: config.username.clone(),
-            reason: describe_login_failure(&e),
+            reason: describe_login_failure(config, &e),
         })?
     };
 
@@ -277,7 +277,13 @@ async fn authenticate(
     result.map_err(|(e, _)| {
         // The next attempt asks the endpoint for a fresh token.
         crate::oauth::forget(oauth);
-        let mut reason = describe_login_failure(&e);
+        let mut reason = match &e {
+            async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => format!(
+                "server refused the credentials: {}",
+                super::words::server_words(text.trim())
+            ),
+            other => super::words::server_words(&other.to_string()),
+        };
         let refusal = refusal.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(detail) = refusal {
             reason.push_str(&format!(" (server said {detail})"));
@@ -307,12 +313,12 @@ impl async_imap::Authenticator for OAuthSasl {
     }
 }
 
-fn describe_login_failure(error: &async_imap::error::Error) -> String {
+fn describe_login_failure(config: &MailboxConfig, error: &async_imap::error::Error) -> String {
     match error {
         async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
-            format!("server refused the credentials: {}", text.trim())
+            super::words::refused_login(config, text)
         }
-        other => other.to_string(),
+        other => super::words::server_words(&other.to_string()),
     }
 }
 

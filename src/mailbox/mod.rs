@@ -6,6 +6,7 @@ mod connect;
 mod sync;
 mod tls;
 pub mod uidset;
+mod words;
 
 use std::time::Duration;
 
@@ -58,7 +59,7 @@ impl MailboxError {
         MailboxError::Protocol {
             server: server.to_string(),
             command,
-            reason: error.to_string(),
+            reason: words::server_words(&error.to_string()),
         }
     }
 
