@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use crate::ack::template::Templates;
 use crate::ack::transport::Transport;
-use crate::config::Config;
 use crate::config::ack::TransportKind;
+use crate::config::{Config, ConfigError};
 use crate::mailbox::{self, MailboxError};
 use crate::store::Store;
 
@@ -67,8 +67,18 @@ async fn dns_check(config: &Config, auth: &crate::config::AuthConfig) -> Finding
     }
 }
 
-pub async fn run(config: &Config) -> Vec<Finding> {
+/// Every check; `unreadable` are the sources whose secret could not be
+/// read (reported, and not tried).
+pub async fn run(config: &Config, unreadable: &[(String, ConfigError)]) -> Vec<Finding> {
     let mut findings = vec![Finding::ok("config", config.file.display().to_string())];
+    let skipped = |subject: &str| unreadable.iter().any(|(s, _)| s == subject);
+    for (subject, error) in unreadable {
+        findings.push(Finding::failed(
+            subject.clone(),
+            error.to_string(),
+            Some("fix the secret named above; its server was not tried".into()),
+        ));
+    }
     findings.push(store(config).await);
     if let Some(ack) = config.ack.as_ref().filter(|a| a.enabled) {
         findings.push(match Templates::load(&ack.templates) {
@@ -85,7 +95,7 @@ pub async fn run(config: &Config) -> Vec<Finding> {
                 Some("fix the template named above".into()),
             ),
         });
-        if let Some(smtp) = &config.smtp {
+        if let Some(smtp) = config.smtp.as_ref().filter(|_| !skipped("smtp")) {
             findings.push(smtp_check(smtp).await);
         }
     }
@@ -93,7 +103,9 @@ pub async fn run(config: &Config) -> Vec<Finding> {
         findings.push(dns_check(config, auth).await);
     }
     for mailbox in &config.mailboxes {
-        findings.extend(mailbox_check(mailbox).await);
+        if !skipped(&format!("mailbox {}", mailbox.name)) {
+            findings.extend(mailbox_check(mailbox).await);
+        }
     }
     for maildir in &config.maildirs {
         let new = maildir.path.join("new");

@@ -715,3 +715,38 @@ fn a_reader_that_stops_early_is_a_normal_end() {
     assert!(status.success(), "{status}: {stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn check_reports_every_secret_it_cannot_read_and_goes_on() {
+    let env = Env::new();
+    let config = std::fs::read_to_string(env.config()).unwrap()
+        + "[[mailbox]]\nname = 'submissions'\nhost = 'imap.126.com'\nusername = 'u@126.com'\n\
+           password_credential = 'imap-password'\n\
+           [smtp]\nhost = 'smtp.126.com'\nusername = 'u@126.com'\npassword_env = 'SLUSHPILE_TEST_UNSET'\n\
+           from = 'u@126.com'\n";
+    std::fs::write(env.config(), config).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+        .arg("--config")
+        .arg(env.config())
+        .arg("check")
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .env_remove("SLUSHPILE_TEST_UNSET")
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert!(!output.status.success());
+    assert!(
+        report.contains("FAIL mailbox submissions")
+            && report.contains("CREDENTIALS_DIRECTORY=/etc/slushpile/credentials slushpile check"),
+        "{report}"
+    );
+    assert!(
+        report.contains("FAIL smtp") && report.contains("SLUSHPILE_TEST_UNSET"),
+        "{report}"
+    );
+    // The other checks still ran.
+    assert!(
+        report.contains("store") && report.contains("maildir local"),
+        "{report}"
+    );
+}

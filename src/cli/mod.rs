@@ -264,8 +264,9 @@ async fn dispatch(cli: Cli) -> u8 {
             }
         };
     }
-    // Only the commands that talk to IMAP or SMTP read the passwords.
-    let needs_secrets = matches!(cli.command, Command::Run { .. } | Command::Check);
+    // Only the daemon needs every password to start; `check` reads each it
+    // can and reports the others; the rest read none.
+    let needs_secrets = matches!(cli.command, Command::Run { .. });
     let loaded = if needs_secrets {
         Config::load(&path)
     } else {
@@ -286,7 +287,10 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::Migrate => migrate(&config).await,
         Command::Reparse => reparse(&config).await,
         Command::Check => {
-            let (report, passed) = crate::check::report(&crate::check::run(&config).await);
+            let mut config = config;
+            let unreadable = config.resolve_secrets_each();
+            let findings = crate::check::run(&config, &unreadable).await;
+            let (report, passed) = crate::check::report(&findings);
             print!("{report}");
             if passed {
                 Ok(())

@@ -195,23 +195,48 @@ impl Config {
     /// commands that talk to IMAP or SMTP need them, so that an editor at
     /// the server can run `drafts list` without the daemon's credentials.
     pub fn resolve_secrets(&mut self) -> Result<(), ConfigError> {
-        for i in 0..self.mailboxes.len() {
-            let key = |k: &str| format!("mailbox[{i}].{k}");
-            if let Some(oauth) = &self.mailboxes[i].oauth {
-                let oauth = self.resolve_oauth(&key("oauth"), oauth)?;
-                self.mailboxes[i].oauth = Some(oauth);
-                continue;
-            }
-            let password = secret::resolve((&self.mailboxes[i]).into())
-                .map_err(|(k, message)| self.key_error(key(&k), message))?
-                .ok_or_else(|| {
-                    self.key_error(
-                        key("password_file"),
-                        "no password source: set one of password_file, password_env or password_credential",
-                    )
-                })?;
-            self.mailboxes[i].password = Some(password);
+        match self.resolve_secrets_each().into_iter().next() {
+            Some((_, error)) => Err(error),
+            None => Ok(()),
         }
+    }
+
+    /// Every secret that can be read, and for each source whose secret
+    /// cannot, its name (`mailbox NAME`, `smtp`) and why: `check` reports
+    /// them all rather than stopping at the first.
+    pub fn resolve_secrets_each(&mut self) -> Vec<(String, ConfigError)> {
+        let mut failures = Vec::new();
+        for i in 0..self.mailboxes.len() {
+            if let Err(error) = self.resolve_mailbox_secret(i) {
+                failures.push((format!("mailbox {}", self.mailboxes[i].name), error));
+            }
+        }
+        if let Err(error) = self.resolve_smtp_secrets() {
+            failures.push(("smtp".to_string(), error));
+        }
+        failures
+    }
+
+    fn resolve_mailbox_secret(&mut self, i: usize) -> Result<(), ConfigError> {
+        let key = |k: &str| format!("mailbox[{i}].{k}");
+        if let Some(oauth) = &self.mailboxes[i].oauth {
+            let oauth = self.resolve_oauth(&key("oauth"), oauth)?;
+            self.mailboxes[i].oauth = Some(oauth);
+            return Ok(());
+        }
+        let password = secret::resolve((&self.mailboxes[i]).into())
+            .map_err(|(k, message)| self.key_error(key(&k), message))?
+            .ok_or_else(|| {
+                self.key_error(
+                    key("password_file"),
+                    "no password source: set one of password_file, password_env or password_credential",
+                )
+            })?;
+        self.mailboxes[i].password = Some(password);
+        Ok(())
+    }
+
+    fn resolve_smtp_secrets(&mut self) -> Result<(), ConfigError> {
         if let Some(oauth) = self.smtp.as_ref().and_then(|smtp| smtp.oauth.as_ref()) {
             let oauth = self.resolve_oauth("smtp.oauth", oauth)?;
             if let Some(smtp) = &mut self.smtp {

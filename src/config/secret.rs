@@ -73,7 +73,9 @@ pub(super) fn resolve(source: PasswordSource<'_>) -> Result<Option<Secret>, (Str
         return Err((
             key("credential"),
             format!(
-                "credential `{name}` needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=), which is unset"
+                "credential `{name}` needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=), which is unset: \
+                 by hand, give it the service's credentials, e.g. as root \
+                 `CREDENTIALS_DIRECTORY=/etc/slushpile/credentials slushpile check`"
             ),
         ));
     };
