@@ -10,6 +10,7 @@ mod secret;
 mod sender_auth;
 mod service;
 mod sources;
+mod suggest;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -127,12 +128,15 @@ impl Config {
             key,
             message,
         })?;
-        let mut config: Config =
-            serde_path_to_error::deserialize(value).map_err(|e| ConfigError::Key {
+        let mut config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
+            let key = e.path().to_string();
+            let message = suggest::explain(&key, &e.into_inner().to_string(), text);
+            ConfigError::Key {
                 file: file.to_path_buf(),
-                key: e.path().to_string(),
-                message: e.into_inner().to_string(),
-            })?;
+                key,
+                message,
+            }
+        })?;
         config.file = file.to_path_buf();
         config.resolve_paths();
         config.validate()?;

@@ -280,3 +280,19 @@ fn a_from_with_a_display_name_is_split_and_a_broken_one_named() {
         );
     }
 }
+
+#[test]
+fn a_misspelt_key_is_named_with_its_line_and_the_key_meant() {
+    let text = format!("{MINIMAL}\n[general]\ntime_zon = 'Asia/Taipei'\n");
+    let message = load(&text, &[]).unwrap_err().to_string();
+    assert!(
+        message.contains("key `general.time_zon`")
+            && message.contains("line 10:")
+            && message.contains("did you mean `time_zone`?"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("\nin `"),
+        "no stray serde line: {message}"
+    );
+}
