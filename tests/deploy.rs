@@ -219,8 +219,15 @@ fn sysusers_tmpfiles_and_package_layout_agree_with_the_unit() {
             .1
     };
     assert_eq!(
-        Path::new("/").join(installs("target/release/slushpile")),
+        Path::new("/").join(installs("target/package/slushpile")),
         Path::new(unit.exec_start()[0]).parent().unwrap()
+    );
+    // What is packaged is the release binary without its debug info.
+    let package = read("scripts/package");
+    assert!(
+        package.contains("--strip-debug")
+            && package.contains("target/release/slushpile target/package/slushpile"),
+        "scripts/package makes the stripped binary it packages"
     );
     // Packaging the example as the active config would start the daemon on
     // placeholder addresses; it must sit next to it under another name.
