@@ -110,6 +110,12 @@ impl Import<'_> {
                 .await?;
         }
         summary.interrupted = self.stop.load(Ordering::Relaxed);
+        if !summary.interrupted {
+            // Messages are counted without the mbox's `From ` lines and
+            // quoting: the whole archive has been read now.
+            shown.bytes = shown.total_bytes;
+            progress(shown);
+        }
         Ok(summary)
     }
 
