@@ -699,21 +699,24 @@ fn a_reader_that_stops_early_is_a_normal_end() {
          Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
     );
     assert!(env.run(&["ingest"], Some(raw.as_bytes())).status.success());
-    // `drafts show 1 | head`: the reader goes away before the end.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slushpile"))
-        .arg("--config")
-        .arg(env.config())
-        .args(["drafts", "show", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(status.success(), "{status}: {stderr}");
-    assert!(stderr.is_empty(), "{stderr}");
+    // `drafts show 1 | head`: the reader goes away before the end, in
+    // text and in JSON.
+    for args in [&["drafts", "show", "1"][..], &["drafts", "list", "--json"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+            .arg("--config")
+            .arg(env.config())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(status.success(), "{args:?}: {status}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
 }
 
 #[test]
@@ -749,4 +752,42 @@ fn check_reports_every_secret_it_cannot_read_and_goes_on() {
         report.contains("store") && report.contains("maildir local"),
         "{report}"
     );
+}
+
+#[test]
+fn the_demo_mail_carries_real_documents_whose_article_is_read() {
+    let env = Env::new();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo-mail");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&demo)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut args = vec!["ingest".to_string()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = env.run(&args, None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let found = env.json(&["drafts", "list", "--search", "迅速研究部署", "--json"]);
+    let draft = &found.as_array().unwrap()[0];
+    let documents: Vec<&Value> = draft["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["article_text"].is_string())
+        .collect();
+    assert_eq!(documents.len(), 2, "the .docx and the .pdf: {draft}");
+    for document in documents {
+        assert!(document["extraction_note"].is_null(), "{document}");
+        assert!(
+            document["article_text"]
+                .as_str()
+                .unwrap()
+                .contains("迅速研究部署")
+        );
+    }
 }

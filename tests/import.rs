@@ -125,7 +125,11 @@ async fn an_mbox_is_imported_once_without_acknowledgements() {
         "{progress}"
     );
     // A finished import ends at 100 %, `From ` lines and all.
-    let last = progress.lines().rev().find(|l| l.contains("archive.mbox [")).unwrap();
+    let last = progress
+        .lines()
+        .rev()
+        .find(|l| l.contains("archive.mbox ["))
+        .unwrap();
     assert!(last.contains("100%") || last.contains("100.0%"), "{last}");
 
     let store = env.store().await;

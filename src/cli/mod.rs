@@ -332,10 +332,11 @@ async fn dispatch(cli: Cli) -> u8 {
 
 /// Whether `error` is stdout's reader having gone away.
 fn closed_pipe(error: &anyhow::Error) -> bool {
+    let broken = |kind: Option<std::io::ErrorKind>| kind == Some(std::io::ErrorKind::BrokenPipe);
     error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        broken(cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind))
+            // `--json` writes through serde_json, which wraps the error.
+            || broken(cause.downcast_ref::<serde_json::Error>().and_then(|e| e.io_error_kind()))
     })
 }
 
