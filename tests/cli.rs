@@ -791,3 +791,27 @@ fn the_demo_mail_carries_real_documents_whose_article_is_read() {
         );
     }
 }
+
+#[test]
+fn a_second_demo_says_one_is_running_before_anything_else() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pidfile = root.join("target/demo/daemon.pid");
+    if pidfile.exists() {
+        return; // A real demo is running here; leave it alone.
+    }
+    std::fs::create_dir_all(pidfile.parent().unwrap()).unwrap();
+    // This test process stands in for the running demo.
+    std::fs::write(&pidfile, std::process::id().to_string()).unwrap();
+    let output = Command::new(root.join("scripts/demo")).output().unwrap();
+    std::fs::remove_file(&pidfile).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "scripts/demo: a demo is already running (pid {})",
+            std::process::id()
+        )),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing else is printed");
+}
