@@ -390,8 +390,9 @@ async fn reparse(config: &Config) -> anyhow::Result<()> {
     let report = store.reparse(&config.parse_options()).await?;
     store.close().await;
     println!(
-        "reparsed {} messages; {} released from quarantine; {} without raw bytes skipped",
-        report.reparsed, report.released, report.skipped
+        "reparsed {} messages and {} contributors' follow-ups; {} released from quarantine; \
+         {} without raw bytes skipped",
+        report.reparsed, report.follow_ups, report.released, report.skipped
     );
     Ok(())
 }
