@@ -131,7 +131,7 @@ async fn an_editor_claims_downloads_and_sends_for_signoff_and_a_signer_signs_off
         ("signed_off", "wang"),
     ] {
         assert!(
-            history.contains(&format!("<td>{actor}</td><td>{kind}</td>")),
+            history.contains(&format!("data-kind=\"{kind}\" data-actor=\"{actor}\"")),
             "{kind} by {actor} in the history: {history}"
         );
     }

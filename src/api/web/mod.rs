@@ -5,6 +5,7 @@
 
 mod actions;
 mod contributor;
+mod history;
 mod i18n;
 mod pages;
 mod previews;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::response::Html;
 
 use super::actions::{self, DecisionLetters};
-use super::{Lang, Text, WebUser, contributor, page};
+use super::{Lang, Text, WebUser, contributor, history, page};
 use crate::draft::{DraftStatus, DraftView, EventView};
 use crate::export::{display_html, escape};
 use crate::message::Forwarded;
@@ -159,31 +159,6 @@ fn meta_row(label: &str, value: &str) -> String {
     format!("<dt>{label}</dt><dd>{value}</dd>")
 }
 
-fn history(lang: Lang, events: &[EventView]) -> String {
-    let mut rows = String::new();
-    for e in events {
-        let detail = match &e.detail {
-            serde_json::Value::Object(map) if map.is_empty() => String::new(),
-            other => other.to_string(),
-        };
-        rows.push_str(&format!(
-            "<tr class=\"event\" data-kind=\"{kind}\"><td>{at}</td><td>{actor}</td><td>{kind}</td><td>{detail}</td></tr>",
-            at = e.at.format("%Y-%m-%d %H:%M:%S"),
-            actor = escape(&e.actor),
-            kind = escape(&e.kind),
-            detail = escape(&detail),
-        ));
-    }
-    format!(
-        "<h2>{}</h2><table id=\"history\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
-        lang.t(Text::History),
-        lang.t(Text::When),
-        lang.t(Text::Who),
-        lang.t(Text::What),
-        lang.t(Text::Detail),
-    )
-}
-
 /// The draft page's body: what was submitted, what editors did with it,
 /// and what this editor may do next.
 pub fn draft_page(
@@ -257,7 +232,7 @@ pub fn draft_page(
         let why = ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or("");
         meta.push_str(&meta_row(
             lang.t(Text::Acknowledgement),
-            &escape(&format!("{} {why}", ack.state)),
+            &escape(&format!("{} {why}", lang.letter_state(&ack.state))),
         ));
     }
     if !draft.notes.is_empty() {
@@ -327,7 +302,7 @@ pub fn draft_page(
         actions = actions::actions(lang, draft, user, letters),
         thread = contributor::thread(lang, draft),
         letters_sent = contributor::letters(lang, draft),
-        history = history(lang, events),
+        history = history::table(lang, events),
     )
 }
 

@@ -1,0 +1,188 @@
+//! The draft's history in words (pure): each event said as an editorial
+//! office would say it, in the page's language, never as an event code or
+//! JSON. A kind this page does not know yet is shown by its name.
+
+use serde_json::Value;
+
+use super::{Lang, Text};
+use crate::draft::{DraftStatus, EventView, Intent, LetterKind};
+use crate::export::escape;
+
+/// The history table.
+pub fn table(lang: Lang, events: &[EventView]) -> String {
+    let rows: String = events
+        .iter()
+        .map(|e| {
+            format!(
+                "<tr class=\"event\" data-kind=\"{kind}\" data-actor=\"{actor}\"><td>{at}</td><td>{actor}</td><td>{what}</td></tr>",
+                kind = escape(&e.kind),
+                actor = escape(&e.actor),
+                at = e.at.format("%Y-%m-%d %H:%M"),
+                what = escape(&describe(lang, e)),
+            )
+        })
+        .collect();
+    format!(
+        "<h2>{}</h2><table id=\"history\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+        lang.t(Text::History),
+        lang.t(Text::When),
+        lang.t(Text::Who),
+        lang.t(Text::What),
+    )
+}
+
+/// One event in words.
+pub fn describe(lang: Lang, event: &EventView) -> String {
+    let zh = lang == Lang::Zh;
+    let d = &event.detail;
+    let text = |key: &str| d.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let status = |key: &str| {
+        text(key)
+            .and_then(|s| s.parse::<DraftStatus>().ok())
+            .map(|s| lang.status(s))
+    };
+    let mut said = match event.kind.as_str() {
+        "ingested" => pick(zh, "收稿", "received"),
+        "quarantined" => pick(zh, "隔離", "quarantined"),
+        "seen_again" => pick(
+            zh,
+            "再次收到同一封信，未另立稿件",
+            "the same message again; no new draft",
+        ),
+        "follow_up" => {
+            let intent = text("intent").and_then(|i| i.parse::<Intent>().ok());
+            lang.intent(intent.unwrap_or(Intent::Reply)).to_string()
+        }
+        "reparsed" => pick(zh, "依原始郵件重新解析", "re-read from the raw message"),
+        "edited" => pick(zh, "修改標題或編者按", "title or notes edited"),
+        "ack_queued" if text("ack") == Some("pending") => {
+            pick(zh, "回執待寄出", "acknowledgement queued")
+        }
+        "ack_queued" => pick(zh, "不寄回執", "no acknowledgement"),
+        "ack_sent" => pick(zh, "回執已寄出", "acknowledgement sent"),
+        "ack_failed" => pick(zh, "回執寄送失敗", "acknowledgement failed"),
+        "letter_sent" | "letter_failed" => {
+            let kind = text("letter").and_then(|k| k.parse::<LetterKind>().ok());
+            let kind = kind.map_or("", |k| lang.letter_kind(k));
+            match (event.kind.as_str(), zh) {
+                ("letter_sent", true) => format!("已寄出{kind}"),
+                ("letter_sent", false) => format!("{kind} sent"),
+                (_, true) => format!("{kind}寄送失敗"),
+                (_, false) => format!("{kind} could not be sent"),
+            }
+        }
+        "withdrawal_requested" => pick(zh, "作者來信要求撤稿", "the contributor asked to withdraw"),
+        "revision_received" => pick(
+            zh,
+            "作者寄回修改稿，重回新稿",
+            "the revision came back: new again",
+        ),
+        "lease_expired" => pick(
+            zh,
+            "認領逾時，放回隊列",
+            "the claim ran out: back in the queue",
+        ),
+        "purged" => pick(zh, "已永久刪除", "deleted for good"),
+        "claimed" | "released" | "sent_for_signoff" | "signed_off" | "returned" | "rejected"
+        | "archived" | "reopened" | "revision_requested" | "withdrawn" => {
+            match (status("from"), status("to")) {
+                (Some(from), Some(to)) if zh => format!("{from} → {to}"),
+                (Some(from), Some(to)) => format!("{from} → {to}"),
+                _ => event.kind.clone(),
+            }
+        }
+        other => other.to_string(),
+    };
+    let mut more = Vec::new();
+    for key in ["reason", "note", "subject", "error", "title"] {
+        if let Some(value) = text(key) {
+            more.push(value.to_string());
+        }
+    }
+    match text("letter") {
+        Some("none") => more.push(pick(zh, "不寄信給作者", "no letter to the contributor")),
+        Some("accept_proposed") => more.push(pick(
+            zh,
+            "附擬寄的錄用信",
+            "with the proposed acceptance letter",
+        )),
+        Some(kind) if !event.kind.starts_with("letter_") => {
+            if let Ok(kind) = kind.parse::<LetterKind>() {
+                let letter = lang.letter_kind(kind);
+                more.push(if zh {
+                    format!("寄{letter}給作者")
+                } else {
+                    format!("{letter} to the contributor")
+                });
+            }
+        }
+        _ => {}
+    }
+    if !more.is_empty() {
+        said.push_str(if zh { "：" } else { ": " });
+        said.push_str(&more.join(if zh { "；" } else { "; " }));
+    }
+    said
+}
+
+fn pick(zh: bool, chinese: &str, english: &str) -> String {
+    (if zh { chinese } else { english }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(kind: &str, detail: Value) -> EventView {
+        EventView {
+            at: chrono::FixedOffset::east_opt(8 * 3600)
+                .and_then(|z| z.with_ymd_and_hms(2026, 12, 4, 9, 0, 0).single())
+                .unwrap(),
+            kind: kind.into(),
+            actor: "li".into(),
+            detail,
+        }
+    }
+
+    #[test]
+    fn workflow_steps_read_as_statuses_with_the_note_and_the_letter() {
+        let e = event(
+            "rejected",
+            json!({ "from": "claimed", "to": "rejected", "note": "篇幅過長", "letter": "decline" }),
+        );
+        assert_eq!(
+            describe(Lang::Zh, &e),
+            "編輯中 → 退稿：篇幅過長；寄退稿通知給作者"
+        );
+        let e = event(
+            "signed_off",
+            json!({ "from": "sent_for_signoff", "to": "signed_off", "letter": "none" }),
+        );
+        assert_eq!(describe(Lang::Zh, &e), "送簽 → 簽發：不寄信給作者");
+    }
+
+    #[test]
+    fn mail_events_say_what_happened_never_json() {
+        let e = event(
+            "follow_up",
+            json!({ "intent": "status", "subject": "Re: 查詢", "from": "a@example.org" }),
+        );
+        assert_eq!(describe(Lang::Zh, &e), "查詢進度：Re: 查詢");
+        let e = event(
+            "ack_queued",
+            json!({ "ack": "suppressed", "reason": "auto-reply" }),
+        );
+        assert_eq!(describe(Lang::En, &e), "no acknowledgement: auto-reply");
+        let e = event(
+            "letter_sent",
+            json!({ "letter": "accept", "message_id": "<x@y>" }),
+        );
+        assert_eq!(describe(Lang::Zh, &e), "已寄出錄用通知");
+        for e in [&e] {
+            assert!(!describe(Lang::Zh, e).contains('{'));
+        }
+    }
+}
