@@ -181,8 +181,13 @@ mod tests {
             json!({ "letter": "accept", "message_id": "<x@y>" }),
         );
         assert_eq!(describe(Lang::Zh, &e), "已寄出錄用通知");
-        for e in [&e] {
-            assert!(!describe(Lang::Zh, e).contains('{'));
-        }
+        let e = event(
+            "withdrawn",
+            json!({ "from": "withdrawal_requested", "to": "withdrawn", "letter": "withdrawn" }),
+        );
+        assert_eq!(
+            describe(Lang::En, &e),
+            "withdrawal requested → withdrawn: withdrawal confirmation to the contributor"
+        );
     }
 }
