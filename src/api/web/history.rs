@@ -86,7 +86,6 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
         "claimed" | "released" | "sent_for_signoff" | "signed_off" | "returned" | "rejected"
         | "archived" | "reopened" | "revision_requested" | "withdrawn" => {
             match (status("from"), status("to")) {
-                (Some(from), Some(to)) if zh => format!("{from} → {to}"),
                 (Some(from), Some(to)) => format!("{from} → {to}"),
                 _ => event.kind.clone(),
             }
