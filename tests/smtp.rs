@@ -152,6 +152,16 @@ impl Setup {
         self.ok(&args);
     }
 
+    /// The reference of the first draft.
+    async fn first_reference(&self) -> String {
+        let drafts = self
+            .store()
+            .await
+            .list_drafts(&DraftFilter::default())
+            .await;
+        drafts.unwrap()[0].reference.clone()
+    }
+
     /// The binary, which must succeed.
     fn ok(&self, args: &[&str]) {
         let output = self.slushpile(args);
@@ -265,14 +275,7 @@ async fn one_acknowledgement_over(smtp: Smtp) {
     let ack = mail_parser::MessageParser::default()
         .parse(&received[0])
         .unwrap();
-    let reference = setup
-        .store()
-        .await
-        .list_drafts(&DraftFilter::default())
-        .await
-        .unwrap()[0]
-        .reference
-        .clone();
+    let reference = setup.first_reference().await;
     assert!(
         ack.subject().unwrap().contains(&reference),
         "{:?}",
@@ -691,14 +694,7 @@ async fn a_contributor_asks_for_the_status_and_sends_a_revision_a_stranger_start
     let acks = received_with(&setup, "chan", "來稿已收到：〈");
     assert_eq!(acks.len(), 1, "a Big5 writer is answered in zh-Hant");
     let ack_id = parsed(&acks[0]).message_id().unwrap().to_string();
-    let reference = setup
-        .store()
-        .await
-        .list_drafts(&DraftFilter::default())
-        .await
-        .unwrap()[0]
-        .reference
-        .clone();
+    let reference = setup.first_reference().await;
 
     let reply = |n: usize, subject: &str, body: &str| {
         format!(
@@ -768,14 +764,7 @@ async fn a_letter_the_server_refuses_is_shown_as_failed_on_the_draft() {
         .dovecot
         .deliver("INBOX", &submission(login, 1, "poem"));
     assert!(setup.slushpile(&["run", "--once"]).status.success());
-    let reference = setup
-        .store()
-        .await
-        .list_drafts(&DraftFilter::default())
-        .await
-        .unwrap()[0]
-        .reference
-        .clone();
+    let reference = setup.first_reference().await;
     setup.ok(&["editors", "add", "li"]);
     setup.transition(&reference, "rejected", "li", &[]);
     assert!(setup.slushpile(&["run", "--once"]).status.success());

@@ -55,58 +55,73 @@ pub fn status_phrase(lang: Language, status: DraftStatus) -> &'static str {
     }
 }
 
-/// Subject and body of a letter: the editors' text where they wrote one,
-/// the template's for the rest.
-pub fn render(
-    draft: &DraftView,
-    kind: LetterKind,
-    to: &Recipient,
-    sender: &Sender,
-    templates: &Templates,
-    text: &LetterText,
-    decided_at: DateTime<FixedOffset>,
-) -> (String, String) {
-    let lang = language_for(draft, sender.default_language);
-    let mut values = compose::values(draft, to, sender, lang);
-    values.insert(
-        "note",
-        text.note.clone().unwrap_or_default().trim().to_string(),
-    );
-    values.insert("decided_at", date(lang, decided_at));
-    values.insert("status", status_phrase(lang, draft.status).to_string());
-    let (subject, body) = templates
-        .get(TemplateKind::Letter(kind), lang)
-        .render(&values);
-    let given = |t: &Option<String>| {
-        t.as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-    };
-    (
-        given(&text.subject).unwrap_or(subject),
-        given(&text.body).unwrap_or(body),
-    )
+/// Who writes to contributors, and from which templates.
+pub struct Office<'a> {
+    pub sender: &'a Sender,
+    pub templates: &'a Templates,
 }
 
-/// Letter `id` as mail, threaded to the submission and to our
-/// acknowledgement; `tag` is the draft's thread tag.
-#[allow(clippy::too_many_arguments)]
-pub fn compose_letter(
-    draft: &DraftView,
-    id: i64,
-    kind: LetterKind,
-    to: &Recipient,
-    sender: &Sender,
-    templates: &Templates,
-    text: &LetterText,
-    decided_at: DateTime<FixedOffset>,
-    tag: &str,
-) -> Result<Message, ComposeError> {
-    let rendered = render(draft, kind, to, sender, templates, text, decided_at);
-    let message_id = compose::letter_message_id(&draft.reference, id, tag, &sender.domain);
-    let ack = compose::ack_message_id(&draft.reference, tag, &sender.domain);
-    compose::message(draft, to, sender, rendered, message_id, Some(ack))
+/// One letter about a draft, as the decision left it.
+pub struct Letter<'a> {
+    pub draft: &'a DraftView,
+    pub kind: LetterKind,
+    pub to: &'a Recipient,
+    pub text: &'a LetterText,
+    /// When the decision was made (the letter queued).
+    pub decided_at: DateTime<FixedOffset>,
+}
+
+impl Office<'_> {
+    /// Subject and body: the editors' text where they wrote one, the
+    /// template's for the rest.
+    pub fn render(&self, letter: &Letter<'_>) -> (String, String) {
+        let lang = language_for(letter.draft, self.sender.default_language);
+        let mut values = compose::values(letter.draft, letter.to, self.sender, lang);
+        let note = letter.text.note.as_deref().unwrap_or_default();
+        values.insert("note", note.trim().to_string());
+        values.insert("decided_at", date(lang, letter.decided_at));
+        values.insert(
+            "status",
+            status_phrase(lang, letter.draft.status).to_string(),
+        );
+        let (subject, body) = self
+            .templates
+            .get(TemplateKind::Letter(letter.kind), lang)
+            .render(&values);
+        let given = |t: &Option<String>| {
+            t.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
+        (
+            given(&letter.text.subject).unwrap_or(subject),
+            given(&letter.text.body).unwrap_or(body),
+        )
+    }
+
+    /// Letter `id` as mail, threaded to the submission and to our
+    /// acknowledgement; `tag` is the draft's thread tag.
+    pub fn compose(
+        &self,
+        letter: &Letter<'_>,
+        id: i64,
+        tag: &str,
+    ) -> Result<Message, ComposeError> {
+        let reference = &letter.draft.reference;
+        let domain = &self.sender.domain;
+        let message_id = compose::letter_message_id(reference, id, tag, domain);
+        let ack = compose::ack_message_id(reference, tag, domain);
+        let rendered = self.render(letter);
+        compose::message(
+            letter.draft,
+            letter.to,
+            self.sender,
+            rendered,
+            message_id,
+            Some(ack),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -118,12 +133,31 @@ mod tests {
 
     use super::*;
 
-    fn sender() -> Sender {
-        Sender::sample()
+    /// The shipped templates, signed by the sample office.
+    fn with_office<T>(run: impl FnOnce(&Office<'_>) -> T) -> T {
+        let templates =
+            Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates"))
+                .unwrap();
+        let sender = Sender::sample();
+        run(&Office {
+            sender: &sender,
+            templates: &templates,
+        })
     }
 
-    fn templates() -> Templates {
-        Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates")).unwrap()
+    fn letter<'a>(
+        draft: &'a DraftView,
+        kind: LetterKind,
+        to: &'a Recipient,
+        text: &'a LetterText,
+    ) -> Letter<'a> {
+        Letter {
+            draft,
+            kind,
+            to,
+            text,
+            decided_at: decided(),
+        }
     }
 
     fn to() -> Recipient {
@@ -149,15 +183,8 @@ mod tests {
             note: Some("請將第三節壓縮至八百字。".into()),
             ..Default::default()
         };
-        let (subject, body) = render(
-            &draft,
-            LetterKind::Revise,
-            &to(),
-            &sender(),
-            &templates(),
-            &text,
-            decided(),
-        );
+        let (subject, body) =
+            with_office(|office| office.render(&letter(&draft, LetterKind::Revise, &to(), &text)));
         assert_eq!(subject, "修改意見：〈上好戰疫這堂課〉（SP-20261128-0007）");
         assert!(body.starts_with("李明您好："), "{body}");
         assert!(body.contains("請將第三節壓縮至八百字。"), "{body}");
@@ -171,15 +198,14 @@ mod tests {
             "新冠肺炎疫情发生以来，教育部教师司党支部认真学习。",
         );
         draft.status = DraftStatus::Claimed;
-        let (_, body) = render(
-            &draft,
-            LetterKind::Status,
-            &to(),
-            &sender(),
-            &templates(),
-            &LetterText::default(),
-            decided(),
-        );
+        let (_, body) = with_office(|office| {
+            office.render(&letter(
+                &draft,
+                LetterKind::Status,
+                &to(),
+                &LetterText::default(),
+            ))
+        });
         assert!(body.contains("目前正在审阅中。"), "{body}");
         assert!(body.contains("2026年11月28日 09:15（北京时间）"), "{body}");
         assert!(body.contains("30天内，即2026年12月28日前"), "{body}");
@@ -193,17 +219,13 @@ mod tests {
             body: Some("Dear Ada,\n\nWe love it.".into()),
             note: None,
         };
-        let message = compose_letter(
-            &draft,
-            12,
-            LetterKind::Accept,
-            &to(),
-            &sender(),
-            &templates(),
-            &text,
-            decided(),
-            "ab12",
-        )
+        let message = with_office(|office| {
+            office.compose(
+                &letter(&draft, LetterKind::Accept, &to(), &text),
+                12,
+                "ab12",
+            )
+        })
         .unwrap()
         .formatted();
         let parsed = MessageParser::default().parse(&message).unwrap();

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, watch};
 use tracing::Instrument;
 
 use super::compose::{self, Sender};
-use super::letters::{self, LetterText};
+use super::letters::{Letter, LetterText, Office};
 use super::template::Templates;
 use super::transport::{SendError, Transport};
 use crate::config::Config;
@@ -162,17 +162,18 @@ impl Outbox {
             .created_at
             .with_timezone(&self.store.time_zone())
             .fixed_offset();
-        let result = match letters::compose_letter(
-            &draft,
-            letter.id,
-            letter.kind,
-            &to,
-            &self.sender,
-            &self.templates,
-            &text,
+        let office = Office {
+            sender: &self.sender,
+            templates: &self.templates,
+        };
+        let written = Letter {
+            draft: &draft,
+            kind: letter.kind,
+            to: &to,
+            text: &text,
             decided_at,
-            &tag,
-        ) {
+        };
+        let result = match office.compose(&written, letter.id, &tag) {
             Ok(message) => {
                 let name = format!("{}-letter-{}", draft.reference, letter.id);
                 self.transport.send(message, &name).await

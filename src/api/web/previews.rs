@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 
 use super::actions::DecisionLetters;
-use crate::ack::letters::LetterText;
+use crate::ack::letters::{Letter, LetterText, Office};
 use crate::api::Api;
 use crate::draft::{DraftStatus, DraftView, LetterKind};
 use crate::store::Recipient;
@@ -34,6 +34,10 @@ pub fn decision_letters(api: &Api, draft: &DraftView, actor: &Actor) -> Decision
     let now = Utc::now()
         .with_timezone(&api.store.time_zone())
         .fixed_offset();
+    let office = Office {
+        sender: &letters.sender,
+        templates: &letters.templates,
+    };
     let mut decisions = HashMap::new();
     for next in workflow::next_statuses(draft.status) {
         if workflow::decide(&current, next, actor).is_err() {
@@ -55,15 +59,13 @@ pub fn decision_letters(api: &Api, draft: &DraftView, actor: &Actor) -> Decision
             body: held.and_then(|l| l.body.clone()),
             note: held.and_then(|l| l.note.clone()),
         };
-        let rendered = crate::ack::letters::render(
+        let rendered = office.render(&Letter {
             draft,
             kind,
-            &to,
-            &letters.sender,
-            &letters.templates,
-            &text,
-            now,
-        );
+            to: &to,
+            text: &text,
+            decided_at: now,
+        });
         decisions.insert(next, rendered);
     }
     Some(decisions)
