@@ -25,7 +25,7 @@ pub use types::{
 
 use crate::draft::{DraftStatus, DraftView, EventView};
 use crate::message::ParseOptions;
-use crate::workflow::{Actor, Role};
+use crate::workflow::Actor;
 
 /// The file of an SQLite store (None for PostgreSQL), e.g. to tell whether
 /// it exists without creating it.
@@ -64,6 +64,10 @@ macro_rules! dispatch {
         }
     };
 }
+
+// After `dispatch!`: they use the macro.
+mod editors;
+mod outbox;
 
 /// Exclusive right to poll one mailbox. With PostgreSQL it is an advisory
 /// lock that dies with its holder; SQLite serves one instance, which always
@@ -247,37 +251,6 @@ impl Store {
         dispatch!(self, e => e.count_overdue(before).await)
     }
 
-    /// Claims up to `limit` due letters for `owner` until `lease_until`.
-    pub async fn claim_due_letters(
-        &self,
-        owner: &str,
-        lease_until: chrono::DateTime<chrono::Utc>,
-        limit: i64,
-    ) -> Result<Vec<DueLetter>> {
-        dispatch!(self, e => e.claim_due_letters(owner, lease_until, limit).await)
-    }
-
-    pub async fn release_letter_leases(&self, owner: &str) -> Result<u64> {
-        dispatch!(self, e => e.release_letter_leases(owner).await)
-    }
-
-    pub async fn letter_sent(&self, letter: &DueLetter, message_id: &str) -> Result<()> {
-        dispatch!(self, e => e.letter_sent(letter, message_id).await)
-    }
-
-    pub async fn letter_retry(
-        &self,
-        id: i64,
-        next: chrono::DateTime<chrono::Utc>,
-        error: &str,
-    ) -> Result<()> {
-        dispatch!(self, e => e.letter_retry(id, next, error).await)
-    }
-
-    pub async fn letter_failed(&self, letter: &DueLetter, error: &str) -> Result<()> {
-        dispatch!(self, e => e.letter_failed(letter, error).await)
-    }
-
     /// Editors' title (empty: the submitted one again) and notes, by the holder.
     pub async fn edit(
         &self,
@@ -317,61 +290,6 @@ impl Store {
         dispatch!(self, e => e.body_html(draft_id).await)
     }
 
-    /// Adds an editor and returns their token, which is stored only hashed.
-    pub async fn add_editor(
-        &self,
-        name: &str,
-        role: Role,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<String, EditorError> {
-        dispatch!(self, e => e.add_editor(name, role, now).await)
-    }
-
-    pub async fn revoke_editor(
-        &self,
-        name: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool> {
-        dispatch!(self, e => e.revoke_editor(name, now).await)
-    }
-
-    pub async fn list_editors(&self) -> Result<Vec<EditorView>> {
-        dispatch!(self, e => e.list_editors().await)
-    }
-
-    pub async fn editor_named(&self, name: &str) -> Result<Option<Actor>> {
-        dispatch!(self, e => e.editor_named(name).await)
-    }
-
-    pub async fn authenticate(
-        &self,
-        token: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<Actor>> {
-        dispatch!(self, e => e.authenticate(token, now).await)
-    }
-
-    pub async fn create_session(
-        &self,
-        actor: &Actor,
-        ttl: std::time::Duration,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(String, Session), EditorError> {
-        dispatch!(self, e => e.create_session(actor, ttl, now).await)
-    }
-
-    pub async fn session(
-        &self,
-        cookie: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<Session>> {
-        dispatch!(self, e => e.session(cookie, now).await)
-    }
-
-    pub async fn end_session(&self, cookie: &str) -> Result<()> {
-        dispatch!(self, e => e.end_session(cookie).await)
-    }
-
     pub async fn mailbox_progress(&self, mailbox: &str) -> Result<Option<MailboxProgress>> {
         dispatch!(self, e => e.mailbox_progress(mailbox).await)
     }
@@ -407,41 +325,6 @@ impl Store {
 
     pub fn time_zone(&self) -> Tz {
         dispatch!(self, e => e.time_zone())
-    }
-
-    /// Claims up to `limit` due acknowledgements for `owner` until `lease_until`.
-    pub async fn claim_due_acks(
-        &self,
-        owner: &str,
-        lease_until: chrono::DateTime<chrono::Utc>,
-        limit: i64,
-    ) -> Result<Vec<DueAck>> {
-        dispatch!(self, e => e.claim_due_acks(owner, lease_until, limit).await)
-    }
-
-    pub async fn release_ack_leases(&self, owner: &str) -> Result<u64> {
-        dispatch!(self, e => e.release_ack_leases(owner).await)
-    }
-
-    pub async fn ack_sent(&self, draft_id: i64, message_id: &str) -> Result<()> {
-        dispatch!(self, e => e.ack_sent(draft_id, message_id).await)
-    }
-
-    pub async fn ack_retry(
-        &self,
-        draft_id: i64,
-        next: chrono::DateTime<chrono::Utc>,
-        error: &str,
-    ) -> Result<()> {
-        dispatch!(self, e => e.ack_retry(draft_id, next, error).await)
-    }
-
-    pub async fn ack_failed(&self, draft_id: i64, error: &str) -> Result<()> {
-        dispatch!(self, e => e.ack_failed(draft_id, error).await)
-    }
-
-    pub async fn ack_backlog(&self) -> Result<i64> {
-        dispatch!(self, e => e.ack_backlog().await)
     }
 
     pub async fn count_rows(&self, table: &copy::TableSpec) -> Result<i64> {
