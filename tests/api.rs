@@ -1237,3 +1237,87 @@ async fn claimed_reference(li: &Client, server: &ApiServer) -> String {
         .unwrap()
         .to_string()
 }
+
+#[tokio::test]
+async fn claiming_the_oldest_skips_robots_and_rejecting_with_a_letter_asks_twice() {
+    let server = ApiServer::start_with_letters("2h").await;
+    let token = server.add_editor("li", Role::Editor).await;
+    let li = Client::new(&token);
+    // An out-of-office reply arrived first; a writer second.
+    let robot = server
+        .ingest(
+            b"From: w@example.org\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\
+              Date: Sat, 28 Nov 2026 08:00:00 +0800\r\nMessage-ID: <ooo@example.org>\r\n\r\naway\r\n",
+        )
+        .await;
+    let writer = server.ingest(&submission(1, "秋", "一首詩。", None)).await;
+    let (_, claimed) = li
+        .post(&server.url("/api/v1/queue/claim"), json!({ "limit": 5 }))
+        .await;
+    let claimed: Vec<&str> = claimed["drafts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(claimed, [writer.as_str()], "{robot} is not claimed");
+
+    // The page's reject form carries the decline letter: without the
+    // confirmation box it does nothing.
+    let (http, session) = web_session(&server, &li).await;
+    let page = http
+        .get(server.url(&format!("/drafts/{writer}")))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"confirm-rejected\""), "{page}");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let reject = |confirm: bool| {
+        let mut form = vec![
+            ("csrf", csrf.clone()),
+            ("action", "transition".into()),
+            ("to", "rejected".into()),
+            ("letter_subject", "審稿結果".into()),
+            ("letter_body", "很遺憾未能採用。".into()),
+        ];
+        if confirm {
+            form.push(("confirm", "true".into()));
+        }
+        http.post(server.url(&format!("/drafts/{writer}")))
+            .header("cookie", &session)
+            .form(&form)
+            .send()
+    };
+    assert_eq!(
+        reject(false).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let key: slushpile::store::DraftKey = writer.parse().unwrap();
+    assert_eq!(
+        server
+            .store
+            .draft(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .as_str(),
+        "claimed"
+    );
+    assert_eq!(reject(true).await.unwrap().status(), StatusCode::SEE_OTHER);
+    let rejected = server.store.draft(&key).await.unwrap().unwrap();
+    assert_eq!(rejected.status.as_str(), "rejected");
+    assert_eq!(
+        rejected.letters[0].body.as_deref(),
+        Some("很遺憾未能採用。")
+    );
+}

@@ -44,7 +44,7 @@ fn decision_form(
          <details{open}><summary>{heading}</summary>\
          <label>{subject_label}<input name=\"letter_subject\" value=\"{subject}\"></label>\
          <label>{body_label}<textarea name=\"letter_body\" rows=\"14\">{body}</textarea></label></details>\
-         {no_letter}\
+         {no_letter}{confirm}\
          <label>{note}<textarea name=\"note\" rows=\"2\"></textarea></label>\
          <button type=\"submit\" id=\"to-{to}\"{class}>{label}</button></form>",
         open = if open { " open" } else { "" },
@@ -62,6 +62,15 @@ fn decision_form(
                 to.as_str(),
                 lang.t(Text::NoLetter)
             )
+        },
+        // A decline letter goes out at once: rejecting takes a second click.
+        confirm = if to == DraftStatus::Rejected {
+            format!(
+                "<label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"true\" required id=\"confirm-rejected\">{}</label>",
+                lang.t(Text::ConfirmReject)
+            )
+        } else {
+            String::new()
         },
         note = lang.t(Text::Note),
         label = lang.action(action),

@@ -123,6 +123,10 @@ impl Lang {
             LetterSubject => self.pick("信件標題", "Subject"),
             LetterBody => self.pick("信件內容", "Letter"),
             NoLetter => self.pick("不寄信給作者", "Decide without a letter"),
+            ConfirmReject => self.pick(
+                "確認退稿（除非勾選不寄信，作者將收到上面的退稿通知）",
+                "Confirm: the contributor gets the letter above unless you chose none",
+            ),
             LetterFromTemplate => self.pick(
                 "留空則寄出範本信件。",
                 "Leave empty to send the template's letter.",
@@ -265,5 +269,6 @@ pub enum Text {
     LetterBody,
     NoLetter,
     LetterFromTemplate,
+    ConfirmReject,
     ProposedLetter,
 }

@@ -256,6 +256,7 @@ pub struct ActForm {
     letter_subject: Option<String>,
     letter_body: Option<String>,
     no_letter: Option<String>,
+    confirm: Option<String>,
 }
 
 pub async fn act(
@@ -277,6 +278,11 @@ pub async fn act(
                 .unwrap_or("")
                 .parse()
                 .map_err(|e: String| fail(ApiError::bad_request(e)))?;
+            // The page's reject form (the one with a letter) asks for a
+            // second click; a browser enforces it, and so does this.
+            if to == DraftStatus::Rejected && form.letter_body.is_some() && form.confirm.is_none() {
+                return Err(fail(ApiError::bad_request(lang.t(Text::ConfirmReject))));
+            }
             let note = form.note.as_deref().filter(|n| !n.trim().is_empty());
             let plan = api.letter_plan(
                 form.no_letter.is_some(),

@@ -75,7 +75,7 @@ impl Engine {
         let claimed: Vec<(i64,)> = sqlx::query_as(AssertSqlSafe(format!(
             "UPDATE drafts SET status = 'claimed', claimed_by = $1, lease_until = $2,
                  status_changed_at = $3
-             WHERE id IN (SELECT id FROM drafts WHERE status = 'new'
+             WHERE id IN (SELECT id FROM drafts WHERE status = 'new' AND classification = 'normal'
                           ORDER BY received_at, id LIMIT $4 {SKIP_LOCKED})
              RETURNING id"
         )))
