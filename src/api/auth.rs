@@ -23,25 +23,31 @@ pub fn client_ip(parts: &Parts) -> IpAddr {
         .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
 }
 
-/// Checks a token on behalf of `ip`, applying the throttle either way.
+/// Checks a token on behalf of `ip`, applying the throttle to a token
+/// that fails (no token at all is simply not logged in, and counts for
+/// nobody).
 pub async fn authenticate(api: &Api, ip: IpAddr, token: &str) -> Result<Actor, ApiError> {
-    if let Err(retry) = api.throttle.check(ip, Instant::now()) {
+    if token.trim().is_empty() {
+        return Err(ApiError::unauthorized());
+    }
+    let key = (ip, crate::auth::parse_token(token).map(|(id, _)| id));
+    if let Err(retry) = api.throttle.check(key, Instant::now()) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_failures",
             format!(
-                "too many failed attempts from this address: try again in {} s",
+                "too many failed attempts with this editor's token from this address: try again in {} s",
                 retry.as_secs().max(1)
             ),
         ));
     }
     match api.store.authenticate(token, Utc::now()).await? {
         Some(actor) => {
-            api.throttle.succeeded(ip);
+            api.throttle.succeeded(key);
             Ok(actor)
         }
         None => {
-            let delay = api.throttle.failed(ip, Instant::now());
+            let delay = api.throttle.failed(key, Instant::now());
             tracing::warn!(%ip, "editor authentication failed");
             tokio::time::sleep(delay).await;
             Err(ApiError::unauthorized())

@@ -1,8 +1,10 @@
-//! Slows down guessing: each failed login or token from an address makes
-//! the next answer slower, and after `LOCKOUT_AFTER` failures within
-//! `WINDOW` the address is refused outright until the window has passed.
-//! Behind a reverse proxy every client shares the proxy's address, which
-//! errs on the side of refusing.
+//! Slows down guessing: each failed login or token for an editor from an
+//! address makes the next answer slower, and after `LOCKOUT_AFTER`
+//! failures within `WINDOW` that editor's tokens from that address are
+//! refused outright until the window has passed. Counted per address *and*
+//! editor (the id a token names; malformed tokens count together): behind
+//! a reverse proxy every client shares the proxy's address, and one
+//! editor's typos must not lock the others out.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,16 +18,20 @@ const MAX_DELAY: Duration = Duration::from_secs(2);
 /// Bound on remembered addresses; old entries are forgotten first.
 const MAX_TRACKED: usize = 10_000;
 
+/// Whose failures count together: a client address and the editor id the
+/// token names (None for a token that names none).
+pub type Key = (IpAddr, Option<i64>);
+
 #[derive(Default)]
 pub struct Throttle {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: Mutex<HashMap<Key, (u32, Instant)>>,
 }
 
 impl Throttle {
     /// `Err(retry_after)` while `ip` is locked out.
-    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+    pub fn check(&self, key: Key, now: Instant) -> Result<(), Duration> {
         let failures = self.lock();
-        match failures.get(&ip) {
+        match failures.get(&key) {
             Some(&(count, last)) if count >= LOCKOUT_AFTER && now < last + WINDOW => {
                 Err(last + WINDOW - now)
             }
@@ -34,12 +40,12 @@ impl Throttle {
     }
 
     /// Records a failure; returns how long to wait before answering it.
-    pub fn failed(&self, ip: IpAddr, now: Instant) -> Duration {
+    pub fn failed(&self, key: Key, now: Instant) -> Duration {
         let mut failures = self.lock();
         if failures.len() >= MAX_TRACKED {
             failures.retain(|_, (_, last)| now < *last + WINDOW);
         }
-        let entry = failures.entry(ip).or_insert((0, now));
+        let entry = failures.entry(key).or_insert((0, now));
         if now >= entry.1 + WINDOW {
             *entry = (0, now);
         }
@@ -48,11 +54,11 @@ impl Throttle {
         (STEP * entry.0).min(MAX_DELAY)
     }
 
-    pub fn succeeded(&self, ip: IpAddr) {
-        self.lock().remove(&ip);
+    pub fn succeeded(&self, key: Key) {
+        self.lock().remove(&key);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (u32, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (u32, Instant)>> {
         // A panic elsewhere while holding the lock leaves plain counters.
         self.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -65,8 +71,9 @@ mod tests {
     #[test]
     fn failures_slow_down_then_lock_out_until_the_window_passes() {
         let throttle = Throttle::default();
-        let ip: IpAddr = [192, 0, 2, 1].into();
-        let other: IpAddr = [192, 0, 2, 2].into();
+        let ip: Key = ([192, 0, 2, 1].into(), Some(1));
+        let other: Key = ([192, 0, 2, 2].into(), Some(1));
+        let colleague: Key = (ip.0, Some(2));
         let start = Instant::now();
         let mut delays = Vec::new();
         for i in 0..LOCKOUT_AFTER {
@@ -77,6 +84,7 @@ mod tests {
         assert_eq!(delays.last(), Some(&MAX_DELAY));
         assert_eq!(throttle.check(ip, start), Err(WINDOW));
         assert_eq!(throttle.check(other, start), Ok(()), "per address");
+        assert_eq!(throttle.check(colleague, start), Ok(()), "per editor");
         assert_eq!(throttle.check(ip, start + WINDOW), Ok(()));
         // After the window the count starts again.
         assert_eq!(throttle.failed(ip, start + WINDOW), STEP);
@@ -85,7 +93,7 @@ mod tests {
     #[test]
     fn success_forgets_earlier_failures() {
         let throttle = Throttle::default();
-        let ip: IpAddr = [192, 0, 2, 1].into();
+        let ip: Key = ([192, 0, 2, 1].into(), Some(1));
         let now = Instant::now();
         for _ in 0..LOCKOUT_AFTER - 1 {
             throttle.failed(ip, now);

@@ -123,6 +123,10 @@ impl Lang {
             LetterSubject => self.pick("信件標題", "Subject"),
             LetterBody => self.pick("信件內容", "Letter"),
             NoLetter => self.pick("不寄信給作者", "Decide without a letter"),
+            TooManyFailures => self.pick(
+                "這個權杖從這裡登入失敗太多次，請十五分鐘後再試。",
+                "Too many failed attempts with this token from here: try again in 15 minutes.",
+            ),
             ConfirmReject => self.pick(
                 "確認退稿（除非勾選不寄信，作者將收到上面的退稿通知）",
                 "Confirm: the contributor gets the letter above unless you chose none",
@@ -270,5 +274,6 @@ pub enum Text {
     NoLetter,
     LetterFromTemplate,
     ConfirmReject,
+    TooManyFailures,
     ProposedLetter,
 }

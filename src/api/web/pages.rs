@@ -60,6 +60,7 @@ pub async fn login(
         Err(e) => {
             let message = match e.code {
                 "unauthorized" => lang.t(Text::LoginFailed).to_string(),
+                "too_many_failures" => lang.t(Text::TooManyFailures).to_string(),
                 _ => e.message.clone(),
             };
             return (e.status, render::login_page(lang, Some(&message))).into_response();
