@@ -716,15 +716,7 @@ async fn the_article_in_a_word_attachment_is_served_searched_and_shown() {
     );
 
     let (http, session) = web_session(&server, &li).await;
-    let page = http
-        .get(server.url(&format!("/drafts/{reference}")))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = draft_page(&http, &server, &session, &reference).await;
     let cover = page.find("编辑老师好").expect("the cover note");
     let shown = page
         .find("<section class=\"article\" data-path=\"0\">")
@@ -749,6 +741,32 @@ async fn web_session(server: &ApiServer, editor: &Client) -> (reqwest::Client, S
     let cookie = login.headers()["set-cookie"].to_str().unwrap();
     let session = cookie.split(';').next().unwrap().to_string();
     (http, session)
+}
+
+/// The draft page as the logged-in editor of `session` sees it.
+async fn draft_page(
+    http: &reqwest::Client,
+    server: &ApiServer,
+    session: &str,
+    reference: &str,
+) -> String {
+    http.get(server.url(&format!("/drafts/{reference}")))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string()
 }
 
 fn base64_lines(data: &[u8]) -> String {
@@ -1011,25 +1029,12 @@ async fn the_web_page_logs_in_with_a_strict_cookie_and_refuses_forged_forms() {
         "{page}"
     );
 
-    let draft_page = http
-        .get(server.url(&format!("/drafts/{reference}")))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let draft_page = draft_page(&http, &server, &session, &reference).await;
     assert!(draft_page.contains("<p>正文<b>粗</b></p>"), "{draft_page}");
     for gone in ["<script", "steal()", "tracker.example.org"] {
         assert!(!draft_page.contains(gone), "{gone} in {draft_page}");
     }
-    let csrf = draft_page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let csrf = csrf_of(&draft_page);
 
     // A form without the session's CSRF token does nothing.
     let forged = http
@@ -1273,22 +1278,9 @@ async fn claiming_the_oldest_skips_robots_and_rejecting_with_a_letter_asks_twice
     // The page's reject form carries the decline letter: without the
     // confirmation box it does nothing.
     let (http, session) = web_session(&server, &li).await;
-    let page = http
-        .get(server.url(&format!("/drafts/{writer}")))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = draft_page(&http, &server, &session, &writer).await;
     assert!(page.contains("id=\"confirm-rejected\""), "{page}");
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let csrf = csrf_of(&page);
     let reject = |confirm: bool| {
         let mut form = vec![
             ("csrf", csrf.clone()),
