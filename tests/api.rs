@@ -722,7 +722,7 @@ async fn the_article_in_a_word_attachment_is_served_searched_and_shown() {
         .find("<section class=\"article\" data-path=\"0\">")
         .expect("the article");
     assert!(cover < shown, "the article follows the cover note");
-    assert!(page.contains("附件正文 0 · 《战疫》投稿.docx"), "{page}");
+    assert!(page.contains("附件正文：《战疫》投稿.docx"), "{page}");
     assert!(page.contains("保障支教教師的生命健康安全"), "{page}");
 }
 
@@ -1300,6 +1300,24 @@ async fn claiming_the_oldest_skips_robots_and_rejecting_with_a_letter_asks_twice
     assert_eq!(
         reject(false).await.unwrap().status(),
         StatusCode::BAD_REQUEST
+    );
+    // A refusal by the workflow reads in the page's language too.
+    let again = http
+        .post(server.url(&format!("/drafts/{writer}")))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "transition"),
+            ("to", "claimed"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let said = again.text().await.unwrap();
+    assert!(
+        said.contains("這份稿件現在是「編輯中」，不能改為「編輯中」"),
+        "{said}"
     );
     let key: slushpile::store::DraftKey = writer.parse().unwrap();
     assert_eq!(

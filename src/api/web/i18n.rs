@@ -123,6 +123,11 @@ impl Lang {
             LetterSubject => self.pick("信件標題", "Subject"),
             LetterBody => self.pick("信件內容", "Letter"),
             NoLetter => self.pick("不寄信給作者", "Decide without a letter"),
+            Unnamed => self.pick("（未命名）", "(unnamed)"),
+            StaleForm => self.pick(
+                "這個表單已經過期：請重新整理頁面再試一次。",
+                "This form has expired: reload the page and try again.",
+            ),
             TooManyFailures => self.pick(
                 "這個權杖從這裡登入失敗太多次，請十五分鐘後再試。",
                 "Too many failed attempts with this token from here: try again in 15 minutes.",
@@ -172,6 +177,96 @@ impl Lang {
             Action::ReleaseFromQuarantine => self.pick("解除隔離", "Release from quarantine"),
             Action::RequestRevision => self.pick("請作者修改", "Ask for a revision"),
             Action::ConfirmWithdrawal => self.pick("確認撤稿", "Confirm withdrawal"),
+        }
+    }
+
+    pub fn role(self, role: crate::workflow::Role) -> &'static str {
+        match role {
+            crate::workflow::Role::Editor => self.pick("編輯", "editor"),
+            crate::workflow::Role::Signer => self.pick("簽發人", "signer"),
+        }
+    }
+
+    /// Between a label and what follows: full-width in Chinese.
+    pub fn colon(self) -> &'static str {
+        self.pick("：", ": ")
+    }
+
+    pub fn list_separator(self) -> &'static str {
+        self.pick("，", ", ")
+    }
+
+    pub fn parentheses(self) -> (&'static str, &'static str) {
+        (self.pick("（", " ("), self.pick("）", ")"))
+    }
+
+    /// What a file is, by its type, in words (the MIME type stays in a tooltip).
+    pub fn file_kind(self, content_type: &str) -> &'static str {
+        let t = content_type.to_ascii_lowercase();
+        if t.contains("wordprocessingml") || t.contains("msword") || t.contains("opendocument.text")
+        {
+            self.pick("文書檔", "document")
+        } else if t.contains("pdf") {
+            self.pick("PDF 檔", "PDF")
+        } else if t.contains("rtf") {
+            self.pick("RTF 文書檔", "RTF document")
+        } else if t.starts_with("image/") {
+            self.pick("圖片", "image")
+        } else if t.starts_with("message/") {
+            self.pick("郵件", "message")
+        } else if t.starts_with("text/") {
+            self.pick("文字檔", "text")
+        } else if t.contains("zip") || t.contains("rar") || t.contains("7z") {
+            self.pick("壓縮檔", "archive")
+        } else {
+            self.pick("檔案", "file")
+        }
+    }
+
+    /// A workflow refusal in words, with statuses as the page names them.
+    pub fn refusal(self, error: &crate::workflow::WorkflowError) -> String {
+        use crate::workflow::WorkflowError::*;
+        let status = |code: &str| {
+            code.parse::<DraftStatus>()
+                .map_or(code.to_string(), |s| self.status(s).to_string())
+        };
+        match (error, self) {
+            (InvalidTransition { from, to, allowed }, _) => {
+                let allowed: Vec<String> = allowed.split(", ").map(status).collect();
+                match self {
+                    Lang::Zh if allowed == ["nowhere"] => format!(
+                        "這份稿件已是「{}」，不能再改為「{}」。",
+                        status(from),
+                        status(to)
+                    ),
+                    Lang::Zh => format!(
+                        "這份稿件現在是「{}」，不能改為「{}」；可以改為：{}。",
+                        status(from),
+                        status(to),
+                        allowed.join("、")
+                    ),
+                    Lang::En => format!(
+                        "This draft is {} and cannot become {}; it can become: {}.",
+                        status(from),
+                        status(to),
+                        allowed.join(", ")
+                    ),
+                }
+            }
+            (NotHolder { holder, .. }, Lang::Zh) if holder == "nobody" => {
+                "這份稿件目前沒有人認領：請先認領。".to_string()
+            }
+            (NotHolder { holder, .. }, Lang::Zh) => {
+                format!("這份稿件由 {holder} 認領，只有認領的編輯可以這樣做。")
+            }
+            (NotHolder { holder, .. }, Lang::En) if holder == "nobody" => {
+                "Nobody holds this draft: claim it first.".to_string()
+            }
+            (NotHolder { holder, .. }, Lang::En) => {
+                format!("{holder} holds this draft: only its holder can do that.")
+            }
+            (SignerOnly { .. }, Lang::Zh) => "只有簽發人可以這樣做。".to_string(),
+            (SignerOnly { .. }, Lang::En) => "Only a signer can do that.".to_string(),
         }
     }
 
@@ -275,5 +370,46 @@ pub enum Text {
     LetterFromTemplate,
     ConfirmReject,
     TooManyFailures,
+    Unnamed,
+    StaleForm,
     ProposedLetter,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workflow::WorkflowError;
+
+    #[test]
+    fn refusals_name_statuses_as_the_page_does() {
+        let stale = WorkflowError::InvalidTransition {
+            from: "claimed",
+            to: "claimed",
+            allowed: "new, sent_for_signoff, rejected".into(),
+        };
+        assert_eq!(
+            Lang::Zh.refusal(&stale),
+            "這份稿件現在是「編輯中」，不能改為「編輯中」；可以改為：新稿、送簽、退稿。"
+        );
+        let held = WorkflowError::NotHolder {
+            holder: "li".into(),
+            actor: "zhao".into(),
+        };
+        assert_eq!(
+            Lang::Zh.refusal(&held),
+            "這份稿件由 li 認領，只有認領的編輯可以這樣做。"
+        );
+        for text in [Lang::Zh.refusal(&stale), Lang::Zh.refusal(&held)] {
+            assert!(!text.contains("claimed") && !text.contains(':'), "{text}");
+        }
+    }
+
+    #[test]
+    fn files_are_named_by_kind_not_by_mime_type() {
+        let docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+        assert_eq!(Lang::Zh.file_kind(docx), "文書檔");
+        assert_eq!(Lang::Zh.file_kind("application/pdf"), "PDF 檔");
+        assert_eq!(Lang::En.file_kind("image/png"), "image");
+        assert_eq!(Lang::Zh.file_kind("application/octet-stream"), "檔案");
+    }
 }

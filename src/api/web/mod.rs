@@ -129,14 +129,17 @@ pub fn page(lang: Lang, title: &str, user: Option<&WebUser>, body: &str) -> Html
     let nav = match user {
         Some(user) => format!(
             "<nav><a href=\"/queue\">{queue}</a><a href=\"/quarantine\">{quarantine}</a></nav>\
-             <span>{signed_in}: {name} ({role})</span>\
+             <span>{signed_in}{colon}{name}{open}{role}{close}</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button class=\"secondary\" type=\"submit\">{logout}</button></form>",
             queue = lang.t(Text::Queue),
             quarantine = lang.t(Text::Quarantine),
             signed_in = lang.t(Text::SignedInAs),
             name = escape(&user.session.actor.name),
-            role = user.session.actor.role.as_str(),
+            role = lang.role(user.session.actor.role),
+            colon = lang.colon(),
+            open = lang.parentheses().0,
+            close = lang.parentheses().1,
             csrf = escape(&user.session.csrf),
             logout = lang.t(Text::Logout),
         ),
@@ -159,12 +162,18 @@ pub fn page(lang: Lang, title: &str, user: Option<&WebUser>, body: &str) -> Html
 
 /// An error as a page, with the API's message.
 pub fn error_page(lang: Lang, user: Option<&WebUser>, error: ApiError) -> Response {
+    // What the page can say in its own words; the rest as the API says it.
+    let said = match error.code {
+        "csrf" => lang.t(Text::StaleForm).to_string(),
+        "too_many_failures" => lang.t(Text::TooManyFailures).to_string(),
+        _ => error.message.clone(),
+    };
     let body = format!(
         "<h1>{refused}</h1><p class=\"error\" id=\"error\" data-code=\"{code}\">{message}</p>\
          <p><a href=\"/queue\">{back}</a></p>",
         refused = lang.t(Text::Refused),
         code = error.code,
-        message = escape(&error.message),
+        message = escape(&said),
         back = lang.t(Text::Back),
     );
     (error.status, page(lang, lang.t(Text::Refused), user, &body)).into_response()

@@ -18,7 +18,7 @@ use crate::api::error::ApiError;
 use crate::api::{auth, downloads, v1};
 use crate::draft::DraftStatus;
 use crate::export::escape;
-use crate::store::{DraftCursor, DraftKey};
+use crate::store::{ChangeError, DraftCursor, DraftKey};
 
 type PageResult = Result<Response, Response>;
 
@@ -312,7 +312,15 @@ pub async fn act(
             ))));
         }
     };
-    let draft = changed.map_err(|e| fail(e.into()))?;
+    let draft = changed.map_err(|e| match e {
+        // The workflow's refusal in the page's words.
+        ChangeError::Refused(refusal) => {
+            let mut error: ApiError = ChangeError::Refused(refusal.clone()).into();
+            error.message = lang.refusal(&refusal);
+            fail(error)
+        }
+        other => fail(other.into()),
+    })?;
     Ok(Redirect::to(&format!("/drafts/{}", draft.reference)).into_response())
 }
 

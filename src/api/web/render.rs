@@ -247,7 +247,11 @@ pub fn draft_page(
         .iter()
         .map(|a| {
             let incomplete = if a.incomplete {
-                format!(", <strong class=\"incomplete\">{}</strong>", lang.t(Text::MayBeIncomplete))
+                format!(
+                    "{}<strong class=\"incomplete\">{}</strong>",
+                    lang.list_separator(),
+                    lang.t(Text::MayBeIncomplete)
+                )
             } else {
                 String::new()
             };
@@ -256,13 +260,16 @@ pub fn draft_page(
                 .as_deref()
                 .map(|n| format!(" <em class=\"extraction-note\">{}</em>", escape(n)))
                 .unwrap_or_default();
+            let (open, close) = lang.parentheses();
             format!(
-                "<li data-path=\"{path}\">{path} · <a class=\"attachment\" href=\"/drafts/{reference}/attachments/{path}\">{name}</a> \
-                 ({kind}, {size} bytes{incomplete}){note}</li>",
+                "<li data-path=\"{path}\"><a class=\"attachment\" href=\"/drafts/{reference}/attachments/{path}\">{name}</a>\
+                 {open}<span title=\"{mime}\">{kind}</span>{sep}{size}{incomplete}{close}{note}</li>",
                 path = escape(&a.path),
-                name = escape(a.filename.as_deref().unwrap_or("(unnamed)")),
-                kind = escape(&a.content_type),
-                size = a.size,
+                name = escape(a.filename.as_deref().unwrap_or(lang.t(Text::Unnamed))),
+                mime = escape(&a.content_type),
+                kind = lang.file_kind(&a.content_type),
+                sep = lang.list_separator(),
+                size = human_size(a.size),
             )
         })
         .collect();
@@ -272,11 +279,12 @@ pub fn draft_page(
         .filter_map(|a| {
             let text = a.article_text.as_deref()?;
             Some(format!(
-                "<section class=\"article\" data-path=\"{path}\"><h2>{label} {path} · {name}</h2>\
+                "<section class=\"article\" data-path=\"{path}\"><h2>{label}{colon}{name}</h2>\
                  <div class=\"body\">{text}</div></section>",
                 label = lang.t(Text::ArticleIn),
+                colon = lang.colon(),
                 path = escape(&a.path),
-                name = escape(a.filename.as_deref().unwrap_or("(unnamed)")),
+                name = escape(a.filename.as_deref().unwrap_or(lang.t(Text::Unnamed))),
                 text = escape(text),
             ))
         })
@@ -333,4 +341,13 @@ fn forwarded(lang: Lang, reference: &str, originals: &[Forwarded]) -> String {
         })
         .collect();
     format!("<h2>{}</h2>{items}", lang.t(Text::Forwarded))
+}
+
+/// A file size people read: 1.2 KB, 3.4 MB.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
 }
