@@ -92,7 +92,7 @@ impl Lang {
             ForwardedBy => self.pick("轉寄編輯", "Forwarded by"),
             MayBeIncomplete => self.pick("可能不完整", "may be incomplete"),
             ArticleIn => self.pick("附件正文", "Article in"),
-            RawMessage => self.pick("原始郵件 (.eml)", "Raw message (.eml)"),
+            RawMessage => self.pick("原始郵件（.eml）", "Raw message (.eml)"),
             Export => self.pick("匯出", "Export"),
             History => self.pick("記錄", "History"),
             Note => self.pick("附註", "Note"),

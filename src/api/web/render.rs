@@ -295,13 +295,14 @@ pub fn draft_page(
     } else {
         format!(
             "<h2>{att_title}</h2><ul id=\"attachments\">{attachments}</ul>\
-             <p><a href=\"/drafts/{reference}/raw\">{raw}</a> · {export}: \
+             <p><a href=\"/drafts/{reference}/raw\">{raw}</a> · {export}{colon}\
              <a href=\"/drafts/{reference}/export/md\">Markdown</a> · \
              <a href=\"/drafts/{reference}/export/html\">HTML</a> · \
              <a href=\"/drafts/{reference}/export/json\">JSON</a></p>",
             att_title = lang.t(Text::Attachments),
             raw = lang.t(Text::RawMessage),
             export = lang.t(Text::Export),
+            colon = lang.colon(),
         )
     };
     format!(
