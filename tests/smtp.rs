@@ -783,3 +783,50 @@ async fn a_letter_the_server_refuses_is_shown_as_failed_on_the_draft() {
     let shown = String::from_utf8(setup.slushpile(&["drafts", "show", &reference]).stdout).unwrap();
     assert!(shown.contains("letter_failed"), "{shown}");
 }
+
+/// A measurement, not a check (run with `--ignored --nocapture`): how many
+/// contributors get their acknowledgement twice when the daemon is killed
+/// with SIGKILL 20 times while it sends through the real Postfix.
+#[tokio::test]
+#[ignore]
+async fn twenty_kills_while_sending_measured() {
+    let setup = setup(Smtp::StartTls).await;
+    let writers: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+    for (i, login) in writers.iter().enumerate() {
+        setup.dovecot.add_user(login);
+        setup
+            .dovecot
+            .deliver("INBOX", &submission(login, i, "poem"));
+    }
+    for kill in 0..20u64 {
+        let mut daemon = setup.daemon();
+        // Kill at a different moment each time, mostly while sending.
+        tokio::time::sleep(Duration::from_millis(300 + kill * 37 % 400)).await;
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+    }
+    let mut daemon = setup.daemon();
+    for login in &writers {
+        setup.wait_received(login, 1).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let mut duplicates = 0;
+    for login in &writers {
+        let received = setup.received(login);
+        if received.len() > 1 {
+            duplicates += received.len() - 1;
+            assert!(
+                received
+                    .iter()
+                    .all(|r| message_id(r) == message_id(&received[0])),
+                "a resend carries the same Message-ID"
+            );
+        }
+    }
+    eprintln!(
+        "20 SIGKILLs while sending: {} contributors, {duplicates} duplicate acknowledgements",
+        writers.len()
+    );
+}
