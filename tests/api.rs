@@ -1339,3 +1339,173 @@ async fn claiming_the_oldest_skips_robots_and_rejecting_with_a_letter_asks_twice
         Some("很遺憾未能採用。")
     );
 }
+
+#[tokio::test]
+async fn every_json_answer_is_what_the_openapi_document_says() {
+    let server = ApiServer::start_with_letters("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let wang = Client::new(&server.add_editor("wang", Role::Signer).await);
+    let first = server
+        .ingest(&submission(
+            1,
+            "秋",
+            "一首詩。",
+            Some(("秋.txt", "秋天".as_bytes())),
+        ))
+        .await;
+    let second = server.ingest(&submission(2, "冬", "另一首。", None)).await;
+    let reply = submission(
+        1,
+        &format!("Re: {first}"),
+        "修改稿。",
+        Some(("秋 v2.txt", b"v2")),
+    );
+    let reply = String::from_utf8(reply)
+        .unwrap()
+        .replace("<api-1@", "<reply-1@");
+    server.ingest_outcome(reply.as_bytes()).await;
+
+    let stranger = Client::new("sp_9_nothing");
+    let doc: Value = serde_json::from_str(slushpile::api::OPENAPI).unwrap();
+    let draft_path = "/api/v1/drafts/{key}";
+    let url = |path: &str| server.url(path);
+    let calls: Vec<(&Client, Method, String, &str, Option<Value>, StatusCode)> = vec![
+        (
+            &li,
+            Method::GET,
+            url("/api/v1/me"),
+            "/api/v1/me",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::GET,
+            url("/api/v1/drafts"),
+            "/api/v1/drafts",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::GET,
+            url("/api/v1/drafts?since=someday"),
+            "/api/v1/drafts",
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &li,
+            Method::GET,
+            url(&format!("/api/v1/drafts/{first}")),
+            draft_path,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::GET,
+            url("/api/v1/drafts/SP-19990101-0001"),
+            draft_path,
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &li,
+            Method::GET,
+            url(&format!("/api/v1/drafts/{first}/events")),
+            "/api/v1/drafts/{key}/events",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::POST,
+            url("/api/v1/queue/claim"),
+            "/api/v1/queue/claim",
+            Some(json!({ "limit": 1 })),
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{first}/transition")),
+            "/api/v1/drafts/{key}/transition",
+            Some(json!({ "to": "sent_for_signoff", "letter": { "body": "決定錄用。" } })),
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{first}/transition")),
+            "/api/v1/drafts/{key}/transition",
+            Some(json!({ "to": "signed_off" })),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &wang,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{first}/transition")),
+            "/api/v1/drafts/{key}/transition",
+            Some(json!({ "to": "signed_off" })),
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::PATCH,
+            url(&format!("/api/v1/drafts/{second}")),
+            draft_path,
+            Some(json!({ "title": "冬至" })),
+            StatusCode::CONFLICT,
+        ),
+        (
+            &li,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{second}/release")),
+            "/api/v1/drafts/{key}/release",
+            Some(json!({})),
+            StatusCode::CONFLICT,
+        ),
+        (
+            &li,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{first}/mail-seen")),
+            "/api/v1/drafts/{key}/mail-seen",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &stranger,
+            Method::GET,
+            url("/api/v1/me"),
+            "/api/v1/me",
+            None,
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    for (client, method, url, path, body, expected) in calls {
+        let (status, answer) = client.call(method.clone(), &url, body).await;
+        assert_eq!(status, expected, "{method} {url}: {answer}");
+        let operation = &doc["paths"][path][method.as_str().to_lowercase()];
+        let schema =
+            &operation["responses"][status.as_str()]["content"]["application/json"]["schema"];
+        assert!(
+            !schema.is_null(),
+            "{method} {path} does not document {status}"
+        );
+        let wrong = support::schema::violations(&doc, schema, &answer);
+        assert!(
+            wrong.is_empty(),
+            "{method} {url} → {status}:\n{}",
+            wrong.join("\n")
+        );
+    }
+    // And the check sees a draft that strays from the document.
+    let (_, mut draft) = li.get(&url(&format!("/api/v1/drafts/{first}"))).await;
+    draft["status"] = json!("lost");
+    draft["thread"][0]["intent"] = json!(7);
+    draft.as_object_mut().unwrap().remove("letters");
+    let draft_schema = json!({ "$ref": "#/components/schemas/Draft" });
+    let wrong = support::schema::violations(&doc, &draft_schema, &draft);
+    assert_eq!(wrong.len(), 3, "{wrong:?}");
+}

@@ -17,6 +17,7 @@ pub mod outbox_env;
 pub mod postfix;
 pub mod postgres;
 pub mod process;
+pub mod schema;
 pub mod tls;
 pub mod user;
 
