@@ -1340,6 +1340,17 @@ async fn claiming_the_oldest_skips_robots_and_rejecting_with_a_letter_asks_twice
     );
 }
 
+/// Who asks, how, where (URL and documented path), with what body, and
+/// the status expected.
+type Call<'a> = (
+    &'a Client,
+    Method,
+    String,
+    &'a str,
+    Option<Value>,
+    StatusCode,
+);
+
 #[tokio::test]
 async fn every_json_answer_is_what_the_openapi_document_says() {
     let server = ApiServer::start_with_letters("2h").await;
@@ -1369,7 +1380,7 @@ async fn every_json_answer_is_what_the_openapi_document_says() {
     let doc: Value = serde_json::from_str(slushpile::api::OPENAPI).unwrap();
     let draft_path = "/api/v1/drafts/{key}";
     let url = |path: &str| server.url(path);
-    let calls: Vec<(&Client, Method, String, &str, Option<Value>, StatusCode)> = vec![
+    let calls: Vec<Call> = vec![
         (
             &li,
             Method::GET,
