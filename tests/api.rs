@@ -1083,6 +1083,23 @@ async fn the_web_page_logs_in_with_a_strict_cookie_and_refuses_forged_forms() {
         .await
         .unwrap();
     assert!(english.contains("Claim the oldest drafts"), "{english}");
+    // Simplified Chinese too, with a way to each other language.
+    let simplified = http
+        .get(server.url("/queue"))
+        .header("cookie", format!("{session}; slushpile_lang=zh-Hans"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        simplified.contains("<html lang=\"zh-Hans\">")
+            && simplified.contains("认领最早的稿件")
+            && simplified.contains("href=\"/lang/zh-Hant\"")
+            && simplified.contains("href=\"/lang/en\""),
+        "{simplified}"
+    );
 
     // Logging out ends the session on the server.
     let out = http

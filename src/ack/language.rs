@@ -8,7 +8,7 @@ use crate::config::ack::Language;
 
 /// Frequent characters written differently in the two scripts, pairwise
 /// (Traditional, Simplified); a character shared by both says nothing.
-const TRADITIONAL: &str = "這個們來說時會對國學過還麼為發經後現從開關問實點樣頭體與當兩進動長種東車見間無親話氣書愛認請題應讓誰陽聽聲處歡錄讀編輯簽覆謝審隨紀響議論習傳統歲漢語詩寫機構員務陳網際區劃貓門義產業報導記憶戰雜誌樂歷臺灣買賣頁藝術師電腦";
+pub(crate) const TRADITIONAL: &str = "這個們來說時會對國學過還麼為發經後現從開關問實點樣頭體與當兩進動長種東車見間無親話氣書愛認請題應讓誰陽聽聲處歡錄讀編輯簽覆謝審隨紀響議論習傳統歲漢語詩寫機構員務陳網際區劃貓門義產業報導記憶戰雜誌樂歷臺灣買賣頁藝術師電腦";
 const SIMPLIFIED: &str = "这个们来说时会对国学过还么为发经后现从开关问实点样头体与当两进动长种东车见间无亲话气书爱认请题应让谁阳听声处欢录读编辑签复谢审随纪响议论习传统岁汉语诗写机构员务陈网际区划猫门义产业报导记忆战杂志乐历台湾买卖页艺术师电脑";
 
 /// The language of `text` (a submission's title and body).

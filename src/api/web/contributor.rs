@@ -136,51 +136,63 @@ fn letter(lang: Lang, l: &LetterView) -> String {
 /// words (a failed send) are kept after ours.
 fn reason(lang: Lang, reason: &str) -> String {
     use crate::store::letter_reasons::*;
-    let known: [(&str, &str, &str); 8] = [
+    let known: [(&str, &str, &str, &str); 8] = [
         (
             CANCELLED_REPLACED,
             "已由新擬的信取代",
+            "已由新拟的信取代",
             "replaced by a newer proposal",
         ),
         (
             CANCELLED_OTHER_DECISION,
             "決定已改變，此信不寄",
+            "决定已改变，此信不寄",
             "the decision changed; not sent",
         ),
         (
             CANCELLED_NO_LETTER,
             "決定不寄信給作者",
+            "决定不寄信给作者",
             "decided without a letter",
         ),
         (
             SUPPRESSED_AUTOMATED,
             "自動寄出的郵件，不寄信",
+            "自动寄出的邮件，不寄信",
             "automated mail: not written to",
         ),
         (
             SUPPRESSED_QUARANTINED,
             "隔離中的來信，不寄信",
+            "隔离中的来信，不寄信",
             "quarantined mail: not written to",
         ),
         (
             SUPPRESSED_FORWARDED,
             "由編輯轉寄的稿件，不寄信",
+            "由编辑转寄的稿件，不寄信",
             "forwarded by an editor: not written to",
         ),
         (
             SUPPRESSED_NOT_ACKNOWLEDGED,
             "寄件人未獲回執，不寄信",
+            "寄件人未获回执，不寄信",
             "the sender was not acknowledged: not written to",
         ),
-        (SUPPRESSED_NO_ADDRESS, "沒有寄件人地址", "no sender address"),
+        (
+            SUPPRESSED_NO_ADDRESS,
+            "沒有寄件人地址",
+            "没有寄件人地址",
+            "no sender address",
+        ),
     ];
-    for (code, zh, en) in known {
+    for (code, hant, hans, en) in known {
         if let Some(rest) = reason.strip_prefix(code) {
-            let said = if lang == Lang::Zh { zh } else { en };
+            let said = lang.pick(hant, hans, en);
             let rest = rest.trim_start_matches([':', ' ']);
             return match rest {
                 "" => said.to_string(),
-                detail if lang == Lang::Zh => format!("{said}（{detail}）"),
+                detail if lang.is_chinese() => format!("{said}（{detail}）"),
                 detail => format!("{said} ({detail})"),
             };
         }

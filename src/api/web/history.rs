@@ -33,7 +33,7 @@ pub fn table(lang: Lang, events: &[EventView]) -> String {
 
 /// One event in words.
 pub fn describe(lang: Lang, event: &EventView) -> String {
-    let zh = lang == Lang::Zh;
+    let zh = lang.is_chinese();
     let d = &event.detail;
     let text = |key: &str| d.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
     let status = |key: &str| {
@@ -42,47 +42,80 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
             .map(|s| lang.status(s))
     };
     let mut said = match event.kind.as_str() {
-        "ingested" => pick(zh, "收稿", "received"),
-        "quarantined" => pick(zh, "隔離", "quarantined"),
-        "seen_again" => pick(
-            zh,
-            "再次收到同一封信，未另立稿件",
-            "the same message again; no new draft",
-        ),
+        "ingested" => lang.pick("收稿", "收稿", "received").to_string(),
+        "quarantined" => lang.pick("隔離", "隔离", "quarantined").to_string(),
+        "seen_again" => lang
+            .pick(
+                "再次收到同一封信，未另立稿件",
+                "再次收到同一封信，未另立稿件",
+                "the same message again; no new draft",
+            )
+            .to_string(),
         "follow_up" => {
             let intent = text("intent").and_then(|i| i.parse::<Intent>().ok());
             lang.intent(intent.unwrap_or(Intent::Reply)).to_string()
         }
-        "reparsed" => pick(zh, "依原始郵件重新解析", "re-read from the raw message"),
-        "edited" => pick(zh, "修改標題或編者按", "title or notes edited"),
-        "ack_queued" if text("ack") == Some("pending") => {
-            pick(zh, "回執待寄出", "acknowledgement queued")
-        }
-        "ack_queued" => pick(zh, "不寄回執", "no acknowledgement"),
-        "ack_sent" => pick(zh, "回執已寄出", "acknowledgement sent"),
-        "ack_failed" => pick(zh, "回執寄送失敗", "acknowledgement failed"),
+        "reparsed" => lang
+            .pick(
+                "依原始郵件重新解析",
+                "依原始邮件重新解析",
+                "re-read from the raw message",
+            )
+            .to_string(),
+        "edited" => lang
+            .pick(
+                "修改標題或編者按",
+                "修改标题或编者按",
+                "title or notes edited",
+            )
+            .to_string(),
+        "ack_queued" if text("ack") == Some("pending") => lang
+            .pick("回執待寄出", "回执待寄出", "acknowledgement queued")
+            .to_string(),
+        "ack_queued" => lang
+            .pick("不寄回執", "不寄回执", "no acknowledgement")
+            .to_string(),
+        "ack_sent" => lang
+            .pick("回執已寄出", "回执已寄出", "acknowledgement sent")
+            .to_string(),
+        "ack_failed" => lang
+            .pick("回執寄送失敗", "回执寄送失败", "acknowledgement failed")
+            .to_string(),
         "letter_sent" | "letter_failed" => {
             let kind = text("letter").and_then(|k| k.parse::<LetterKind>().ok());
             let kind = kind.map_or("", |k| lang.letter_kind(k));
-            match (event.kind.as_str(), zh) {
-                ("letter_sent", true) => format!("已寄出{kind}"),
-                ("letter_sent", false) => format!("{kind} sent"),
-                (_, true) => format!("{kind}寄送失敗"),
-                (_, false) => format!("{kind} could not be sent"),
+            match (event.kind.as_str(), lang) {
+                ("letter_sent", Lang::En) => format!("{kind} sent"),
+                ("letter_sent", _) => format!("已寄出{kind}"),
+                (_, Lang::Zh) => format!("{kind}寄送失敗"),
+                (_, Lang::Hans) => format!("{kind}寄送失败"),
+                (_, Lang::En) => format!("{kind} could not be sent"),
             }
         }
-        "withdrawal_requested" => pick(zh, "作者來信要求撤稿", "the contributor asked to withdraw"),
-        "revision_received" => pick(
-            zh,
-            "作者寄回修改稿，重回新稿",
-            "the revision came back: new again",
-        ),
-        "lease_expired" => pick(
-            zh,
-            "認領逾時，放回隊列",
-            "the claim ran out: back in the queue",
-        ),
-        "purged" => pick(zh, "已永久刪除", "deleted for good"),
+        "withdrawal_requested" => lang
+            .pick(
+                "作者來信要求撤稿",
+                "作者来信要求撤稿",
+                "the contributor asked to withdraw",
+            )
+            .to_string(),
+        "revision_received" => lang
+            .pick(
+                "作者寄回修改稿，重回新稿",
+                "作者寄回修改稿，重回新稿",
+                "the revision came back: new again",
+            )
+            .to_string(),
+        "lease_expired" => lang
+            .pick(
+                "認領逾時，放回隊列",
+                "认领逾时，放回队列",
+                "the claim ran out: back in the queue",
+            )
+            .to_string(),
+        "purged" => lang
+            .pick("已永久刪除", "已永久删除", "deleted for good")
+            .to_string(),
         "claimed" | "released" | "sent_for_signoff" | "signed_off" | "returned" | "rejected"
         | "archived" | "reopened" | "revision_requested" | "withdrawn" => {
             match (status("from"), status("to")) {
@@ -99,19 +132,29 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
         }
     }
     match text("letter") {
-        Some("none") => more.push(pick(zh, "不寄信給作者", "no letter to the contributor")),
-        Some("accept_proposed") => more.push(pick(
-            zh,
-            "附擬寄的錄用信",
-            "with the proposed acceptance letter",
-        )),
+        Some("none") => more.push(
+            lang.pick(
+                "不寄信給作者",
+                "不寄信给作者",
+                "no letter to the contributor",
+            )
+            .to_string(),
+        ),
+        Some("accept_proposed") => more.push(
+            lang.pick(
+                "附擬寄的錄用信",
+                "附拟寄的录用信",
+                "with the proposed acceptance letter",
+            )
+            .to_string(),
+        ),
         Some(kind) if !event.kind.starts_with("letter_") => {
             if let Ok(kind) = kind.parse::<LetterKind>() {
                 let letter = lang.letter_kind(kind);
-                more.push(if zh {
-                    format!("寄{letter}給作者")
-                } else {
-                    format!("{letter} to the contributor")
+                more.push(match lang {
+                    Lang::Zh => format!("寄{letter}給作者"),
+                    Lang::Hans => format!("寄{letter}给作者"),
+                    Lang::En => format!("{letter} to the contributor"),
                 });
             }
         }
@@ -122,10 +165,6 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
         said.push_str(&more.join(if zh { "；" } else { "; " }));
     }
     said
-}
-
-fn pick(zh: bool, chinese: &str, english: &str) -> String {
-    (if zh { chinese } else { english }).to_string()
 }
 
 #[cfg(test)]

@@ -150,13 +150,22 @@ pub fn page(lang: Lang, title: &str, user: Option<&WebUser>, body: &str) -> Html
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · {app}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>\
          <body><header><span class=\"brand\">{app}</span>{nav}\
-         <a href=\"/lang/{other}\" id=\"switch-language\">{switch}</a></header>\
+         <span class=\"languages\" id=\"switch-language\">{languages}</span></header>\
          <main>{body}</main></body></html>\n",
         html_lang = lang.html_lang(),
         title = escape(title),
         app = lang.t(Text::AppName),
-        other = lang.other().code(),
-        switch = lang.t(Text::SwitchLanguage),
+        languages = Lang::ALL
+            .iter()
+            .filter(|other| **other != lang)
+            .map(|other| format!(
+                "<a href=\"/lang/{}\" lang=\"{}\">{}</a>",
+                other.code(),
+                other.html_lang(),
+                other.name()
+            ))
+            .collect::<Vec<_>>()
+            .join(" · "),
     ))
 }
 

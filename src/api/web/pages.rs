@@ -198,10 +198,11 @@ pub async fn claim(
         [] => fail(ApiError::new(
             StatusCode::CONFLICT,
             "nothing_to_claim",
-            match lang {
-                Lang::Zh => "沒有可認領的稿件。",
-                Lang::En => "There is nothing to claim.",
-            },
+            lang.pick(
+                "沒有可認領的稿件。",
+                "没有可认领的稿件。",
+                "There is nothing to claim.",
+            ),
         )),
         [one] => Redirect::to(&format!("/drafts/{}", one.reference)).into_response(),
         _ => Redirect::to("/queue?status=claimed").into_response(),
