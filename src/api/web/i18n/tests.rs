@@ -49,8 +49,8 @@ fn every_pick() -> Vec<[String; 3]> {
             texts.push(tail[..end].to_string());
             rest = &tail[(end + 1).min(tail.len())..];
         }
-        if let [hant, hans, en] = <[String; 3]>::try_from(texts).unwrap_or_default() {
-            found.push([hant, hans, en]);
+        if let Ok(three) = <[String; 3]>::try_from(texts) {
+            found.push(three);
         }
     }
     found
