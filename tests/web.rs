@@ -260,5 +260,29 @@ async fn the_thread_new_mail_and_the_letter_travel_from_editor_to_signer() {
         page.contains("錄用通知") && page.contains("待寄出"),
         "{page}"
     );
+
+    // The same draft in Simplified Chinese and in English.
+    for (code, thread, letter) in [
+        ("zh-Hans", "作者来信", "录用通知"),
+        ("en", "Contributor's mail", "acceptance"),
+    ] {
+        browser
+            .client
+            .goto(&server.url(&format!("/lang/{code}")))
+            .await
+            .unwrap();
+        browser
+            .client
+            .goto(&server.url(&format!("/drafts/{reference}")))
+            .await
+            .unwrap();
+        browser.wait_for_element(Locator::Id("thread"), WAIT).await;
+        let page = browser.client.source().await.unwrap();
+        assert!(
+            page.contains(thread) && page.contains(letter),
+            "{code}: {page}"
+        );
+        screenshot(&browser, &format!("draft-{code}")).await;
+    }
     browser.close().await;
 }
