@@ -34,10 +34,10 @@ fn files_are_named_by_kind_not_by_mime_type() {
     assert_eq!(Lang::Zh.file_kind("application/octet-stream"), "檔案");
 }
 
-/// Every text of the page in its three versions, as this module writes
-/// them: `self.pick("繁", "简", "en")`.
+/// Every text of the page in its three versions, as this module and its
+/// phrases write them: `self.pick("繁", "简", "en")`.
 fn every_pick() -> Vec<[String; 3]> {
-    let source = include_str!("../i18n.rs");
+    let source = [include_str!("../i18n.rs"), include_str!("phrases.rs")].concat();
     let mut found = Vec::new();
     for call in source.split("self.pick(").skip(1) {
         let mut texts = Vec::new();
