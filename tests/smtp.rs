@@ -152,6 +152,18 @@ impl Setup {
         self.ok(&args);
     }
 
+    /// Runs the daemon until every writer has a message, then `settle`
+    /// longer (retries keep running: time to send anything twice).
+    async fn run_until_each_received(&self, writers: &[String], settle: Duration) {
+        let mut daemon = self.daemon();
+        for login in writers {
+            self.wait_received(login, 1).await;
+        }
+        tokio::time::sleep(settle).await;
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+    }
+
     /// The reference of the first draft.
     async fn first_reference(&self) -> String {
         let drafts = self
@@ -443,13 +455,9 @@ async fn kill_9_while_sending_loses_nothing_and_duplicates_carry_the_same_messag
         .count();
 
     // The same instance name releases the dead process's claims at start.
-    let mut daemon = setup.daemon();
-    for login in &writers {
-        setup.wait_received(login, 1).await;
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    daemon.kill().unwrap();
-    daemon.wait().unwrap();
+    setup
+        .run_until_each_received(&writers, Duration::from_secs(2))
+        .await;
     let mut duplicates = 0;
     for login in &writers {
         let received = setup.received(login);
@@ -805,13 +813,9 @@ async fn twenty_kills_while_sending_measured() {
         daemon.kill().unwrap();
         daemon.wait().unwrap();
     }
-    let mut daemon = setup.daemon();
-    for login in &writers {
-        setup.wait_received(login, 1).await;
-    }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    daemon.kill().unwrap();
-    daemon.wait().unwrap();
+    setup
+        .run_until_each_received(&writers, Duration::from_secs(3))
+        .await;
     let mut duplicates = 0;
     for login in &writers {
         let received = setup.received(login);
