@@ -161,6 +161,9 @@ pub struct DraftView {
     pub thread: Vec<FollowUpView>,
     /// Contributor mail no editor has opened the draft since (有新來信).
     pub unseen_mail: bool,
+    /// Some attached document is still being read (正文提取中): the
+    /// message was stored before its slowest documents were read.
+    pub extraction_pending: bool,
     /// Letters to the contributor (decisions, status answers), oldest first.
     pub letters: Vec<LetterView>,
 }
@@ -375,6 +378,7 @@ impl DraftView {
             forwarded_by: None,
             thread: Vec::new(),
             unseen_mail: false,
+            extraction_pending: false,
             letters: Vec::new(),
         }
     }

@@ -509,3 +509,46 @@ fn a_missing_maildir_stops_the_start_and_one_that_goes_away_raises_the_stall_ala
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// `slushpile drafts show 1 --json` against the daemon's store, once the
+/// draft exists.
+fn first_draft(daemon: &Daemon) -> Option<serde_json::Value> {
+    let output = Command::new(env!("CARGO_BIN_EXE_slushpile"))
+        .arg("--config")
+        .arg(&daemon.config)
+        .args(["drafts", "show", "1", "--json"])
+        .output()
+        .unwrap();
+    output
+        .status
+        .success()
+        .then(|| serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn the_daemon_reads_documents_left_for_after_the_commit() {
+    let daemon = Daemon::new(&["local"], 0);
+    // No time for documents before the commit: every one is read after.
+    let mut text = std::fs::read_to_string(&daemon.config).unwrap();
+    text.push_str("[extract]\ninline_timeout = '0s'\n");
+    std::fs::write(&daemon.config, text).unwrap();
+    let mut child = spawn(&daemon.config, None, &daemon.log());
+    std::fs::write(
+        daemon.dir.path().join("local/new/1764300000.doc.test"),
+        include_bytes!("fixtures/messages/document_submission.eml"),
+    )
+    .unwrap();
+    let mut draft = serde_json::Value::Null;
+    wait_for("the document's text", Duration::from_secs(20), || {
+        draft = first_draft(&daemon).unwrap_or_default();
+        draft["extraction_pending"] == false && draft["attachments"][0]["article_text"].is_string()
+    });
+    assert_eq!(draft["status"], "new");
+    // Read by the task after the commit, not in the batch.
+    let log = std::fs::read_to_string(daemon.log()).unwrap();
+    assert!(log.contains("documents read after the commit"), "{log}");
+    let article = draft["attachments"][0]["article_text"].as_str().unwrap();
+    assert!(article.contains("做好疫情防控期間教師工作"), "{article}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -497,3 +497,113 @@ async fn every_draft_of_a_large_batch_gets_its_own_id_row_and_attachments() {
     }
     assert_eq!(store.count_drafts().await.unwrap(), 50);
 }
+
+/// The daemon's ingestor: documents read for at most `inline` before the
+/// commit, the rest after it.
+fn deferring_ingestor(store: &Store, inline: std::time::Duration) -> slushpile::ingest::Ingestor {
+    let mut settings = Settings::default();
+    if let Some(limits) = settings.options.extract.as_mut() {
+        limits.inline_timeout = inline;
+    }
+    slushpile::ingest::Ingestor {
+        store: store.clone(),
+        settings: std::sync::Arc::new(settings),
+        outbox: Default::default(),
+        health: Default::default(),
+        verifier: None,
+        defer_extraction: true,
+        extraction: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn documents_left_unread_by_the_batch_deadline_are_read_after_the_commit() {
+    let (_dir, store) = store().await;
+    let with_document = with_document_bytes();
+    let plain = submission("plain@example.org", "writer@example.org", "");
+    let batch = vec![
+        Fetched {
+            location: imap(1),
+            internal_date: None,
+            body: FetchedBody::Full(with_document),
+        },
+        Fetched {
+            location: imap(2),
+            internal_date: None,
+            body: FetchedBody::Full(plain),
+        },
+    ];
+    // No inline time at all: the document waits for after the commit,
+    // and the batch is stored without it.
+    let ingestor = deferring_ingestor(&store, std::time::Duration::ZERO);
+    let outcomes = ingestor.ingest(MAILBOX, batch, None).await.unwrap();
+    let ids: Vec<i64> = outcomes
+        .iter()
+        .map(|o| match o {
+            IngestOutcome::Created { draft_id, .. } => *draft_id,
+            other => panic!("expected a new draft, got {other:?}"),
+        })
+        .collect();
+    let waiting = store.draft(&DraftKey::Id(ids[0])).await.unwrap().unwrap();
+    assert!(waiting.extraction_pending);
+    assert_eq!(waiting.status, DraftStatus::New);
+    assert_eq!(waiting.attachments[0].article_text, None);
+    assert_eq!(
+        waiting.attachments[0].extraction_note.as_deref(),
+        Some(slushpile::message::extract::DEFERRED_NOTE)
+    );
+    let plain = store.draft(&DraftKey::Id(ids[1])).await.unwrap().unwrap();
+    assert!(!plain.extraction_pending);
+
+    let options = ParseOptions::default();
+    let read = slushpile::ingest::deferred::drain(&store, &options, None).await;
+    assert_eq!(read.unwrap(), 1);
+    let done = store.draft(&DraftKey::Id(ids[0])).await.unwrap().unwrap();
+    assert!(!done.extraction_pending);
+    assert_eq!(done.attachments[0].extraction_note, None);
+    let article = done.attachments[0].article_text.as_deref().unwrap();
+    assert!(article.contains("做好疫情防控期間教師工作"), "{article}");
+    // The document's words find it now, and the draft is otherwise as it was.
+    let found = store
+        .list_drafts(&DraftFilter {
+            text: Some("教師資格".into()),
+            ..DraftFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|d| d.id).collect::<Vec<_>>(), [ids[0]]);
+    assert_eq!(done.status, DraftStatus::New);
+    assert_eq!(done.reference, waiting.reference);
+    assert_eq!(
+        slushpile::ingest::deferred::drain(&store, &options, None)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // With time enough, a document is read before the commit.
+    let another = String::from_utf8(with_document_bytes())
+        .unwrap()
+        .replace("<document-submission@example.com>", "<another@example.com>");
+    let ingestor = deferring_ingestor(&store, std::time::Duration::from_secs(60));
+    let batch = vec![Fetched {
+        location: imap(3),
+        internal_date: None,
+        body: FetchedBody::Full(another.into_bytes()),
+    }];
+    let outcome = ingestor.ingest(MAILBOX, batch, None).await.unwrap();
+    let IngestOutcome::Created { draft_id, .. } = outcome[0] else {
+        panic!("expected a new draft, got {outcome:?}");
+    };
+    let draft = store.draft(&DraftKey::Id(draft_id)).await.unwrap().unwrap();
+    assert!(!draft.extraction_pending);
+    assert!(draft.attachments[0].article_text.is_some());
+}
+
+fn with_document_bytes() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/messages/document_submission.eml"
+    ))
+    .unwrap()
+}

@@ -285,6 +285,7 @@ impl Config {
             own_addresses: self.general.own_addresses.clone(),
             forwarders: self.general.forwarders.clone(),
             extract: self.extract.limits(),
+            defer_extraction_at: None,
         }
     }
 

@@ -149,6 +149,10 @@ pub struct Extract {
     /// For all the documents of one message together.
     #[serde(deserialize_with = "duration::deserialize")]
     pub message_timeout: Duration,
+    /// For a batch's documents before it is committed; those left are read
+    /// right after the commit.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub inline_timeout: Duration,
     /// What a document may inflate to (zip entries, PDF streams).
     pub max_inflated_bytes: u64,
     /// Text kept per document.
@@ -162,6 +166,7 @@ impl Default for Extract {
             enabled: true,
             timeout: limits.timeout,
             message_timeout: limits.message_timeout,
+            inline_timeout: limits.inline_timeout,
             max_inflated_bytes: limits.max_inflated,
             max_text_bytes: limits.max_text,
         }
@@ -176,6 +181,7 @@ impl Extract {
                 max_text: self.max_text_bytes,
                 timeout: self.timeout,
                 message_timeout: self.message_timeout,
+                inline_timeout: self.inline_timeout,
                 ..Default::default()
             })
     }

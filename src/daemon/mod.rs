@@ -98,6 +98,7 @@ impl Prepared {
         )?;
         let mut ingestor = Ingestor::new(store.clone(), &config);
         ingestor.health = health.clone();
+        ingestor.defer_extraction = true;
         Ok(Prepared {
             config,
             ingestor,
@@ -121,6 +122,15 @@ impl Prepared {
                     .in_current_span(),
             );
         }
+        tasks.spawn(
+            crate::ingest::deferred::run(
+                ingestor.store.clone(),
+                ingestor.settings.options.clone(),
+                ingestor.extraction.clone(),
+                stopped.clone(),
+            )
+            .in_current_span(),
+        );
         for source in &config.mailboxes {
             let run = mailbox::run(
                 source.clone(),

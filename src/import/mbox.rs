@@ -115,6 +115,25 @@ impl<R: AsyncBufRead + Unpin> MboxReader<R> {
     }
 }
 
+/// Every message of an archive held in memory, for the fuzz target and its
+/// replay: a byte slice never makes the reader wait, so one poll finishes
+/// each message without a runtime. Returns how many there were.
+#[doc(hidden)]
+pub fn split_in_memory(archive: &[u8], max_bytes: u64) -> usize {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let mut reader = MboxReader::new(archive);
+    let mut count = 0;
+    loop {
+        let next = std::pin::pin!(reader.next(max_bytes));
+        match next.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(Some(_))) => count += 1,
+            Poll::Ready(Ok(None) | Err(_)) => return count,
+            Poll::Pending => unreachable!("a byte slice is always ready"),
+        }
+    }
+}
+
 fn trim_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)

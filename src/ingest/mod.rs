@@ -1,6 +1,7 @@
 //! The source-independent step: raw bytes → parsed [`Incoming`] records →
 //! one committed batch. IMAP, Maildir and `slushpile ingest` all use it.
 
+pub mod deferred;
 mod pipeline;
 
 pub use pipeline::{Committed, Pipeline};
@@ -72,6 +73,12 @@ pub struct Ingestor {
     pub health: Arc<Health>,
     /// DKIM / SPF / DMARC computed here (`[auth] verify`).
     pub verifier: Option<Arc<Verifier>>,
+    /// Whether a batch stops reading documents after `[extract]
+    /// inline_timeout` and leaves the rest to [`deferred::run`]; only the
+    /// daemon, which runs that task, turns it on.
+    pub defer_extraction: bool,
+    /// Woken when a batch left documents to read after the commit.
+    pub extraction: Arc<Notify>,
 }
 
 /// A batch being authenticated and parsed.
@@ -131,6 +138,8 @@ impl Ingestor {
             outbox: Arc::new(Notify::new()),
             health: Arc::default(),
             verifier: verifier.map(Arc::new),
+            defer_extraction: false,
+            extraction: Arc::new(Notify::new()),
         }
     }
 
@@ -150,6 +159,7 @@ impl Ingestor {
     /// prepares batch k+1 while batch k commits.
     pub fn parse(&self, mailbox: &str, batch: Vec<Fetched>) -> ParseTask {
         let (settings, name) = (self.settings.clone(), mailbox.to_string());
+        let defer = self.defer_extraction;
         let verifier = self.verifier.clone();
         ParseTask(tokio::spawn(async move {
             let verdicts = match &verifier {
@@ -167,6 +177,7 @@ impl Ingestor {
                 None => vec![None; batch.len()],
             };
             let parse = tokio::task::spawn_blocking(move || {
+                let settings = with_inline_deadline(settings, defer);
                 let now = Utc::now();
                 batch
                     .into_iter()
@@ -199,6 +210,9 @@ impl Ingestor {
             }
         }
         let outcomes = self.store.commit_batch(&items, progress).await?;
+        if items.iter().any(|i| i.parsed.submission.extraction_pending) {
+            self.extraction.notify_one();
+        }
         // An acknowledgement to send, or a follow-up that may have queued a
         // status answer.
         if items
@@ -223,6 +237,20 @@ impl Ingestor {
             );
         }
         Ok(outcomes)
+    }
+}
+
+/// The batch's settings, with the time its documents may take from now
+/// when the rest is read after the commit.
+fn with_inline_deadline(settings: Arc<Settings>, defer: bool) -> Arc<Settings> {
+    let inline = settings.options.extract.as_ref().map(|l| l.inline_timeout);
+    match inline.filter(|_| defer) {
+        Some(inline) => {
+            let mut deferring = (*settings).clone();
+            deferring.options.defer_extraction_at = Some(std::time::Instant::now() + inline);
+            Arc::new(deferring)
+        }
+        None => settings,
     }
 }
 

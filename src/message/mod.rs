@@ -9,6 +9,8 @@ mod classify;
 mod encoded_word;
 pub mod extract;
 mod forwarded;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 pub mod html;
 mod hz;
@@ -43,6 +45,11 @@ pub struct ParseOptions {
     /// Bounds on reading the article out of attached documents; `None`
     /// turns that off.
     pub extract: Option<extract::ExtractLimits>,
+    /// When document reading stops for this batch (the ingest pipeline
+    /// sets it from `inline_timeout`): documents left get
+    /// [`extract::DEFERRED_NOTE`] and the submission `extraction_pending`.
+    /// `None` (reparse, one-off tools) reads every document now.
+    pub defer_extraction_at: Option<std::time::Instant>,
 }
 
 impl Default for ParseOptions {
@@ -53,6 +60,7 @@ impl Default for ParseOptions {
             own_addresses: Vec::new(),
             forwarders: Vec::new(),
             extract: Some(extract::ExtractLimits::default()),
+            defer_extraction_at: None,
         }
     }
 }
@@ -164,6 +172,10 @@ pub struct Submission {
     /// Problems found while parsing that did not prevent it (e.g.
     /// `"undecodable charset in subject"`).
     pub defects: Vec<String>,
+    /// Some document was left to be read after the commit
+    /// ([`ParseOptions::defer_extraction_at`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extraction_pending: bool,
 }
 
 /// The outcome of parsing. A quarantined message still carries whatever could

@@ -58,7 +58,7 @@ fn parse_tree<'x>(raw: &'x [u8], opts: &ParseOptions) -> Result<Message<'x>, Box
     }
 }
 
-fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
+pub(super) fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
     let msg = match parse_tree(raw, opts) {
         Ok(msg) => msg,
         Err(parsed) => return *parsed,
@@ -73,7 +73,10 @@ fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
     sub.body_html = body::body_html(&msg, hint, &mut defects);
     let entries = attachments::entries(&msg);
     let mut document_titles = Vec::new();
-    let budget = opts.extract.as_ref().map(extract::MessageBudget::start);
+    let budget = opts
+        .extract
+        .as_ref()
+        .map(|limits| extract::MessageBudget::start(limits, opts.defer_extraction_at));
     sub.attachments = entries
         .iter()
         .enumerate()
@@ -87,6 +90,7 @@ fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
                     limits,
                     budget,
                     &mut defects,
+                    &mut sub.extraction_pending,
                 ));
             }
             attachment
@@ -108,14 +112,15 @@ fn parse_unguarded(raw: &[u8], opts: &ParseOptions) -> Parsed {
     }
 }
 
-/// Fills in the article text of a document attachment; returns the
-/// document's title.
+/// Fills in the article text of a document attachment, or marks it (and
+/// the message) as pending; returns the document's title.
 fn read_article(
     attachment: &mut Attachment,
     bytes: &[u8],
     limits: &extract::ExtractLimits,
     budget: &extract::MessageBudget,
     defects: &mut Vec<String>,
+    pending: &mut bool,
 ) -> Option<String> {
     let found = extract::extract_within(
         &attachment.content_type,
@@ -124,7 +129,8 @@ fn read_article(
         limits,
         budget,
     )?;
-    if let Some(note) = &found.note {
+    *pending |= found.deferred;
+    if let Some(note) = found.note.as_ref().filter(|_| !found.deferred) {
         defects.push(format!("attachment {}: {note}", attachment.path));
     }
     attachment.article_text = found.text;
@@ -228,6 +234,7 @@ fn empty_submission() -> Submission {
         forwarded_by: None,
         classification: Classification::Normal,
         defects: Vec::new(),
+        extraction_pending: false,
     }
 }
 

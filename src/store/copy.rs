@@ -74,6 +74,7 @@ pub const TABLES: &[TableSpec] = &[
             ("search_text", Text),
             ("forwarded_by", Text),
             ("unseen_mail", Int),
+            ("extraction_pending", Int),
         ],
     },
     TableSpec {
@@ -190,6 +191,7 @@ pub const TABLES: &[TableSpec] = &[
             ("body_text", Text),
             ("attachments", Text),
             ("search_text", Text),
+            ("extraction_pending", Int),
         ],
     },
     TableSpec {

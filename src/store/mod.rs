@@ -19,12 +19,12 @@ pub use ack_plan::{AckPlan, Decision, OutboxLimits, Recipient, letter_reasons};
 pub use error::{Result, StoreError};
 pub use types::{
     ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, DueLetter, EditorError, EditorView,
-    FollowUpClaim, Incoming, IngestOutcome, LetterPlan, MailboxProgress, RawContent, ReparseReport,
-    SeenAgain, Session, SourceLocation,
+    ExtractionOf, FollowUpClaim, Incoming, IngestOutcome, LetterPlan, MailboxProgress,
+    PendingExtraction, RawContent, ReparseReport, SeenAgain, Session, SourceLocation,
 };
 
 use crate::draft::{DraftStatus, DraftView, EventView};
-use crate::message::ParseOptions;
+use crate::message::{ParseOptions, Parsed};
 use crate::workflow::Actor;
 
 /// The file of an SQLite store (None for PostgreSQL), e.g. to tell whether
@@ -316,6 +316,16 @@ impl Store {
 
     pub async fn count_drafts(&self) -> Result<i64> {
         dispatch!(self, e => e.count_drafts().await)
+    }
+
+    /// The oldest message whose documents are still to be read, if any.
+    pub async fn next_pending_extraction(&self) -> Result<Option<PendingExtraction>> {
+        dispatch!(self, e => e.next_pending_extraction().await)
+    }
+
+    /// Stores what reading all of a pending message's documents gave.
+    pub async fn finish_extraction(&self, of: ExtractionOf, parsed: &Parsed) -> Result<()> {
+        dispatch!(self, e => e.finish_extraction(of, parsed).await)
     }
 
     /// Re-parses every stored message; status, events and identity are kept.

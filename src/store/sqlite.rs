@@ -50,6 +50,8 @@ mod editors;
 mod engine;
 #[path = "sql/events.rs"]
 mod events;
+#[path = "sql/extraction.rs"]
+mod extraction;
 #[path = "sql/known.rs"]
 mod known;
 #[path = "sql/later.rs"]

@@ -244,6 +244,20 @@ pub struct Session {
     pub csrf: String,
 }
 
+/// A message stored before all its documents were read
+/// (`extraction_pending`), with its raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingExtraction {
+    pub of: ExtractionOf,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtractionOf {
+    Draft(i64),
+    FollowUp(i64),
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReparseReport {
     pub reparsed: u64,

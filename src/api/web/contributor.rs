@@ -41,7 +41,7 @@ fn follow_up(lang: Lang, reference: &str, f: &FollowUpView) -> String {
                 note = a
                     .extraction_note
                     .as_deref()
-                    .map(|n| format!(" <em class=\"extraction-note\">{}</em>", escape(n)))
+                    .map(|n| format!(" <em class=\"extraction-note\">{}</em>", lang.extraction_note(n)))
                     .unwrap_or_default(),
             )
         })

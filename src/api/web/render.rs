@@ -258,7 +258,12 @@ pub fn draft_page(
             let note = a
                 .extraction_note
                 .as_deref()
-                .map(|n| format!(" <em class=\"extraction-note\">{}</em>", escape(n)))
+                .map(|n| {
+                    format!(
+                        " <em class=\"extraction-note\">{}</em>",
+                        lang.extraction_note(n)
+                    )
+                })
                 .unwrap_or_default();
             let (open, close) = lang.parentheses();
             format!(

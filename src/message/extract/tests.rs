@@ -184,7 +184,7 @@ fn the_documents_of_one_message_share_its_time() {
         message_timeout: std::time::Duration::ZERO,
         ..ExtractLimits::default()
     };
-    let budget = MessageBudget::start(&limits);
+    let budget = MessageBudget::start(&limits, None);
     let pdf = fixture("article.pdf");
     let x = extract_within("", Some("a.pdf"), &pdf, &limits, &budget).unwrap();
     assert_eq!(
@@ -194,7 +194,23 @@ fn the_documents_of_one_message_share_its_time() {
     // What is no document gets no note.
     assert!(extract_within("image/png", Some("a.png"), b"png", &limits, &budget).is_none());
     // With time left, each document gets at most what the message has.
-    let budget = MessageBudget::start(&ExtractLimits::default());
+    let budget = MessageBudget::start(&ExtractLimits::default(), None);
     let x = extract_within("", Some("a.pdf"), &pdf, &ExtractLimits::default(), &budget).unwrap();
     assert!(x.text.is_some() && x.note.is_none(), "{x:?}");
+}
+
+#[test]
+fn documents_past_the_batch_deadline_are_deferred_not_noted() {
+    let limits = ExtractLimits::default();
+    let pdf = fixture("article.pdf");
+    let past = std::time::Instant::now();
+    let budget = MessageBudget::start(&limits, Some(past));
+    let x = extract_within("", Some("a.pdf"), &pdf, &limits, &budget).unwrap();
+    assert!(x.deferred && x.text.is_none(), "{x:?}");
+    assert_eq!(x.note.as_deref(), Some(DEFERRED_NOTE));
+    // A deadline far off changes nothing.
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    let budget = MessageBudget::start(&limits, Some(later));
+    let x = extract_within("", Some("a.pdf"), &pdf, &limits, &budget).unwrap();
+    assert!(!x.deferred && x.text.is_some() && x.note.is_none(), "{x:?}");
 }

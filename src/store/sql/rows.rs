@@ -15,7 +15,7 @@ type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
 /// The columns derived from the raw message, in the order [`bind_derived`]
 /// binds them: written on first ingestion and rewritten by `reparse`, so both
 /// produce identical rows.
-pub(super) const DERIVED: [&str; 16] = [
+pub(super) const DERIVED: [&str; 17] = [
     "message_id",
     "from_name",
     "from_address",
@@ -32,6 +32,7 @@ pub(super) const DERIVED: [&str; 16] = [
     "defects",
     "quarantine_reason",
     "search_text",
+    "extraction_pending",
 ];
 
 /// New drafts, `rows` of them in one statement: `columns` (bound by the
@@ -64,6 +65,7 @@ pub(super) fn bind_derived<'q>(query: Query<'q>, parsed: &'q Parsed) -> Query<'q
         .bind(to_json(&s.defects))
         .bind(&parsed.quarantine)
         .bind(search_text(parsed))
+        .bind(i64::from(s.extraction_pending))
 }
 
 /// Rewrites every derived column and the attachment list of a draft (`reparse`).
@@ -164,7 +166,7 @@ pub(super) const DRAFT_COLUMNS: &str =
     subject, COALESCE(edited_title, title) AS title, title AS submitted_title, notes,
     claimed_by, lease_until, status_changed_at,
     received_at, body_text, classification, quarantine_reason, sender_auth,
-    forwarded, forwarded_by, unseen_mail";
+    forwarded, forwarded_by, unseen_mail, extraction_pending";
 
 pub(super) fn draft_from_row(
     row: &<Db as sqlx::Database>::Row,
@@ -181,6 +183,7 @@ pub(super) fn draft_from_row(
     let status_changed_at: DateTime<Utc> = row.try_get("status_changed_at")?;
     let from_address: Option<String> = row.try_get("from_address")?;
     let unseen_mail: i64 = row.try_get("unseen_mail")?;
+    let extraction_pending: i64 = row.try_get("extraction_pending")?;
     Ok(DraftView {
         id: row.try_get("id")?,
         reference: row.try_get("reference")?,
@@ -219,6 +222,7 @@ pub(super) fn draft_from_row(
             .map_err(|e| corrupt("forwarded_by", &e))?,
         thread: Vec::new(),
         unseen_mail: unseen_mail != 0,
+        extraction_pending: extraction_pending != 0,
         letters: Vec::new(),
     })
 }

@@ -368,7 +368,8 @@ pub(super) async fn rewrite_follow_up(
         .collect();
     sqlx::query(
         "UPDATE follow_ups SET message_id = $2, from_name = $3, from_address = $4, subject = $5,
-             body_text = $6, attachments = $7, search_text = $8 WHERE id = $1",
+             body_text = $6, attachments = $7, search_text = $8, extraction_pending = $9
+         WHERE id = $1",
     )
     .bind(id)
     .bind(&s.message_id)
@@ -378,6 +379,7 @@ pub(super) async fn rewrite_follow_up(
     .bind(&s.body_text)
     .bind(serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into()))
     .bind(super::rows::search_text(parsed))
+    .bind(i64::from(s.extraction_pending))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -28,6 +28,50 @@ impl Lang {
         }
     }
 
+    /// Why a document's text is missing or partial, in words: the reader's
+    /// own note is English and technical, so the page says what it means
+    /// for the editor (the raw reason stays in the API and `drafts show`).
+    pub fn extraction_note(self, note: &str) -> &'static str {
+        use crate::message::extract::DEFERRED_NOTE;
+        if note == DEFERRED_NOTE {
+            self.pick(
+                "正文提取中，稍後重新整理即可看到。",
+                "正文提取中，稍后刷新即可看到。",
+                "Reading the document; reload shortly to see its text.",
+            )
+        } else if note.starts_with("text cut at") {
+            self.pick(
+                "正文過長，只保留了前面部分。",
+                "正文过长，只保留了前面部分。",
+                "Very long text: only the beginning is kept.",
+            )
+        } else if note.starts_with("text incomplete") {
+            self.pick(
+                "正文只讀出一部分（檔案過大或讀取逾時），請下載原檔閱讀。",
+                "正文只读出一部分（文件过大或读取超时），请下载原文件阅读。",
+                "Only part of the text could be read (too large or too slow); download the file to read it.",
+            )
+        } else if note.starts_with("no text found") {
+            self.pick(
+                "文件中沒有文字（可能是掃描圖片）。",
+                "文件中没有文字（可能是扫描图片）。",
+                "The document has no text (a scan?).",
+            )
+        } else if note.contains("is not a") {
+            self.pick(
+                "檔案內容與副檔名不符，未提取正文。",
+                "文件内容与扩展名不符，未提取正文。",
+                "The file is not what its name says; no text was read.",
+            )
+        } else {
+            self.pick(
+                "未能提取正文（檔案損壞、加密或過於龐大），請下載原檔閱讀。",
+                "未能提取正文（文件损坏、加密或过于庞大），请下载原文件阅读。",
+                "The text could not be read (damaged, encrypted or too large); download the file to read it.",
+            )
+        }
+    }
+
     /// A workflow refusal in words, with statuses as the page names them.
     pub fn refusal(self, error: &crate::workflow::WorkflowError) -> String {
         use crate::workflow::WorkflowError::*;
