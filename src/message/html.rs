@@ -39,11 +39,9 @@ pub fn flatten(html: &str, max_depth: usize) -> Cow<'_, str> {
     let mut at = 0;
     while let Some(offset) = html[at..].find('<') {
         let start = at + offset;
-        let end = html[start..]
-            .find('>')
-            .map_or(html.len(), |e| start + e + 1);
+        let (tag, length) = tag_at(&html[start..]);
+        let end = start + length;
         at = end;
-        let tag = &html[start + 1..end.saturating_sub(1).max(start + 1)];
         let closing = tag.starts_with('/');
         let name: String = tag
             .trim_start_matches('/')
@@ -84,6 +82,16 @@ pub fn flatten(html: &str, max_depth: usize) -> Cow<'_, str> {
     }
 }
 
+/// The tag `markup` starts with (it starts with `<`): what lies between
+/// `<` and `>`, and how many bytes the whole tag takes. An unclosed tag
+/// runs to the end of the input.
+fn tag_at(markup: &str) -> (&str, usize) {
+    match markup.find('>') {
+        Some(close) => (&markup[1..close], close + 1),
+        None => (&markup[1..], markup.len()),
+    }
+}
+
 /// Tags whose content is never readable text.
 const SKIPPED: &[&str] = &["script", "style", "head", "title", "template", "noscript"];
 /// Tags that separate paragraphs.
@@ -117,9 +125,8 @@ pub fn html_to_text(html: &str) -> String {
             continue;
         }
         if rest.starts_with('<') {
-            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-            let tag = &rest[1..end.saturating_sub(1).max(1)];
-            rest = &rest[end..];
+            let (tag, length) = tag_at(rest);
+            rest = &rest[length..];
             let closing = tag.starts_with('/');
             let name: String = tag
                 .trim_start_matches('/')
@@ -320,5 +327,14 @@ mod tests {
             let _ = html_to_text(s);
             let _ = flatten(s, 1);
         }
+    }
+
+    #[test]
+    fn an_unclosed_tag_ending_in_a_wide_character_is_read_to_the_end() {
+        // Found by the html fuzz target: the tag's last byte was taken to be
+        // a `>` and cut inside the character.
+        assert_eq!(html_to_text("甲<p>乙<i深"), "甲\n\n乙");
+        assert_eq!(flatten("<div>甲<div深", 1), "<div>甲");
+        assert_eq!(tag_at("<i深"), ("i深", "<i深".len()));
     }
 }

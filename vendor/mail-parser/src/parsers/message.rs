@@ -419,14 +419,14 @@ impl MessageParser {
                                     part.body = PartType::Message(message);
                                 }
                             } else {
-                                debug_assert!(false, "Invalid part ID, could not find message.");
+                                // Reachable by malformed input (patched: was debug_assert!(false, "Invalid part ID, could not find message.")).
                             }
 
                             message = prev_message;
                             prev_state.mime_boundary = state.mime_boundary;
                             state = prev_state;
                         } else {
-                            debug_assert!(false, "Failed to restore parent message. Aborting.");
+                            // Reachable by malformed input (patched: was debug_assert!(false, "Failed to restore parent message. Aborting.")).
                             break 'outer;
                         }
                     }
@@ -482,7 +482,7 @@ impl MessageParser {
                             // This part has no boundary, update end offset
                             part.offset_end = stream.offset() as u32;
                         } else {
-                            debug_assert!(false, "Invalid part ID, could not find multipart.");
+                            // Reachable by malformed input (patched: was debug_assert!(false, "Invalid part ID, could not find multipart.")).
                         }
 
                         break 'outer;
@@ -531,7 +531,7 @@ impl MessageParser {
                         part.body = PartType::Message(message);
                     }
                 } else {
-                    debug_assert!(false, "Invalid part ID, could not find message.");
+                    // Reachable by malformed input (patched: was debug_assert!(false, "Invalid part ID, could not find message.")).
                 }
 
                 message = prev_message;
@@ -541,7 +541,7 @@ impl MessageParser {
                     part.body = PartType::Multipart(state.sub_part_ids);
                 }
             } else {
-                debug_assert!(false, "This should not have happened.");
+                // Reachable by malformed input (patched: was debug_assert!(false, "This should not have happened.")).
             }
             state = prev_state;
         }
