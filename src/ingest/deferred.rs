@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
+use crate::message::extract::ExtractLimits;
 use crate::message::{self, ParseOptions, Parsed};
 use crate::store::{Store, StoreError};
 
@@ -54,6 +55,7 @@ pub async fn drain(
         };
         let options = ParseOptions {
             defer_extraction_at: None,
+            extract: options.extract.clone().map(rest_of_the_budget),
             ..options.clone()
         };
         let parsed = tokio::task::spawn_blocking(move || read_in_full(&pending.raw, &options))
@@ -64,6 +66,16 @@ pub async fn drain(
         done += 1;
     }
     Ok(done)
+}
+
+/// The message's documents share one `message_timeout`, and the batch
+/// already spent up to `inline_timeout` of it on them: the full reading
+/// gets what is left, so a message costs no more than `message_timeout`.
+fn rest_of_the_budget(limits: ExtractLimits) -> ExtractLimits {
+    ExtractLimits {
+        message_timeout: limits.message_timeout.saturating_sub(limits.inline_timeout),
+        ..limits
+    }
 }
 
 /// The message with every document read. Should the full reading fail
@@ -79,4 +91,22 @@ fn read_in_full(raw: &[u8], options: &ParseOptions) -> Parsed {
         ..options.clone()
     };
     message::parse(raw, &without_documents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_full_reading_gets_what_the_batch_left_of_the_message_time() {
+        let limits = ExtractLimits {
+            message_timeout: Duration::from_secs(10),
+            inline_timeout: Duration::from_secs(1),
+            ..ExtractLimits::default()
+        };
+        assert_eq!(
+            rest_of_the_budget(limits).message_timeout,
+            Duration::from_secs(9)
+        );
+    }
 }

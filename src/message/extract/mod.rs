@@ -59,7 +59,6 @@ impl Default for ExtractLimits {
 /// The time one message's documents have left, shared by all of them.
 pub struct MessageBudget {
     deadline: Instant,
-    total: Duration,
     /// When reading stops for now, the documents left over being read
     /// after the commit; `None` reads everything now.
     defer_at: Option<Instant>,
@@ -73,7 +72,6 @@ impl MessageBudget {
     pub fn start(limits: &ExtractLimits, defer_at: Option<Instant>) -> MessageBudget {
         MessageBudget {
             deadline: Instant::now() + limits.message_timeout,
-            total: limits.message_timeout,
             defer_at,
         }
     }
@@ -100,10 +98,12 @@ pub fn extract_within(
     }
     let now = Instant::now();
     let Some(left) = message.deadline.checked_duration_since(now) else {
-        return Some(noted(format!(
-            "not extracted: the message's documents took their {} s together (message_timeout)",
-            message.total.as_secs_f32()
-        )));
+        // No figure: a reading after the commit has only what the batch
+        // left of message_timeout, and the configured one would mislead.
+        return Some(noted(
+            "not extracted: the message's documents used up their time together (message_timeout)"
+                .to_string(),
+        ));
     };
     let until_deferral = message.defer_at.map(|at| at.saturating_duration_since(now));
     let limits = ExtractLimits {
@@ -116,6 +116,12 @@ pub fn extract_within(
         return Some(deferred());
     }
     Some(found)
+}
+
+/// A duration for a note, to a tenth of a second: a document's time is
+/// what the message had left, and "4.924768 s" says nothing more.
+fn seconds(d: Duration) -> f32 {
+    (d.as_secs_f32() * 10.0).round() / 10.0
 }
 
 fn deferred() -> Extraction {
@@ -171,7 +177,7 @@ impl<'l> Budget<'l> {
         if Instant::now() > self.deadline {
             return Err(Stop::new(format!(
                 "took longer than {} s",
-                self.limits.timeout.as_secs_f32()
+                seconds(self.limits.timeout)
             )));
         }
         Ok(())

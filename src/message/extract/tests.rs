@@ -189,7 +189,9 @@ fn the_documents_of_one_message_share_its_time() {
     let x = extract_within("", Some("a.pdf"), &pdf, &limits, &budget).unwrap();
     assert_eq!(
         x.note.as_deref(),
-        Some("not extracted: the message's documents took their 0 s together (message_timeout)")
+        Some(
+            "not extracted: the message's documents used up their time together (message_timeout)"
+        )
     );
     // What is no document gets no note.
     assert!(extract_within("image/png", Some("a.png"), b"png", &limits, &budget).is_none());
@@ -197,6 +199,13 @@ fn the_documents_of_one_message_share_its_time() {
     let budget = MessageBudget::start(&ExtractLimits::default(), None);
     let x = extract_within("", Some("a.pdf"), &pdf, &ExtractLimits::default(), &budget).unwrap();
     assert!(x.text.is_some() && x.note.is_none(), "{x:?}");
+}
+
+#[test]
+fn a_note_gives_seconds_to_a_tenth() {
+    use std::time::Duration;
+    assert_eq!(seconds(Duration::from_micros(4_924_768)).to_string(), "4.9");
+    assert_eq!(seconds(Duration::from_secs(10)).to_string(), "10");
 }
 
 #[test]
