@@ -286,7 +286,8 @@ impl std::str::FromStr for LetterKind {
 
 /// A letter to the contributor. `state`: `held` (proposed with 送簽, sent
 /// if the signer accepts) | `pending` | `sent` | `failed` | `suppressed` |
-/// `cancelled`.
+/// `cancelled` | `uncertain` (interrupted after it was handed over to the
+/// server: perhaps delivered, never sent again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LetterView {
     pub id: i64,
@@ -306,8 +307,10 @@ pub struct LetterView {
     pub sent_at: Option<DateTime<FixedOffset>>,
 }
 
-/// `state`: `pending | sent | suppressed | failed`; `reason` says why a
-/// suppressed one was not sent, `error` why a failed one could not be.
+/// `state`: `pending | sent | suppressed | failed | uncertain` (interrupted
+/// after it was handed over to the server: perhaps delivered, never sent
+/// again); `reason` says why a suppressed one was not sent, `error` why a
+/// failed one could not be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AckView {
     pub state: String,

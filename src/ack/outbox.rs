@@ -2,12 +2,17 @@
 //! records.
 //!
 //! Delivery guarantee: a message is recorded `sent` only after the server
-//! accepted it. If the process dies between the two, the claim runs out (or
-//! is released when this instance restarts) and the message is sent again
-//! with the same Message-ID (`<ack.REFERENCE.TAG@domain>`,
-//! `<letter.REFERENCE.ID.TAG@domain>`), so the rare duplicate is
-//! recognisable — at least once, never silently lost.
+//! accepted it, and sent at most once after it was handed over. Before the
+//! message's bytes go out (the server has said "go ahead" to DATA) the
+//! hand-over is committed. A failure before that is retried; a process
+//! killed or a connection lost after it leaves the message `uncertain`: the
+//! server may have it, so it is not sent again, and the draft's history
+//! says so. A contributor never gets the same mail twice; in that rare
+//! case one may not get it at all, which an editor sees. Every attempt
+//! carries the same Message-ID (`<ack.REFERENCE.TAG@domain>`,
+//! `<letter.REFERENCE.ID.TAG@domain>`).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +23,8 @@ use tracing::Instrument;
 use super::compose::{self, Sender};
 use super::letters::{Letter, LetterText, Office};
 use super::template::Templates;
+use lettre::Message;
+
 use super::transport::{SendError, Transport};
 use crate::config::Config;
 use crate::health::Health;
@@ -117,6 +124,13 @@ impl Outbox {
     /// One round: claim due acknowledgements and letters and try each
     /// once. Returns how many were tried.
     pub async fn send_due(&self) -> Result<usize, StoreError> {
+        let settled = self.store.settle_interrupted(Utc::now()).await?;
+        if settled > 0 {
+            tracing::warn!(
+                count = settled,
+                "mail interrupted after it was handed over to the server: recorded as uncertain, not sent again"
+            );
+        }
         let lease_until = Utc::now() + chrono::Duration::from_std(self.claim).unwrap_or_default();
         let due = self
             .store
@@ -176,7 +190,8 @@ impl Outbox {
         let result = match office.compose(&written, letter.id, &tag) {
             Ok(message) => {
                 let name = format!("{}-letter-{}", draft.reference, letter.id);
-                self.transport.send(message, &name).await
+                let mark = self.store.letter_handed_over(letter.id);
+                self.deliver(message, &name, mark).await?
             }
             Err(e) => Err(SendError::permanent(e.to_string())),
         };
@@ -190,6 +205,10 @@ impl Outbox {
                 );
                 tracing::info!(reference = %draft.reference, message_id = %id, "letter sent");
                 self.store.letter_sent(letter, &id).await
+            }
+            Err(e) if e.is_unanswered() => {
+                tracing::warn!(error = %e, "letter handed over without an answer: not sent again");
+                self.store.letter_uncertain(letter.id, &e.to_string()).await
             }
             Err(e) if e.is_transient() && Utc::now() < letter.expires_at => {
                 let delay = retry_delay(self.retry_initial, letter.attempts);
@@ -224,7 +243,10 @@ impl Outbox {
         };
         let tag = crate::auth::thread_tag(&self.store.thread_key().await?, &draft.reference);
         let result = match compose::compose(&draft, &to, &self.sender, &self.templates, &tag) {
-            Ok(message) => self.transport.send(message, &draft.reference).await,
+            Ok(message) => {
+                let mark = self.store.ack_handed_over(ack.draft_id);
+                self.deliver(message, &draft.reference, mark).await?
+            }
             Err(e) => Err(SendError::permanent(e.to_string())),
         };
         match result {
@@ -233,6 +255,10 @@ impl Outbox {
                 tracing::info!(reference = %draft.reference, message_id = %id, "acknowledgement sent");
                 self.health.ack_sent();
                 self.store.ack_sent(ack.draft_id, &id).await
+            }
+            Err(e) if e.is_unanswered() => {
+                tracing::warn!(error = %e, "acknowledgement handed over without an answer: not sent again");
+                self.store.ack_uncertain(ack.draft_id, &e.to_string()).await
             }
             Err(e) if e.is_transient() && Utc::now() < ack.expires_at => {
                 let delay = retry_delay(self.retry_initial, ack.attempts);
@@ -248,6 +274,24 @@ impl Outbox {
                 self.store.ack_failed(ack.draft_id, &e.to_string()).await
             }
         }
+    }
+}
+
+impl Outbox {
+    /// Hands the message over, commits `mark`, then lets its bytes go. The
+    /// outer error is the store's: the message was then not sent.
+    async fn deliver(
+        &self,
+        message: Message,
+        name: &str,
+        mark: impl Future<Output = Result<(), StoreError>>,
+    ) -> Result<Result<(), SendError>, StoreError> {
+        let handover = match self.transport.hand_over(message, name).await {
+            Ok(handover) => handover,
+            Err(e) => return Ok(Err(e)),
+        };
+        mark.await?;
+        Ok(handover.finish().await)
     }
 }
 

@@ -1,62 +1,35 @@
-//! The one seam acknowledgements leave through: SMTP (lettre over rustls,
-//! certificates always verified) or a directory of .eml files for the demo.
+//! The one seam acknowledgements and letters leave through: SMTP (lettre
+//! over rustls, certificates always verified) or a directory of .eml files
+//! for the demo. Sending is two steps, `hand_over` then `finish`, so the
+//! outbox can record the moment in between.
 
 use std::path::PathBuf;
 
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::Message;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls as SmtpTls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+pub use super::send_error::SendError;
+use super::smtp::{OpenData, SmtpClient};
 
 use crate::config::ack::{SmtpConfig, TransportKind};
 use crate::config::{AuthMethod, Tls};
 
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct SendError {
-    message: String,
-    transient: bool,
-}
-
-impl SendError {
-    /// 4xx replies, connection and TLS trouble, timeouts: worth retrying.
-    /// 5xx replies are permanent.
-    pub fn is_transient(&self) -> bool {
-        self.transient
-    }
-
-    pub fn permanent(message: impl Into<String>) -> Self {
-        SendError {
-            message: message.into(),
-            transient: false,
-        }
-    }
-}
-
-impl From<crate::oauth::OAuthError> for SendError {
-    fn from(e: crate::oauth::OAuthError) -> Self {
-        SendError {
-            transient: e.is_transient(),
-            message: e.to_string(),
-        }
-    }
-}
-
-impl From<lettre::transport::smtp::Error> for SendError {
-    fn from(e: lettre::transport::smtp::Error) -> Self {
-        SendError {
-            transient: !e.is_permanent(),
-            message: e.to_string(),
-        }
-    }
-}
-
 #[derive(Clone)]
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    /// XOAUTH2: a connection per message, each with a current access token
-    /// (cached until shortly before it expires).
+    Smtp(Box<SmtpClient>),
+    /// XOAUTH2: each connection with a current access token (cached until
+    /// shortly before it expires).
     OAuthSmtp(Box<SmtpConfig>),
     File(PathBuf),
+}
+
+/// A message about to leave: for SMTP the server has said "go ahead" to
+/// DATA and nothing of the message has gone out. The outbox records this
+/// moment durably before `finish`.
+pub enum Handover {
+    Smtp(Box<OpenData>),
+    File { target: PathBuf, bytes: Vec<u8> },
 }
 
 impl Transport {
@@ -72,7 +45,7 @@ impl Transport {
         }
         if smtp.auth.is_oauth() {
             // Fails now, not at the first acknowledgement, on a bad ca_file.
-            smtp_transport(smtp, None)?;
+            smtp_client(smtp, None)?;
             return Ok(Transport::OAuthSmtp(Box::new(smtp.clone())));
         }
         let credentials = match (&smtp.username, &smtp.password) {
@@ -82,19 +55,18 @@ impl Transport {
             )),
             _ => None,
         };
-        Ok(Transport::Smtp(smtp_transport(smtp, credentials)?))
+        Ok(Transport::Smtp(Box::new(smtp_client(smtp, credentials)?)))
     }
 
     /// Connects, negotiates TLS and authenticates, sending nothing.
     pub async fn test(&self) -> Result<(), SendError> {
         match self {
             Transport::OAuthSmtp(config) => {
-                let smtp = oauth_transport(config).await?;
-                let result = test_connection(&smtp).await;
+                let result = oauth_client(config).await?.test().await;
                 forget_refused(config, &result);
                 result
             }
-            Transport::Smtp(smtp) => test_connection(smtp).await,
+            Transport::Smtp(client) => client.test().await,
             Transport::File(dir) => {
                 if dir.is_dir() {
                     Ok(())
@@ -108,55 +80,46 @@ impl Transport {
         }
     }
 
-    pub async fn send(&self, message: Message, name: &str) -> Result<(), SendError> {
+    /// Everything before the message's bytes: for SMTP the connection, the
+    /// envelope and DATA. Nothing has been delivered when this fails.
+    pub async fn hand_over(&self, message: Message, name: &str) -> Result<Handover, SendError> {
         match self {
-            Transport::Smtp(smtp) => smtp
-                .send(message)
+            Transport::Smtp(client) => client
+                .open_data(&message)
                 .await
-                .map(|_| ())
-                .map_err(SendError::from),
+                .map(Box::new)
+                .map(Handover::Smtp),
             Transport::OAuthSmtp(config) => {
-                let smtp = oauth_transport(config).await?;
-                let result = smtp
-                    .send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(SendError::from);
+                let result = oauth_client(config).await?.open_data(&message).await;
                 forget_refused(config, &result);
-                result
+                result.map(Box::new).map(Handover::Smtp)
             }
-            Transport::File(dir) => {
+            Transport::File(dir) => Ok(Handover::File {
+                target: dir.join(format!("{name}.eml")),
+                bytes: message.formatted(),
+            }),
+        }
+    }
+}
+
+impl Handover {
+    /// The message itself; Ok once the server (or the file system) has it.
+    pub async fn finish(self) -> Result<(), SendError> {
+        match self {
+            Handover::Smtp(data) => data.finish().await,
+            Handover::File { target, bytes } => {
                 // Written under a temporary name, then renamed: a reader never sees half a file.
-                let target = dir.join(format!("{name}.eml"));
-                let tmp = dir.join(format!(".{name}.eml.tmp"));
-                let transient = |e: std::io::Error| SendError {
-                    message: e.to_string(),
-                    transient: true,
-                };
-                tokio::fs::write(&tmp, message.formatted())
-                    .await
-                    .map_err(transient)?;
+                let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
+                let tmp = target.with_file_name(format!(".{}.tmp", name.unwrap_or_default()));
+                let transient = |e: std::io::Error| SendError::transient(e.to_string());
+                tokio::fs::write(&tmp, bytes).await.map_err(transient)?;
                 tokio::fs::rename(&tmp, &target).await.map_err(transient)
             }
         }
     }
 }
 
-async fn test_connection(smtp: &AsyncSmtpTransport<Tokio1Executor>) -> Result<(), SendError> {
-    match smtp.test_connection().await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(SendError {
-            message: "the server did not answer NOOP".into(),
-            transient: true,
-        }),
-        Err(e) => Err(SendError::from(e)),
-    }
-}
-
-fn smtp_transport(
-    smtp: &SmtpConfig,
-    credentials: Option<Credentials>,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+fn smtp_client(smtp: &SmtpConfig, credentials: Option<Credentials>) -> Result<SmtpClient, String> {
     let host = smtp
         .host
         .clone()
@@ -172,27 +135,27 @@ fn smtp_transport(
     let tls = tls
         .build_rustls()
         .map_err(|e| format!("SMTP TLS setup: {e}"))?;
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(smtp.port())
-        .timeout(Some(smtp.timeout))
-        .tls(match smtp.tls {
+    let mechanisms = if smtp.auth == AuthMethod::Xoauth2 {
+        vec![Mechanism::Xoauth2]
+    } else {
+        DEFAULT_MECHANISMS.to_vec()
+    };
+    Ok(SmtpClient {
+        host,
+        port: smtp.port(),
+        timeout: smtp.timeout,
+        tls: match smtp.tls {
             Tls::Implicit => SmtpTls::Wrapper(tls),
             Tls::Starttls => SmtpTls::Required(tls),
             // Allowed by config validation only towards loopback.
             Tls::None => SmtpTls::None,
-        });
-    if let Some(credentials) = credentials {
-        builder = builder.credentials(credentials);
-        if smtp.auth == AuthMethod::Xoauth2 {
-            builder = builder.authentication(vec![Mechanism::Xoauth2]);
-        }
-    }
-    Ok(builder.build())
+        },
+        credentials,
+        mechanisms,
+    })
 }
 
-async fn oauth_transport(
-    smtp: &SmtpConfig,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
+async fn oauth_client(smtp: &SmtpConfig) -> Result<SmtpClient, SendError> {
     // Config validation guarantees both for auth = "xoauth2".
     let (Some(oauth), Some(user)) = (&smtp.oauth, &smtp.username) else {
         return Err(SendError::permanent(
@@ -201,12 +164,12 @@ async fn oauth_transport(
     };
     let token = crate::oauth::access_token(oauth).await?;
     let credentials = Credentials::new(user.clone(), token.expose().to_string());
-    smtp_transport(smtp, Some(credentials)).map_err(SendError::permanent)
+    smtp_client(smtp, Some(credentials)).map_err(SendError::permanent)
 }
 
 /// A refused login may be a token revoked early: the next attempt asks
 /// the provider for a new one.
-fn forget_refused(smtp: &SmtpConfig, result: &Result<(), SendError>) {
+fn forget_refused<T>(smtp: &SmtpConfig, result: &Result<T, SendError>) {
     if result.is_err()
         && let Some(oauth) = &smtp.oauth
     {

@@ -1,5 +1,6 @@
 //! What the outbox asks of the store: due acknowledgements and letters
-//! claimed as leases, and how each attempt ended.
+//! claimed as leases, the moment each is handed over, and how each attempt
+//! ended.
 
 use super::{Backend, DueAck, DueLetter, Result, Store};
 
@@ -68,5 +69,29 @@ impl Store {
 
     pub async fn letter_failed(&self, letter: &DueLetter, error: &str) -> Result<()> {
         dispatch!(self, e => e.letter_failed(letter, error).await)
+    }
+
+    /// Durably notes, before the acknowledgement's bytes go out, that it
+    /// must never be sent twice from here on.
+    pub async fn ack_handed_over(&self, draft_id: i64) -> Result<()> {
+        dispatch!(self, e => e.ack_handed_over(draft_id).await)
+    }
+
+    pub async fn letter_handed_over(&self, id: i64) -> Result<()> {
+        dispatch!(self, e => e.letter_handed_over(id).await)
+    }
+
+    /// Handed over, then no answer from the server: perhaps delivered.
+    pub async fn ack_uncertain(&self, draft_id: i64, error: &str) -> Result<()> {
+        dispatch!(self, e => e.ack_uncertain(draft_id, error).await)
+    }
+
+    pub async fn letter_uncertain(&self, id: i64, error: &str) -> Result<()> {
+        dispatch!(self, e => e.letter_uncertain(id, error).await)
+    }
+
+    /// Mail handed over by a sender that is gone becomes `uncertain`.
+    pub async fn settle_interrupted(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+        dispatch!(self, e => e.settle_interrupted(now).await)
     }
 }

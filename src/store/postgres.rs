@@ -44,6 +44,8 @@ mod engine;
 mod events;
 #[path = "sql/extraction.rs"]
 mod extraction;
+#[path = "sql/handover.rs"]
+mod handover;
 #[path = "sql/known.rs"]
 mod known;
 #[path = "sql/later.rs"]

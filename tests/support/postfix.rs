@@ -95,6 +95,10 @@ smtpd_tls_auth_only = yes
 smtpd_recipient_restrictions =
     check_recipient_access texthash:@DIR@/etc/recipient_access,
     permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+# After the final dot, before the answer: recipients whose mail the server
+# keeps the sender waiting for (`Postfix::answer_late`).
+smtpd_end_of_data_restrictions =
+    check_recipient_access texthash:@DIR@/etc/end_of_data_access
 
 # Deferred mail (Dovecot down, say) is retried within seconds, not minutes.
 queue_run_delay = 1s
@@ -226,6 +230,7 @@ impl Postfix {
             &root.join("etc/recipient_access"),
             &format!("{REJECTED} {REJECTED_REPLY}\n{TEMPFAIL} {TEMPFAIL_REPLY}\n"),
         );
+        write_config(&root.join("etc/end_of_data_access"), "");
 
         let mut postfix = Postfix {
             sasl_user,
@@ -447,18 +452,29 @@ impl Postfix {
         write_config(&self.config_dir().join("master.cf"), &master_cf);
     }
 
+    /// From the next connection on, mail to `address` is answered
+    /// `seconds` after its final dot (and then accepted): the window in
+    /// which a sender has handed a message over without knowing its fate.
+    pub fn answer_late(&self, address: &str, seconds: u32) {
+        self.add_rule("end_of_data_access", address, &format!("sleep {seconds}"));
+    }
+
     fn add_recipient_rule(&self, address: &str, reply: &str) {
+        self.add_rule("recipient_access", address, reply);
+    }
+
+    fn add_rule(&self, map: &str, address: &str, reply: &str) {
         assert!(
             !address.is_empty() && !address.contains(char::is_whitespace),
             "address without whitespace: {address:?}"
         );
-        let path = self.config_dir().join("recipient_access");
-        let mut text = fs::read_to_string(&path).expect("read recipient_access");
+        let path = self.config_dir().join(map);
+        let mut text = fs::read_to_string(&path).expect("read an access map");
         text.push_str(&format!("{address} {reply}\n"));
         // Renamed into place: an smtpd starting now reads old or new, whole.
         let tmp = path.with_extension("tmp");
         write_config(&tmp, &text);
-        fs::rename(&tmp, &path).expect("replace recipient_access");
+        fs::rename(&tmp, &path).expect("replace an access map");
     }
 
     /// `postfix check`'s verdict on the config, only after master failed:

@@ -124,6 +124,7 @@ fn letter(lang: Lang, l: &LetterView) -> String {
         reason = l
             .reason
             .as_deref()
+            .filter(|_| l.state != "uncertain")
             .map(|r| format!(
                 "<small class=\"reason\">{}</small><br>",
                 escape(&reason(lang, r))

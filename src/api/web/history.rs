@@ -81,12 +81,24 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
         "ack_failed" => lang
             .pick("回執寄送失敗", "回执寄送失败", "acknowledgement failed")
             .to_string(),
-        "letter_sent" | "letter_failed" => {
+        "ack_uncertain" => lang
+            .pick(
+                "回執寄送中斷，可能已寄達，不再重寄",
+                "回执寄送中断，可能已寄达，不再重寄",
+                "acknowledgement interrupted after it was handed over: probably delivered, not sent again",
+            )
+            .to_string(),
+        "letter_sent" | "letter_failed" | "letter_uncertain" => {
             let kind = text("letter").and_then(|k| k.parse::<LetterKind>().ok());
             let kind = kind.map_or("", |k| lang.letter_kind(k));
             match (event.kind.as_str(), lang) {
                 ("letter_sent", Lang::En) => format!("{kind} sent"),
                 ("letter_sent", _) => format!("已寄出{kind}"),
+                ("letter_uncertain", Lang::Zh) => format!("{kind}寄送中斷，可能已寄達，不再重寄"),
+                ("letter_uncertain", Lang::Hans) => format!("{kind}寄送中断，可能已寄达，不再重寄"),
+                ("letter_uncertain", Lang::En) => {
+                    format!("{kind} interrupted after it was handed over: probably delivered, not sent again")
+                }
                 (_, Lang::Zh) => format!("{kind}寄送失敗"),
                 (_, Lang::Hans) => format!("{kind}寄送失败"),
                 (_, Lang::En) => format!("{kind} could not be sent"),
@@ -219,6 +231,13 @@ mod tests {
             json!({ "letter": "accept", "message_id": "<x@y>" }),
         );
         assert_eq!(describe(Lang::Zh, &e), "已寄出錄用通知");
+        let e = event("letter_uncertain", json!({ "letter": "decline" }));
+        assert_eq!(
+            describe(Lang::Hans, &e),
+            "退稿通知寄送中断，可能已寄达，不再重寄"
+        );
+        let e = event("ack_uncertain", json!({}));
+        assert_eq!(describe(Lang::Zh, &e), "回執寄送中斷，可能已寄達，不再重寄");
         let e = event(
             "withdrawn",
             json!({ "from": "withdrawal_requested", "to": "withdrawn", "letter": "withdrawn" }),

@@ -254,6 +254,11 @@ impl Lang {
             "pending" => self.pick("待寄出", "待寄出", "queued"),
             "sent" => self.pick("已寄出", "已寄出", "sent"),
             "failed" => self.pick("寄送失敗", "寄送失败", "failed"),
+            "uncertain" => self.pick(
+                "可能已寄出（寄送中斷，為免重複不再寄）",
+                "可能已寄出（寄送中断，为免重复不再寄）",
+                "probably sent (interrupted; not sent again, to avoid a second copy)",
+            ),
             "suppressed" => self.pick("不寄出", "不寄出", "not sent"),
             "cancelled" => self.pick("已取消", "已取消", "cancelled"),
             _ => self.pick("其他", "其他", "other"),

@@ -229,7 +229,11 @@ pub fn draft_page(
         ));
     }
     if let Some(ack) = &draft.ack {
-        let why = ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or("");
+        // The state of an uncertain one says all; its error is the server's.
+        let why = match ack.state.as_str() {
+            "uncertain" => "",
+            _ => ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or(""),
+        };
         meta.push_str(&meta_row(
             lang.t(Text::Acknowledgement),
             &escape(&format!("{} {why}", lang.letter_state(&ack.state))),

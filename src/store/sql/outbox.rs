@@ -27,7 +27,7 @@ impl Engine {
              WHERE draft_id IN (
                  SELECT draft_id FROM acks
                  WHERE status = 'pending' AND next_attempt_at <= $3
-                   AND (lease_until IS NULL OR lease_until < $3)
+                   AND (lease_until IS NULL OR lease_until < $3) AND handed_over_at IS NULL
                  ORDER BY next_attempt_at LIMIT $4 {SKIP_LOCKED})
              RETURNING draft_id, to_address, to_name, attempts, expires_at"
         )))
@@ -71,7 +71,7 @@ impl Engine {
         sqlx::query(
             "UPDATE acks SET status = 'sent', sent_at = $2, message_id = $3, attempts = attempts + 1,
                  lease_until = NULL, last_error = NULL
-             WHERE draft_id = $1 AND status = 'pending'",
+             WHERE draft_id = $1 AND status IN ('pending', 'uncertain')",
         )
         .bind(draft_id)
         .bind(now)
@@ -99,7 +99,8 @@ impl Engine {
         error: &str,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE acks SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL
+            "UPDATE acks SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL,
+                 handed_over_at = NULL
              WHERE draft_id = $1 AND status = 'pending'",
         )
         .bind(draft_id)
@@ -114,7 +115,8 @@ impl Engine {
         let now = db_time(Utc::now());
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE acks SET status = 'failed', attempts = attempts + 1, last_error = $2, lease_until = NULL
+            "UPDATE acks SET status = 'failed', attempts = attempts + 1, last_error = $2, lease_until = NULL,
+                 handed_over_at = NULL
              WHERE draft_id = $1 AND status = 'pending'",
         )
         .bind(draft_id)
@@ -157,7 +159,7 @@ impl Engine {
              WHERE id IN (
                  SELECT id FROM letters
                  WHERE status = 'pending' AND next_attempt_at <= $3
-                   AND (lease_until IS NULL OR lease_until < $3)
+                   AND (lease_until IS NULL OR lease_until < $3) AND handed_over_at IS NULL
                  ORDER BY next_attempt_at LIMIT $4 {SKIP_LOCKED})
              RETURNING id, draft_id, kind, to_address, to_name, subject, body, note, attempts,
                  expires_at, created_at"
@@ -209,7 +211,7 @@ impl Engine {
         sqlx::query(
             "UPDATE letters SET status = 'sent', sent_at = $2, message_id = $3,
                  attempts = attempts + 1, lease_until = NULL, last_error = NULL
-             WHERE id = $1 AND status = 'pending'",
+             WHERE id = $1 AND status IN ('pending', 'uncertain')",
         )
         .bind(letter.id)
         .bind(now)
@@ -234,7 +236,7 @@ impl Engine {
     pub async fn letter_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<()> {
         sqlx::query(
             "UPDATE letters SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3,
-                 lease_until = NULL
+                 lease_until = NULL, handed_over_at = NULL
              WHERE id = $1 AND status = 'pending'",
         )
         .bind(id)
@@ -250,7 +252,7 @@ impl Engine {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE letters SET status = 'failed', attempts = attempts + 1, last_error = $2,
-                 lease_until = NULL
+                 lease_until = NULL, handed_over_at = NULL
              WHERE id = $1 AND status = 'pending'",
         )
         .bind(letter.id)
