@@ -161,6 +161,8 @@ pub struct DraftView {
     pub thread: Vec<FollowUpView>,
     /// Contributor mail no editor has opened the draft since (有新來信).
     pub unseen_mail: bool,
+    /// The article's length in characters, whitespace not counted (字數).
+    pub length_chars: u64,
     /// Some attached document is still being read (正文提取中): the
     /// message was stored before its slowest documents were read.
     pub extraction_pending: bool,
@@ -382,6 +384,7 @@ impl DraftView {
             thread: Vec::new(),
             unseen_mail: false,
             extraction_pending: false,
+            length_chars: 0,
             letters: Vec::new(),
         }
     }

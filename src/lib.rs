@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod desk;
 pub mod draft;
 pub mod export;
 pub mod health;

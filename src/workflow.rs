@@ -121,6 +121,14 @@ pub enum WorkflowError {
     NotHolder { holder: String, actor: String },
     #[error("only a signer can {what}; {actor} is an editor")]
     SignerOnly { what: &'static str, actor: String },
+    #[error("a draft that is {status} cannot be assigned: only new or claimed ones")]
+    NotAssignable { status: &'static str },
+    #[error("{holder}'s claim has not run out: only a lapsed claim can be taken over")]
+    StillHeld { holder: String },
+    #[error("no active editor is called {name}")]
+    UnknownEditor { name: String },
+    #[error("a comment says something, in at most {max} characters")]
+    BadComment { max: usize },
 }
 
 impl WorkflowError {
@@ -130,6 +138,10 @@ impl WorkflowError {
             WorkflowError::InvalidTransition { .. } => "invalid_transition",
             WorkflowError::NotHolder { .. } => "not_holder",
             WorkflowError::SignerOnly { .. } => "signer_required",
+            WorkflowError::NotAssignable { .. } => "not_assignable",
+            WorkflowError::StillHeld { .. } => "still_held",
+            WorkflowError::UnknownEditor { .. } => "unknown_editor",
+            WorkflowError::BadComment { .. } => "bad_comment",
         }
     }
 }
@@ -139,6 +151,8 @@ impl WorkflowError {
 enum Who {
     AnyEditor,
     Holder,
+    /// The holder, or a signer (who may free a draft someone sits on).
+    HolderOrSigner,
     Signer,
 }
 
@@ -157,7 +171,13 @@ const EDGES: &[(DraftStatus, DraftStatus, Action, Who, Holder)] = &[
         Holder::TakeLease,
     ),
     (New, Rejected, Action::Reject, Who::AnyEditor, Holder::Clear),
-    (Claimed, New, Action::Release, Who::Holder, Holder::Clear),
+    (
+        Claimed,
+        New,
+        Action::Release,
+        Who::HolderOrSigner,
+        Holder::Clear,
+    ),
     (
         Claimed,
         SentForSignoff,
@@ -321,7 +341,8 @@ pub fn decide(
     };
     match who {
         Who::AnyEditor => {}
-        Who::Holder => {
+        Who::HolderOrSigner if actor.role == Role::Signer => {}
+        Who::Holder | Who::HolderOrSigner => {
             let holder = current.claimed_by.unwrap_or("nobody");
             if holder != actor.name {
                 return Err(WorkflowError::NotHolder {

@@ -121,10 +121,19 @@ async fn repeated_failures_are_slowed_down_then_refused() {
     for attempt in attempts {
         assert_eq!(attempt.await.unwrap(), StatusCode::UNAUTHORIZED);
     }
-    // Locked out now: even the right token waits for the window to pass.
-    let (status, body) = Client::new(&token).get(&url).await;
+    // Locked out now: another wrong token is refused outright, while the
+    // right one still gets in (after a short delay).
+    let (status, body) = Client::new(&format!("sp_1_{:064}", 99)).get(&url).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["error"]["code"], "too_many_failures");
+    let (status, body) = Client::new(&token).get(&url).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = Client::new(&format!("sp_1_{:064}", 98)).get(&url).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right token does not lift the lockout"
+    );
     // Only li's: a colleague behind the same address (a reverse proxy)
     // works on, and requests with no token at all lock nobody out.
     let wang = server.add_editor("wang", Role::Signer).await;
@@ -133,6 +142,45 @@ async fn repeated_failures_are_slowed_down_then_refused() {
     }
     let (status, body) = Client::new(&wang).get(&url).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Failures of a wrong li token from `client` through the proxy (at once:
+/// each is answered slower); then what another wrong li token from `other`
+/// is answered.
+async fn lockout_seen_from(server: &ApiServer, client: &str, other: &str) -> StatusCode {
+    let wrong = |i: usize, from: &str| {
+        let request = reqwest::Client::new()
+            .get(server.url("/api/v1/me"))
+            .bearer_auth(format!("sp_1_{i:064}"))
+            .header("x-forwarded-for", format!("{from}, 127.0.0.1"));
+        async move { request.send().await.unwrap().status() }
+    };
+    let failures: Vec<_> = (0..10).map(|i| tokio::spawn(wrong(i, client))).collect();
+    for failure in failures {
+        assert_eq!(failure.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(wrong(10, client).await, StatusCode::TOO_MANY_REQUESTS);
+    wrong(11, other).await
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_throttle_counts_each_client_apart() {
+    // The proxy itself is trusted, so X-Forwarded-For names the client.
+    let server = ApiServer::start_with("2h", "trusted_proxies = [\"127.0.0.1/32\"]\n").await;
+    server.add_editor("li", Role::Editor).await;
+    assert_eq!(
+        lockout_seen_from(&server, "192.0.2.1", "192.0.2.2").await,
+        StatusCode::UNAUTHORIZED,
+        "another client behind the proxy is not locked out"
+    );
+    // Without trusted proxies the header is anyone's to write: ignored.
+    let server = ApiServer::start("2h").await;
+    server.add_editor("li", Role::Editor).await;
+    assert_eq!(
+        lockout_seen_from(&server, "192.0.2.1", "192.0.2.2").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged header does not escape the lockout"
+    );
 }
 
 #[tokio::test]
@@ -732,12 +780,7 @@ async fn web_session(server: &ApiServer, editor: &Client) -> (reqwest::Client, S
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let login = http
-        .post(server.url("/login"))
-        .form(&[("token", editor.token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let login = server.post_login(&http, &editor.token).await;
     let cookie = login.headers()["set-cookie"].to_str().unwrap();
     let session = cookie.split(';').next().unwrap().to_string();
     (http, session)
@@ -944,6 +987,10 @@ async fn the_openapi_document_matches_the_routes() {
         let body =
             if path.ends_with("release") || path.ends_with("claim") || method == Method::PATCH {
                 Some(json!({}))
+            } else if path.ends_with("hold") {
+                Some(json!({ "action": "renew" }))
+            } else if path.ends_with("comments") && method == Method::POST {
+                Some(json!({ "text": "請先看第三段" }))
             } else {
                 body
             };
@@ -981,21 +1028,23 @@ async fn the_web_page_logs_in_with_a_strict_cookie_and_refuses_forged_forms() {
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
     assert_eq!(anonymous.headers()["location"], "/login");
 
-    let wrong = http
-        .post(server.url("/login"))
-        .form(&[("token", "sp_1_nope")])
-        .send()
-        .await
-        .unwrap();
+    let wrong = server.post_login(&http, "sp_1_nope").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(wrong.text().await.unwrap().contains("令牌無效"));
 
-    let login = http
+    // A login form posted from elsewhere carries no form token: refused,
+    // even with the right editor token.
+    let forged = http
         .post(server.url("/login"))
         .form(&[("token", token.as_str())])
         .send()
         .await
         .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.headers().get("location").is_none());
+    assert!(forged.text().await.unwrap().contains("表單已經過期"));
+
+    let login = server.post_login(&http, &token).await;
     assert_eq!(login.status(), StatusCode::SEE_OTHER);
     let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
@@ -1016,7 +1065,9 @@ async fn the_web_page_logs_in_with_a_strict_cookie_and_refuses_forged_forms() {
         .unwrap()
         .to_string();
     assert!(
-        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        csp.contains("default-src 'none'")
+            && csp.contains("script-src 'self'")
+            && !csp.contains("unsafe"),
         "{csp}"
     );
     assert!(
@@ -1031,9 +1082,12 @@ async fn the_web_page_logs_in_with_a_strict_cookie_and_refuses_forged_forms() {
 
     let draft_page = draft_page(&http, &server, &session, &reference).await;
     assert!(draft_page.contains("<p>正文<b>粗</b></p>"), "{draft_page}");
-    for gone in ["<script", "steal()", "tracker.example.org"] {
+    for gone in ["steal()", "tracker.example.org"] {
         assert!(!draft_page.contains(gone), "{gone} in {draft_page}");
     }
+    // The one script is the page's own, from this origin.
+    assert_eq!(draft_page.matches("<script").count(), 1, "{draft_page}");
+    assert!(draft_page.contains("<script src=\"/static/live.js\" defer></script>"));
     let csrf = csrf_of(&draft_page);
 
     // A form without the session's CSRF token does nothing.
@@ -1298,13 +1352,14 @@ async fn claiming_the_oldest_skips_robots_and_rejecting_with_a_letter_asks_twice
     let page = draft_page(&http, &server, &session, &writer).await;
     assert!(page.contains("id=\"confirm-rejected\""), "{page}");
     let csrf = csrf_of(&page);
-    let reject = |confirm: bool| {
+    let reject = |confirm: bool, reason: &str| {
         let mut form = vec![
             ("csrf", csrf.clone()),
             ("action", "transition".into()),
             ("to", "rejected".into()),
             ("letter_subject", "審稿結果".into()),
             ("letter_body", "很遺憾未能採用。".into()),
+            ("note", reason.to_string()),
         ];
         if confirm {
             form.push(("confirm", "true".into()));
@@ -1314,10 +1369,13 @@ async fn claiming_the_oldest_skips_robots_and_rejecting_with_a_letter_asks_twice
             .form(&form)
             .send()
     };
-    assert_eq!(
-        reject(false).await.unwrap().status(),
-        StatusCode::BAD_REQUEST
-    );
+    // Without the second click, or without a reason, nothing happens.
+    for (confirm, reason) in [(false, "篇幅過長"), (true, "  ")] {
+        assert_eq!(
+            reject(confirm, reason).await.unwrap().status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
     // A refusal by the workflow reads in the page's language too.
     let again = http
         .post(server.url(&format!("/drafts/{writer}")))
@@ -1348,7 +1406,10 @@ async fn claiming_the_oldest_skips_robots_and_rejecting_with_a_letter_asks_twice
             .as_str(),
         "claimed"
     );
-    assert_eq!(reject(true).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        reject(true, "篇幅過長").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     let rejected = server.store.draft(&key).await.unwrap().unwrap();
     assert_eq!(rejected.status.as_str(), "rejected");
     assert_eq!(
@@ -1497,8 +1558,80 @@ async fn every_json_answer_is_what_the_openapi_document_says() {
         (
             &li,
             Method::POST,
+            url(&format!("/api/v1/drafts/{second}/hold")),
+            "/api/v1/drafts/{key}/hold",
+            Some(json!({ "action": "assign", "to": "wang" })),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &wang,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{second}/hold")),
+            "/api/v1/drafts/{key}/hold",
+            Some(json!({ "action": "assign", "to": "li", "note": "你熟悉這位作者" })),
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{second}/hold")),
+            "/api/v1/drafts/{key}/hold",
+            Some(json!({ "action": "renew" })),
+            StatusCode::OK,
+        ),
+        (
+            &wang,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{second}/hold")),
+            "/api/v1/drafts/{key}/hold",
+            Some(json!({ "action": "take_over" })),
+            StatusCode::CONFLICT,
+        ),
+        (
+            &wang,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{second}/hold")),
+            "/api/v1/drafts/{key}/hold",
+            Some(json!({ "action": "assign", "to": "nobody-here" })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &li,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{second}/comments")),
+            "/api/v1/drafts/{key}/comments",
+            Some(json!({ "text": "結尾可再緊湊些" })),
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::POST,
+            url(&format!("/api/v1/drafts/{second}/comments")),
+            "/api/v1/drafts/{key}/comments",
+            Some(json!({ "text": "  " })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &wang,
+            Method::GET,
+            url(&format!("/api/v1/drafts/{second}/comments")),
+            "/api/v1/drafts/{key}/comments",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &li,
+            Method::POST,
             url(&format!("/api/v1/drafts/{first}/mail-seen")),
             "/api/v1/drafts/{key}/mail-seen",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &wang,
+            Method::GET,
+            url("/api/v1/statistics"),
+            "/api/v1/statistics",
             None,
             StatusCode::OK,
         ),
@@ -1536,4 +1669,45 @@ async fn every_json_answer_is_what_the_openapi_document_says() {
     let draft_schema = json!({ "$ref": "#/components/schemas/Draft" });
     let wrong = support::schema::violations(&doc, &draft_schema, &draft);
     assert_eq!(wrong.len(), 3, "{wrong:?}");
+}
+
+#[tokio::test]
+async fn the_reason_for_a_rejection_goes_into_the_decline_letter() {
+    let server = ApiServer::start_with_letters("2h").await;
+    let li = Client::new(&server.add_editor("li", Role::Editor).await);
+    let reference = server
+        .ingest(&submission(1, "投稿：秋", "一首詩。", None))
+        .await;
+    let (http, session) = web_session(&server, &li).await;
+    let page = draft_page(&http, &server, &session, &reference).await;
+    assert!(page.contains("id=\"reject-reason\""), "{page}");
+    let csrf = csrf_of(&page);
+    let reason = "篇幅過長，與本期主題不合";
+    let rejected = http
+        .post(server.url(&format!("/drafts/{reference}")))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "transition"),
+            ("to", "rejected"),
+            ("letter_subject", ""),
+            ("letter_body", ""),
+            ("note", reason),
+            ("confirm", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.status(), StatusCode::SEE_OTHER);
+    let key: slushpile::store::DraftKey = reference.parse().unwrap();
+    let draft = server.store.draft(&key).await.unwrap().unwrap();
+    let letter = &draft.letters[0];
+    assert_eq!(letter.kind, slushpile::draft::LetterKind::Decline);
+    // The template's letter, with the reason where it says {note}.
+    assert_eq!(
+        (letter.body.as_deref(), letter.note.as_deref()),
+        (None, Some(reason))
+    );
+    let events = server.store.events(draft.id).await.unwrap();
+    assert_eq!(events.last().unwrap().detail["note"], reason);
 }

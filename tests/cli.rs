@@ -815,3 +815,124 @@ fn a_second_demo_says_one_is_running_before_anything_else() {
     );
     assert!(output.stdout.is_empty(), "nothing else is printed");
 }
+
+/// The queue's views, order and pages, and the desk, at a terminal.
+#[test]
+fn the_queue_sorts_pages_and_hands_drafts_on_from_the_terminal() {
+    let env = Env::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/messages");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".eml"))
+        .collect();
+    names.sort();
+    for name in &names {
+        env.run(&["ingest"], Some(&fixture(name)));
+    }
+    let all = env.json(&["drafts", "list", "--json"]);
+    let all = all.as_array().unwrap();
+    // Longest first, two per page: page 2 is the 3rd and 4th longest.
+    let mut lengths: Vec<(u64, i64)> = all
+        .iter()
+        .map(|d| {
+            (
+                d["length_chars"].as_u64().unwrap(),
+                d["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    lengths.sort();
+    lengths.reverse();
+    let page = env.run(
+        &[
+            "drafts", "list", "--sort", "length", "--desc", "--page", "2", "--limit", "2", "--json",
+        ],
+        None,
+    );
+    assert!(
+        page.status.success(),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&page.stdout).unwrap();
+    let ids: Vec<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![lengths[2].1, lengths[3].1]);
+    let pages = all.len().div_ceil(2);
+    assert!(
+        String::from_utf8_lossy(&page.stderr).contains(&format!("page 2 of {pages}")),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    // Automated mail apart; the open work of people's mail.
+    let automated = env.json(&["drafts", "list", "--mail", "automated", "--json"]);
+    assert!(
+        automated
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["classification"] != "normal")
+    );
+    let open = env.json(&[
+        "drafts", "list", "--status", "open", "--mail", "people", "--json",
+    ]);
+    assert!(!open.as_array().unwrap().is_empty());
+    let bad = env.run(&["drafts", "list", "--sort", "size"], None);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("received, title"));
+
+    // Assigned by a signer, found by holder, discussed.
+    assert!(env.run(&["editors", "add", "li"], None).status.success());
+    assert!(
+        env.run(&["editors", "add", "wang", "--role", "signer"], None)
+            .status
+            .success()
+    );
+    let reference = open[0]["reference"].as_str().unwrap().to_string();
+    let assigned = env.run(
+        &[
+            "drafts",
+            "assign",
+            &reference,
+            "--to",
+            "li",
+            "--note",
+            "你熟悉這位作者",
+            "--as",
+            "wang",
+        ],
+        None,
+    );
+    assert!(
+        assigned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&assigned.stderr)
+    );
+    let held = env.json(&["drafts", "list", "--holder", "li", "--json"]);
+    assert_eq!(held[0]["reference"], reference.as_str());
+    let refused = env.run(&["drafts", "take-over", &reference, "--as", "wang"], None);
+    assert!(!refused.status.success(), "li's claim has not run out");
+    let commented = env.run(
+        &[
+            "drafts",
+            "comment",
+            &reference,
+            "--text",
+            "結尾可再緊湊些",
+            "--as",
+            "wang",
+        ],
+        None,
+    );
+    assert!(commented.status.success());
+    let shown = stdout(&env.run(&["drafts", "show", &reference], None));
+    assert!(
+        shown.contains("assigned") && shown.contains("結尾可再緊湊些"),
+        "{shown}"
+    );
+}

@@ -163,6 +163,12 @@ fn systemd_hears_ready_after_the_first_poll_then_watchdog_then_stopping() {
         metrics.contains("\nslushpile_drafts_overdue 3\n"),
         "{metrics}"
     );
+    // The desk's gauges: nothing received this week, nothing decided yet.
+    assert!(
+        metrics.contains("\nslushpile_intake_this_week{kind=\"people\"} 0\n")
+            && metrics.contains("# TYPE slushpile_acceptance_ratio gauge"),
+        "{metrics}"
+    );
     assert_eq!(http_get(daemon.port, "/healthz").0, 200);
     let (status, body) = http_get(daemon.port, "/readyz");
     assert_eq!(status, 200, "{body}");

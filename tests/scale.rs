@@ -346,3 +346,42 @@ async fn store_copy_moves_everything_and_round_trips_every_hash() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// A column the copy does not list is lost on the way: every column of
+/// every copied table, as the migrations leave them, is in the list.
+#[tokio::test]
+async fn store_copy_lists_every_column_the_migrations_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}/columns.db", dir.path().display());
+    let postgres = postgres::shared().await.create_database().await;
+    for url in [&sqlite, &postgres] {
+        Store::open_migrated(url, chrono_tz::UTC, "test")
+            .await
+            .unwrap()
+            .close()
+            .await;
+    }
+    let sqlite_pool = sqlx::SqlitePool::connect(&sqlite).await.unwrap();
+    let postgres_pool = sqlx::PgPool::connect(&postgres).await.unwrap();
+    for table in slushpile::store::copy::TABLES {
+        let mut listed: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+        listed.sort();
+        let mut in_sqlite: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
+                .bind(table.name)
+                .fetch_all(&sqlite_pool)
+                .await
+                .unwrap();
+        in_sqlite.sort();
+        let mut in_postgres: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = $1",
+        )
+        .bind(table.name)
+        .fetch_all(&postgres_pool)
+        .await
+        .unwrap();
+        in_postgres.sort();
+        assert_eq!(listed, in_sqlite, "{} on SQLite", table.name);
+        assert_eq!(listed, in_postgres, "{} on PostgreSQL", table.name);
+    }
+}

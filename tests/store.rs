@@ -607,3 +607,80 @@ fn with_document_bytes() -> Vec<u8> {
     ))
     .unwrap()
 }
+
+/// 字數 as migration 0009 counts the drafts already stored is 字數 as
+/// ingestion counts new ones: the body plus the attached documents' text,
+/// spaces, tabs, line breaks and full-width spaces not counted.
+#[tokio::test]
+async fn the_migration_counts_length_as_ingestion_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = support::test_store_url(dir.path()).await;
+    let store = Store::open_migrated(&url, chrono_tz::Asia::Shanghai, "test")
+        .await
+        .unwrap();
+    // A cover letter and a .docx manuscript.
+    let raw = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/messages/document_submission.eml"),
+    )
+    .unwrap();
+    commit(&store, incoming(FetchedBody::Full(raw), imap(1))).await;
+    let ingested = store.list_drafts(&DraftFilter::default()).await.unwrap();
+    let draft = &ingested[0];
+    let documents: Vec<&str> = draft
+        .attachments
+        .iter()
+        .filter_map(|a| a.article_text.as_deref())
+        .collect();
+    assert!(
+        !documents.is_empty(),
+        "the manuscripts are read as documents"
+    );
+    let by_hand = std::iter::once(draft.body_text.as_str())
+        .chain(documents)
+        .flat_map(str::chars)
+        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{3000}'))
+        .count();
+    assert_eq!(draft.length_chars, by_hand as u64);
+    store.close().await;
+
+    // The migration's own statement, over the same draft.
+    let (file, backfill_of) = if url.starts_with("sqlite:") {
+        (
+            include_str!("../migrations/sqlite/0009_queue.sql"),
+            "sqlite",
+        )
+    } else {
+        (
+            include_str!("../migrations/postgres/0009_queue.sql"),
+            "postgres",
+        )
+    };
+    let start = file.find("UPDATE drafts").unwrap();
+    let backfill = &file[start..start + file[start..].find(';').unwrap()];
+    for statement in ["UPDATE drafts SET length_chars = 0", backfill] {
+        match backfill_of {
+            "sqlite" => {
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            _ => {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+        }
+    }
+    let store = Store::open(&url, chrono_tz::Asia::Shanghai, "test")
+        .await
+        .unwrap();
+    let migrated = store.list_drafts(&DraftFilter::default()).await.unwrap();
+    assert_eq!(migrated[0].length_chars, draft.length_chars);
+}

@@ -11,51 +11,11 @@ mod support;
 
 use support::api_server::{ApiServer, submission};
 use support::browser::Browser;
+use support::editor_page::{WAIT, click, log_in, screenshot, switch_to, wait_for_text};
 
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn log_in(browser: &Browser, server: &ApiServer, token: &str) {
-    browser.client.goto(&server.url("/login")).await.unwrap();
-    let field = browser.wait_for_element(Locator::Id("token"), WAIT).await;
-    field.send_keys(token).await.unwrap();
-    click(browser, Locator::Id("login")).await;
-    // The queue, once the redirect after logging in was followed.
-    browser
-        .wait_for_element(Locator::Id("claim-next"), WAIT)
-        .await;
-}
-
-/// Logs out, then in with another token.
-async fn switch_to(browser: &Browser, server: &ApiServer, token: &str) {
-    browser.client.goto(&server.url("/queue")).await.unwrap();
-    click(browser, Locator::Css("form[action='/logout'] button")).await;
-    browser.wait_for_element(Locator::Id("token"), WAIT).await;
-    log_in(browser, server, token).await;
-}
-
-async fn click(browser: &Browser, locator: Locator<'_>) {
-    let element = browser.wait_for_element(locator, WAIT).await;
-    element.click().await.unwrap();
-}
-
-/// Waits for the draft page to show `expected` as its status: a click on a
-/// form button returns before the browser has followed the redirect, and
-/// the old page's elements go stale under the test.
+/// Waits for the draft page to show `expected` as its status.
 async fn wait_for_status(browser: &Browser, expected: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    while tokio::time::Instant::now() < deadline {
-        if let Ok(element) = browser.client.find(Locator::Id("status")).await
-            && let Ok(text) = element.text().await
-        {
-            if text == expected {
-                return;
-            }
-            seen = text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the draft page never showed status {expected:?}; last seen {seen:?}");
+    wait_for_text(browser, "#status", |text| text == expected).await;
 }
 
 #[tokio::test]
@@ -139,15 +99,6 @@ async fn an_editor_claims_downloads_and_sends_for_signoff_and_a_signer_signs_off
     let draft = server.store.draft(&key).await.unwrap().unwrap();
     assert_eq!(draft.status.as_str(), "signed_off");
     browser.close().await;
-}
-
-/// A page as the editor sees it, kept when SLUSHPILE_SCREENSHOTS names a
-/// directory (for looking at the pages, not for asserting on pixels).
-async fn screenshot(browser: &Browser, name: &str) {
-    if let Some(dir) = std::env::var_os("SLUSHPILE_SCREENSHOTS") {
-        let png = browser.client.screenshot().await.unwrap();
-        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
-    }
 }
 
 #[tokio::test]

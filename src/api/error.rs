@@ -51,7 +51,9 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        if e.is_transient() {
+        if let StoreError::Invalid(message) = e {
+            ApiError::bad_request(message)
+        } else if e.is_transient() {
             tracing::warn!(error = %e, "store busy or unreachable");
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -76,6 +78,10 @@ impl From<ChangeError> for ApiError {
             ChangeError::Refused(refused) => {
                 let status = match refused {
                     crate::workflow::WorkflowError::SignerOnly { .. } => StatusCode::FORBIDDEN,
+                    crate::workflow::WorkflowError::UnknownEditor { .. }
+                    | crate::workflow::WorkflowError::BadComment { .. } => {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
                     _ => StatusCode::CONFLICT,
                 };
                 ApiError::new(status, refused.code(), refused.to_string())

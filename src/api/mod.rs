@@ -6,6 +6,8 @@
 mod auth;
 mod downloads;
 mod error;
+mod listing;
+mod live;
 mod throttle;
 mod v1;
 mod web;
@@ -24,14 +26,17 @@ pub use v1::OPENAPI;
 use crate::config::Config;
 use crate::store::Store;
 
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
+/// Scripts from this origin only (the live-update script), and its event
+/// stream; nothing inline, nothing from elsewhere.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 #[derive(Clone)]
 pub struct Api {
     store: Store,
     settings: Arc<Settings>,
     throttle: Arc<throttle::Throttle>,
+    live: Arc<live::Live>,
 }
 
 struct Settings {
@@ -40,6 +45,8 @@ struct Settings {
     secure_cookies: bool,
     /// The processing period: drafts without a decision after it are overdue.
     response_within: Duration,
+    /// Whose `X-Forwarded-For` names the client (`api.trusted_proxies`).
+    trusted_proxies: Vec<crate::config::Cidr>,
     /// Letters to contributors, when `[ack]` and `[smtp]` are configured:
     /// the templates editors start from.
     letters: Option<Letters>,
@@ -76,9 +83,11 @@ impl Api {
                 session_ttl: api.map_or(Duration::from_secs(12 * 3600), |a| a.session_ttl),
                 secure_cookies: api.is_some_and(|a| a.secure_cookies()),
                 response_within: config.general.response_within,
+                trusted_proxies: api.map_or_else(Vec::new, |a| a.trusted_proxies.clone()),
                 letters,
             }),
             throttle: Arc::default(),
+            live: Arc::default(),
         }
     }
 
@@ -111,6 +120,7 @@ pub fn router(api: Api) -> Router {
     Router::new()
         .merge(v1::routes())
         .merge(web::routes())
+        .route("/live", axum::routing::get(live::stream))
         .fallback(|| async { error::ApiError::not_found("such page or endpoint") })
         .layer(axum::middleware::map_response(security_headers))
         .with_state(api)

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const LOCKOUT_AFTER: u32 = 10;
 const STEP: Duration = Duration::from_millis(200);
+/// What a locked-out key's every attempt waits, the right token's too.
+pub const LOCKED_DELAY: Duration = Duration::from_secs(1);
 const MAX_DELAY: Duration = Duration::from_secs(2);
 /// Bound on remembered addresses; old entries are forgotten first.
 const MAX_TRACKED: usize = 10_000;

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -20,13 +20,13 @@ use super::Api;
 use super::auth::Editor;
 use super::downloads::{self, find_draft, live_draft};
 use super::error::ApiError;
+use super::listing;
+use crate::desk::HoldChange;
 use crate::draft::DraftStatus;
-use crate::store::{DraftCursor, DraftFilter, DraftKey};
+use crate::store::{DraftKey, MailKind};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 500;
 const MAX_CLAIM: u32 = 100;
 
 pub fn routes() -> Router<Api> {
@@ -41,6 +41,11 @@ pub fn routes() -> Router<Api> {
         .route("/api/v1/drafts/{key}/export", get(export))
         .route("/api/v1/drafts/{key}/transition", post(transition))
         .route("/api/v1/drafts/{key}/release", post(release))
+        .route("/api/v1/drafts/{key}/hold", post(hold))
+        .route(
+            "/api/v1/drafts/{key}/comments",
+            get(comments).post(add_comment),
+        )
         .route("/api/v1/drafts/{key}/mail-seen", post(mail_seen))
         .route("/api/v1/drafts/{key}/thread/{number}/raw", get(thread_raw))
         .route(
@@ -48,6 +53,7 @@ pub fn routes() -> Router<Api> {
             get(thread_file),
         )
         .route("/api/v1/queue/claim", post(claim))
+        .route("/api/v1/statistics", get(statistics))
 }
 
 async fn openapi() -> Response {
@@ -58,90 +64,34 @@ async fn me(Editor(actor): Editor) -> Json<crate::workflow::Actor> {
     Json(actor)
 }
 
-/// Filters from query parameters, shared with the web page's queue.
-pub fn filter_from(query: &HashMap<String, String>, api: &Api) -> Result<DraftFilter, ApiError> {
-    let text = |key: &str| {
-        query
-            .get(key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
-    let parse_time = |key: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
-        let Some(value) = text(key) else {
-            return Ok(None);
-        };
-        if let Ok(t) = DateTime::parse_from_rfc3339(&value) {
-            return Ok(Some(t.with_timezone(&Utc)));
-        }
-        let day = NaiveDate::parse_from_str(&value, "%Y-%m-%d").map_err(|_| {
-            ApiError::bad_request(format!(
-                "`{key}`: expected a date (2026-11-28) or an RFC 3339 time, not `{value}`"
-            ))
-        })?;
-        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-        Ok(api
-            .store
-            .time_zone()
-            .from_local_datetime(&midnight)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc)))
-    };
-    let status = text("status")
-        .map(|s| s.parse::<DraftStatus>())
-        .transpose()
-        .map_err(|e| ApiError::bad_request(format!("`status`: {e}")))?;
-    let limit = match text("limit") {
-        Some(n) => n
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("`limit`: expected 1 to {MAX_PAGE}, not `{n}`"))
-            })?,
-        None => DEFAULT_PAGE,
-    };
-    let after = text("cursor")
-        .map(|c| c.parse::<DraftCursor>())
-        .transpose()
-        .map_err(ApiError::bad_request)?;
-    let flag = |key: &str| -> Result<bool, ApiError> {
-        match text(key).as_deref() {
-            None | Some("false") | Some("0") => Ok(false),
-            Some("true") | Some("1") => Ok(true),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "`{key}`: expected true or false, not `{other}`"
-            ))),
-        }
-    };
-    Ok(DraftFilter {
-        unseen_mail: flag("unseen_mail")?,
-        overdue_before: flag("overdue")?.then(|| api.overdue_before()),
-        status,
-        mailbox: text("mailbox"),
-        sender: text("sender"),
-        since: parse_time("since")?,
-        until: parse_time("until")?,
-        text: text("q"),
-        after,
-        limit: Some(limit),
-    })
-}
-
+/// A page of a view, with its total and the counts per status (people's
+/// and automated mail apart) under the view's other conditions.
 async fn list(
     State(api): State<Api>,
-    _: Editor,
+    Editor(me): Editor,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let filter = filter_from(&query, &api)?;
-    let drafts = api.store.list_drafts(&filter).await?;
-    let next = match drafts.last() {
-        Some(last) if Some(drafts.len() as u32) == filter.limit => {
-            Some(DraftCursor::after(last).to_string())
-        }
-        _ => None,
-    };
-    Ok(Json(json!({ "drafts": drafts, "next_cursor": next })))
+    let request = listing::request_from(&query, &api, &me.name)?;
+    let listed = listing::list(&api, &request).await?;
+    let counts: serde_json::Map<String, serde_json::Value> = DraftStatus::ALL
+        .iter()
+        .map(|status| {
+            let of = |mail| listed.counts.of(*status, Some(mail));
+            (
+                status.as_str().to_string(),
+                json!({ "people": of(MailKind::People), "automated": of(MailKind::Automated) }),
+            )
+        })
+        .collect();
+    Ok(Json(json!({
+        "drafts": listed.drafts,
+        "total": listed.total,
+        "page": request.page,
+        "pages": listed.pages,
+        "limit": request.limit,
+        "counts": counts,
+        "next_cursor": listed.next_cursor,
+    })))
 }
 
 async fn detail(
@@ -292,6 +242,75 @@ async fn release(
 ) -> Result<Json<crate::draft::DraftView>, ApiError> {
     let ReleaseBody { note } = body(&bytes)?;
     move_draft(&api, &actor, &key, DraftStatus::New, note).await
+}
+
+/// The desk's figures for the last twelve weeks.
+async fn statistics(
+    State(api): State<Api>,
+    _: Editor,
+) -> Result<Json<crate::store::statistics::Statistics>, ApiError> {
+    let stats = api
+        .store
+        .statistics(Utc::now(), api.overdue_before())
+        .await?;
+    Ok(Json(stats))
+}
+
+/// The editors' discussion: the `commented` events, oldest first.
+async fn comments(
+    State(api): State<Api>,
+    _: Editor,
+    Path(key): Path<DraftKey>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let draft = find_draft(&api, &key).await?;
+    let comments: Vec<_> = api
+        .store
+        .events(draft.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == "commented")
+        .collect();
+    Ok(Json(json!({ "comments": comments })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentBody {
+    text: String,
+}
+
+async fn add_comment(
+    State(api): State<Api>,
+    Editor(actor): Editor,
+    Path(key): Path<DraftKey>,
+    bytes: Bytes,
+) -> Result<Json<crate::draft::EventView>, ApiError> {
+    let CommentBody { text } = body(&bytes)?;
+    let comment = api.store.comment(&key, &actor, &text, Utc::now()).await?;
+    Ok(Json(comment))
+}
+
+#[derive(Deserialize)]
+struct HoldBody {
+    #[serde(flatten)]
+    change: HoldChange,
+    note: Option<String>,
+}
+
+/// Assign (`{"action": "assign", "to": "zhao"}`), renew or take over.
+async fn hold(
+    State(api): State<Api>,
+    Editor(actor): Editor,
+    Path(key): Path<DraftKey>,
+    bytes: Bytes,
+) -> Result<Json<crate::draft::DraftView>, ApiError> {
+    let HoldBody { change, note } = body(&bytes)?;
+    let lease = api.settings.lease;
+    let draft = api
+        .store
+        .change_hold(&key, &change, &actor, note.as_deref(), lease, Utc::now())
+        .await?;
+    Ok(Json(draft))
 }
 
 async fn move_draft(

@@ -9,7 +9,10 @@ use crate::config::Config;
 use crate::draft::{AttachmentView, DraftView};
 use crate::export::printable::for_terminal;
 use crate::message::Address;
-use crate::store::{DraftFilter, DraftKey, Store};
+use crate::store::{DraftFilter, DraftKey, DraftSort, StatusView, Store};
+
+/// Drafts per page when only `--page` is given.
+const PAGE: u32 = 50;
 use crate::{export, message};
 
 pub async fn run(config: &Config, command: DraftsCommand) -> anyhow::Result<()> {
@@ -24,6 +27,11 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
     match command {
         DraftsCommand::List {
             status,
+            mail,
+            holder,
+            sort,
+            desc,
+            page,
             mailbox,
             sender,
             search,
@@ -34,18 +42,34 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
         } => {
             let period =
                 chrono::Duration::from_std(config.general.response_within).unwrap_or_default();
-            let drafts = store
-                .list_drafts(&DraftFilter {
-                    status,
-                    mailbox,
-                    sender,
-                    text: search,
-                    limit,
-                    unseen_mail: new_mail,
-                    overdue_before: overdue.then(|| chrono::Utc::now() - period),
-                    ..DraftFilter::default()
-                })
-                .await?;
+            let page = page.unwrap_or(1).max(1);
+            let limit = limit.or((page > 1).then_some(PAGE));
+            let mut filter = DraftFilter {
+                mail,
+                holder,
+                mailbox,
+                sender,
+                text: search,
+                unseen_mail: new_mail,
+                overdue_before: overdue.then(|| chrono::Utc::now() - period),
+                sort: DraftSort {
+                    key: sort.unwrap_or_default(),
+                    descending: desc,
+                },
+                offset: limit.map_or(0, |n| n.saturating_mul(page - 1)),
+                limit,
+                ..DraftFilter::default()
+            };
+            status.unwrap_or(StatusView::All).apply(&mut filter);
+            let drafts = store.list_drafts(&filter).await?;
+            // The rest of a paged list, for people: scripts read stdout.
+            if let Some(limit) = limit {
+                let total = store.status_counts(&filter).await?.total(&filter);
+                let pages = total.div_ceil(u64::from(limit.max(1))).max(1);
+                if pages > 1 {
+                    eprintln!("{total} drafts, page {page} of {pages} (--page N for another)");
+                }
+            }
             if json {
                 serde_json::to_writer_pretty(&mut out, &drafts)?;
                 writeln!(out)?;
@@ -113,6 +137,10 @@ async fn dispatch(store: &Store, config: &Config, command: DraftsCommand) -> any
             out.write_all(document.as_bytes())?;
         }
         DraftsCommand::Transition { .. }
+        | DraftsCommand::Assign { .. }
+        | DraftsCommand::Comment { .. }
+        | DraftsCommand::Renew { .. }
+        | DraftsCommand::TakeOver { .. }
         | DraftsCommand::Edit { .. }
         | DraftsCommand::Purge { .. } => {
             return Err(anyhow!("changes to a draft are cli::workflow's"));

@@ -1,4 +1,5 @@
-//! `queue claim`, `drafts transition | edit | purge`: the workflow at a
+//! `queue claim`, `drafts transition | assign | renew | take-over | comment
+//! | edit | purge`: the workflow at a
 //! terminal on the server, through the same store calls (and so the same
 //! state machine) as the API, acting as a named editor.
 
@@ -9,7 +10,9 @@ use chrono::Utc;
 
 use super::{DraftsCommand, QueueCommand};
 use crate::config::Config;
-use crate::store::{LetterPlan, Store};
+use crate::desk::HoldChange;
+use crate::draft::DraftView;
+use crate::store::{DraftKey, LetterPlan, Store};
 use crate::workflow::Actor;
 
 pub async fn queue(config: &Config, command: QueueCommand) -> anyhow::Result<()> {
@@ -85,6 +88,28 @@ async fn apply(store: &Store, config: &Config, command: DraftsCommand) -> anyhow
                 .transition(&id, to, &actor, note.as_deref(), &plan, lease, now)
                 .await?
         }
+        DraftsCommand::Assign {
+            id,
+            to,
+            note,
+            actor,
+        } => {
+            let change = HoldChange::Assign { to };
+            hold(store, config, &id, &change, &actor, note.as_deref()).await?
+        }
+        DraftsCommand::Comment { id, text, actor } => {
+            let actor = editor(store, &actor).await?;
+            store.comment(&id, &actor, &text, now).await?;
+            println!("{id}: comment added");
+            return Ok(());
+        }
+        DraftsCommand::Renew { id, actor } => {
+            hold(store, config, &id, &HoldChange::Renew, &actor, None).await?
+        }
+        DraftsCommand::TakeOver { id, note, actor } => {
+            let change = HoldChange::TakeOver;
+            hold(store, config, &id, &change, &actor, note.as_deref()).await?
+        }
         DraftsCommand::Edit {
             id,
             title,
@@ -106,6 +131,21 @@ async fn apply(store: &Store, config: &Config, command: DraftsCommand) -> anyhow
     };
     println!("{}", super::drafts::summary_line(&draft));
     Ok(())
+}
+
+async fn hold(
+    store: &Store,
+    config: &Config,
+    id: &DraftKey,
+    change: &HoldChange,
+    actor: &str,
+    note: Option<&str>,
+) -> anyhow::Result<DraftView> {
+    let actor = editor(store, actor).await?;
+    let lease = config.general.claim_lease;
+    Ok(store
+        .change_hold(id, change, &actor, note, lease, Utc::now())
+        .await?)
 }
 
 /// A letter written for `--letter-file`: `Subject: …`, a blank line, the

@@ -3,6 +3,7 @@
 //! Every error names the file, the key and what was expected.
 
 pub mod ack;
+mod cidr;
 pub mod duration;
 mod env_override;
 mod oauth;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use cidr::Cidr;
 pub use oauth::{AuthMethod, OAuthConfig};
 pub use secret::Secret;
 pub use sender_auth::{AuthConfig, OnFail};

@@ -22,6 +22,11 @@ pub struct ApiConfig {
         deserialize_with = "duration::deserialize"
     )]
     pub session_ttl: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses
+    /// or ranges such as 10.0.0.0/8). From anyone else the header is
+    /// ignored: the login throttle counts the connecting address.
+    #[serde(default)]
+    pub trusted_proxies: Vec<super::Cidr>,
 }
 
 impl ApiConfig {

@@ -296,3 +296,21 @@ fn a_misspelt_key_is_named_with_its_line_and_the_key_meant() {
         "no stray serde line: {message}"
     );
 }
+
+#[test]
+fn a_bad_trusted_proxy_names_the_key_and_what_is_expected() {
+    let text = format!(
+        "{MINIMAL}\n[api]\nlisten = '127.0.0.1:8080'\ntrusted_proxies = ['10.0.0.0/8', 'proxy.example.org']\n"
+    );
+    let message = load(&text, &[]).unwrap_err().to_string();
+    assert!(message.contains("api.trusted_proxies"), "{message}");
+    assert!(
+        message.contains("proxy.example.org") && message.contains("10.0.0.0/8"),
+        "{message}"
+    );
+    let text = format!(
+        "{MINIMAL}\n[api]\nlisten = '127.0.0.1:8080'\ntrusted_proxies = ['10.0.0.0/8', '::1']\n"
+    );
+    let config = load(&text, &[]).unwrap();
+    assert_eq!(config.api.unwrap().trusted_proxies.len(), 2);
+}

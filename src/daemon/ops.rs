@@ -47,6 +47,10 @@ async fn metrics(State(ops): State<Ops>) -> impl IntoResponse {
         "# HELP slushpile_drafts_overdue Drafts with no decision by the end of the processing period (general.response_within).\n\
          # TYPE slushpile_drafts_overdue gauge\nslushpile_drafts_overdue {overdue}\n"
     ));
+    let now = chrono::Utc::now();
+    if let Ok(stats) = ops.store.statistics(now, now - period).await {
+        text.push_str(&crate::health::desk_metrics(&stats));
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -142,3 +142,76 @@ impl Health {
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
+
+/// The desk's gauges (`store::statistics`): this week's intake, time to the
+/// first decision, acceptance, open drafts per editor.
+pub fn desk_metrics(stats: &crate::store::statistics::Statistics) -> String {
+    let mut out = String::new();
+    family(
+        &mut out,
+        "slushpile_intake_this_week",
+        "gauge",
+        "Drafts received since Monday 00:00 (general.time_zone), by kind of mail.",
+    );
+    if let Some(week) = stats.weeks.last() {
+        let _ = writeln!(
+            out,
+            "slushpile_intake_this_week{{kind=\"people\"}} {}",
+            week.people
+        );
+        let _ = writeln!(
+            out,
+            "slushpile_intake_this_week{{kind=\"automated\"}} {}",
+            week.automated
+        );
+    }
+    family(
+        &mut out,
+        "slushpile_first_decision_days",
+        "gauge",
+        "Days from receipt to the first decision, over the last twelve weeks.",
+    );
+    if let Some(p) = stats.decision_days {
+        let _ = writeln!(
+            out,
+            "slushpile_first_decision_days{{quantile=\"0.5\"}} {}",
+            p.median
+        );
+        let _ = writeln!(
+            out,
+            "slushpile_first_decision_days{{quantile=\"0.9\"}} {}",
+            p.p90
+        );
+    }
+    family(
+        &mut out,
+        "slushpile_acceptance_ratio",
+        "gauge",
+        "Signed off among signed off and rejected, over the last twelve weeks.",
+    );
+    if let Some(rate) = stats.acceptance_rate() {
+        let _ = writeln!(out, "slushpile_acceptance_ratio {rate}");
+    }
+    family(
+        &mut out,
+        "slushpile_drafts_held",
+        "gauge",
+        "Open drafts each editor holds.",
+    );
+    for editor in &stats.editors {
+        let _ = writeln!(
+            out,
+            "slushpile_drafts_held{{editor=\"{}\"}} {}",
+            label_value(&editor.name),
+            editor.holding
+        );
+    }
+    out
+}
+
+/// A label value as the exposition format escapes it.
+fn label_value(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

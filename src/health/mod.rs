@@ -7,6 +7,8 @@
 
 mod metrics;
 
+pub use metrics::desk_metrics;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;

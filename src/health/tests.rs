@@ -86,3 +86,37 @@ fn a_stall_is_reported_once_with_the_last_error_until_a_sync() {
     std::thread::sleep(Duration::from_millis(2));
     assert_eq!(health.new_stalls().len(), 1);
 }
+
+#[test]
+fn the_desks_gauges_name_each_editor_safely() {
+    use crate::store::statistics::{EditorLoad, Percentiles, Statistics, WeekIntake};
+    let stats = Statistics {
+        weeks: vec![WeekIntake {
+            week_start: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            people: 7,
+            automated: 2,
+        }],
+        decided: 4,
+        decision_days: Some(Percentiles {
+            median: 3.5,
+            p90: 9.0,
+        }),
+        accepted: 1,
+        rejected: 3,
+        editors: vec![EditorLoad {
+            name: "li \"the\" editor".into(),
+            holding: 5,
+            decisions: 2,
+        }],
+        overdue: 0,
+    };
+    let text = super::desk_metrics(&stats);
+    for line in [
+        "slushpile_intake_this_week{kind=\"people\"} 7",
+        "slushpile_first_decision_days{quantile=\"0.9\"} 9",
+        "slushpile_acceptance_ratio 0.25",
+        "slushpile_drafts_held{editor=\"li \\\"the\\\" editor\"} 5",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in {text}");
+    }
+}

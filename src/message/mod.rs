@@ -178,6 +178,31 @@ pub struct Submission {
     pub extraction_pending: bool,
 }
 
+impl Submission {
+    /// The article's length as editors count it (字數): characters of the
+    /// body and of the attached documents' text, whitespace (full-width
+    /// spaces included) not counted.
+    pub fn length_chars(&self) -> u64 {
+        std::iter::once(self.body_text.as_str())
+            .chain(
+                self.attachments
+                    .iter()
+                    .filter_map(|a| a.article_text.as_deref()),
+            )
+            .map(counted_chars)
+            .sum()
+    }
+}
+
+/// Characters that count toward 字數: all but spaces, tabs, line breaks and
+/// the ideographic space. The migration that added the column counts the
+/// same way in SQL.
+pub fn counted_chars(text: &str) -> u64 {
+    text.chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{3000}'))
+        .count() as u64
+}
+
 /// The outcome of parsing. A quarantined message still carries whatever could
 /// be read from it (often just headers) so editors can see what it was.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -75,6 +75,7 @@ pub const TABLES: &[TableSpec] = &[
             ("forwarded_by", Text),
             ("unseen_mail", Int),
             ("extraction_pending", Int),
+            ("length_chars", Int),
         ],
     },
     TableSpec {
@@ -147,6 +148,7 @@ pub const TABLES: &[TableSpec] = &[
             ("created_at", Time),
             ("expires_at", Time),
             ("sent_at", Time),
+            ("handed_over_at", Time),
         ],
     },
     TableSpec {
@@ -218,6 +220,7 @@ pub const TABLES: &[TableSpec] = &[
             ("created_at", Time),
             ("expires_at", Time),
             ("sent_at", Time),
+            ("handed_over_at", Time),
         ],
     },
 ];

@@ -10,6 +10,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("store query failed: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("{0}")]
+    Invalid(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

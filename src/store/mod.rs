@@ -7,20 +7,25 @@
 mod ack_plan;
 pub mod copy;
 mod error;
+mod listing;
 #[allow(clippy::duplicate_mod)]
 mod postgres;
 #[allow(clippy::duplicate_mod)]
 mod sqlite;
+pub mod statistics;
 mod types;
 
 use chrono_tz::Tz;
 
 pub use ack_plan::{AckPlan, Decision, OutboxLimits, Recipient, letter_reasons};
 pub use error::{Result, StoreError};
+pub use listing::{
+    DraftCursor, DraftFilter, DraftSort, Holder, MailKind, SortKey, StatusCounts, StatusView,
+};
 pub use types::{
-    ChangeError, DraftCursor, DraftFilter, DraftKey, DueAck, DueLetter, EditorError, EditorView,
-    ExtractionOf, FollowUpClaim, Incoming, IngestOutcome, LetterPlan, MailboxProgress,
-    PendingExtraction, RawContent, ReparseReport, SeenAgain, Session, SourceLocation,
+    ChangeError, DraftKey, DueAck, DueLetter, EditorError, EditorView, ExtractionOf, FollowUpClaim,
+    Incoming, IngestOutcome, LetterPlan, MailboxProgress, PendingExtraction, RawContent,
+    ReparseReport, SeenAgain, Session, SourceLocation,
 };
 
 use crate::draft::{DraftStatus, DraftView, EventView};
@@ -183,6 +188,11 @@ impl Store {
         dispatch!(self, e => e.list_drafts(filter).await)
     }
 
+    /// Drafts per status under the filter's other conditions: the tabs.
+    pub async fn status_counts(&self, filter: &DraftFilter) -> Result<StatusCounts> {
+        dispatch!(self, e => e.status_counts(filter).await)
+    }
+
     pub async fn draft(&self, key: &DraftKey) -> Result<Option<DraftView>> {
         dispatch!(self, e => e.draft(key).await)
     }
@@ -251,6 +261,30 @@ impl Store {
         dispatch!(self, e => e.count_overdue(before).await)
     }
 
+    /// Adds a comment to the editors' discussion of a draft.
+    pub async fn comment(
+        &self,
+        key: &DraftKey,
+        actor: &Actor,
+        text: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::draft::EventView, ChangeError> {
+        dispatch!(self, e => e.comment(key, actor, text, now).await)
+    }
+
+    /// Assigns, renews or takes over a draft if `crate::desk` lets `actor`.
+    pub async fn change_hold(
+        &self,
+        key: &DraftKey,
+        change: &crate::desk::HoldChange,
+        actor: &Actor,
+        why: Option<&str>,
+        lease: std::time::Duration,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<DraftView, ChangeError> {
+        dispatch!(self, e => e.change_hold(key, change, actor, why, lease, now).await)
+    }
+
     /// Editors' title (empty: the submitted one again) and notes, by the holder.
     pub async fn edit(
         &self,
@@ -312,6 +346,20 @@ impl Store {
     /// Drafts per status, for metrics.
     pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>> {
         dispatch!(self, e => e.count_by_status().await)
+    }
+
+    /// The desk's figures for the last weeks (`statistics::WEEKS`).
+    pub async fn statistics(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        overdue_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<statistics::Statistics> {
+        dispatch!(self, e => e.statistics(now, overdue_before).await)
+    }
+
+    /// Moves whenever anything changes: the newest history event.
+    pub async fn change_marker(&self) -> Result<i64> {
+        dispatch!(self, e => e.change_marker().await)
     }
 
     pub async fn count_drafts(&self) -> Result<i64> {

@@ -19,6 +19,8 @@ pub(super) const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
 /// A transition reads a draft, decides, then writes it: the row is locked
 /// in between so two editors cannot both act on what they read.
 pub(super) const FOR_UPDATE: &str = "FOR UPDATE";
+/// PostgreSQL plans the queue's terms from its statistics (see sqlite.rs).
+pub(super) const UNINDEXED: &str = "";
 
 /// Row locks and unique indexes already order concurrent batches.
 pub(super) const BEGIN_WRITE: &str = "BEGIN";
@@ -34,8 +36,12 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 mod batch;
 #[path = "sql/bind.rs"]
 mod bind;
+#[path = "sql/comments.rs"]
+mod comments;
 #[path = "sql/copy.rs"]
 mod copy;
+#[path = "sql/desk.rs"]
+mod desk;
 #[path = "sql/editors.rs"]
 mod editors;
 #[path = "sql/engine.rs"]
@@ -52,6 +58,8 @@ mod known;
 mod later;
 #[path = "sql/letters.rs"]
 mod letters;
+#[path = "sql/listing.rs"]
+mod listing;
 #[path = "sql/outbox.rs"]
 mod outbox;
 #[path = "sql/query.rs"]
@@ -62,6 +70,8 @@ mod raw;
 mod reparse;
 #[path = "sql/rows.rs"]
 mod rows;
+#[path = "sql/statistics.rs"]
+mod statistics;
 #[path = "sql/thread.rs"]
 mod thread;
 #[path = "sql/workflow.rs"]

@@ -1,10 +1,9 @@
 //! The store's vocabulary: what callers hand in and get back, the same for
 //! every backend.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 
 use super::AckPlan;
-use crate::draft::DraftStatus;
 use crate::message::Parsed;
 use crate::message::auth_results::AuthVerdict;
 
@@ -146,67 +145,6 @@ impl std::fmt::Display for DraftKey {
             DraftKey::Id(id) => write!(f, "{id}"),
             DraftKey::Reference(r) => f.write_str(r),
         }
-    }
-}
-
-/// Which drafts to list, oldest first. Every condition narrows the list.
-#[derive(Debug, Clone, Default)]
-pub struct DraftFilter {
-    pub status: Option<DraftStatus>,
-    pub mailbox: Option<String>,
-    /// Substring of the sender's address, any case.
-    pub sender: Option<String>,
-    /// Received at or after.
-    pub since: Option<DateTime<Utc>>,
-    /// Received before.
-    pub until: Option<DateTime<Utc>>,
-    /// Only drafts with contributor mail no editor has seen (有新來信).
-    pub unseen_mail: bool,
-    /// Only drafts still awaiting a decision that were received before
-    /// this (the end of the processing period): overdue ones.
-    pub overdue_before: Option<DateTime<Utc>>,
-    /// Substring of subject, body or an attachment name, any case: a
-    /// two-character Chinese query matches like any other.
-    pub text: Option<String>,
-    /// Continue after this draft (see `DraftCursor`).
-    pub after: Option<DraftCursor>,
-    pub limit: Option<u32>,
-}
-
-/// Where a page of drafts ended: the queue's order is (received_at, id).
-/// Written as `MICROS.ID`, opaque to clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DraftCursor {
-    pub received_at: DateTime<Utc>,
-    pub id: i64,
-}
-
-impl DraftCursor {
-    pub fn after(draft: &crate::draft::DraftView) -> DraftCursor {
-        DraftCursor {
-            received_at: draft.received_at.with_timezone(&Utc),
-            id: draft.id,
-        }
-    }
-}
-
-impl std::fmt::Display for DraftCursor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.received_at.timestamp_micros(), self.id)
-    }
-}
-
-impl std::str::FromStr for DraftCursor {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let invalid = || format!("invalid cursor `{text}`: pass back a next_cursor as given");
-        let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
-        let micros: i64 = micros.parse().map_err(|_| invalid())?;
-        Ok(DraftCursor {
-            received_at: DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?,
-            id: id.parse().map_err(|_| invalid())?,
-        })
     }
 }
 

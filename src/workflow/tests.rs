@@ -54,8 +54,8 @@ fn only_a_signer_signs_off_returns_or_rejects_what_was_sent() {
 }
 
 #[test]
-fn only_the_holder_releases_sends_or_rejects_a_claimed_draft() {
-    for to in [New, SentForSignoff, Rejected] {
+fn only_the_holder_sends_or_rejects_a_claimed_draft_and_a_signer_may_free_it() {
+    for to in [SentForSignoff, Rejected] {
         let refused = decide(&at(Claimed, Some("li")), to, &signer("wang")).unwrap_err();
         assert_eq!(
             refused,
@@ -66,6 +66,16 @@ fn only_the_holder_releases_sends_or_rejects_a_claimed_draft() {
         );
         assert!(decide(&at(Claimed, Some("li")), to, &editor("li")).is_ok());
     }
+    // Releasing: the holder, or a signer freeing a draft someone sits on.
+    assert!(decide(&at(Claimed, Some("li")), New, &editor("li")).is_ok());
+    assert!(decide(&at(Claimed, Some("li")), New, &signer("wang")).is_ok());
+    assert_eq!(
+        decide(&at(Claimed, Some("li")), New, &editor("zhao")).unwrap_err(),
+        WorkflowError::NotHolder {
+            holder: "li".into(),
+            actor: "zhao".into()
+        }
+    );
 }
 
 #[test]

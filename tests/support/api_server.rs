@@ -4,7 +4,7 @@
 
 use slushpile::config::Config;
 use slushpile::ingest::{Fetched, FetchedBody, Settings, prepare};
-use slushpile::store::{IngestOutcome, SourceLocation, Store};
+use slushpile::store::{Incoming, IngestOutcome, SourceLocation, Store};
 use slushpile::workflow::Role;
 use tokio::sync::watch;
 
@@ -36,10 +36,22 @@ impl ApiServer {
         Self::start_with(lease, &extra).await
     }
 
-    async fn start_with(lease: &str, extra_toml: &str) -> ApiServer {
+    /// Serves with `extra_toml` after the `[api]` section's `listen`: keys of
+    /// `[api]` first, then any other sections.
+    pub async fn start_with(lease: &str, extra_toml: &str) -> ApiServer {
         let dir = tempfile::tempdir().unwrap();
         let url = super::test_store_url(dir.path()).await;
-        let store = Store::open_migrated(&url, chrono_tz::Asia::Shanghai, "test")
+        Self::start_on(dir, &url, lease, extra_toml).await
+    }
+
+    /// Serves the store at `url` (kept with `dir`, the server's own files).
+    pub async fn start_on(
+        dir: tempfile::TempDir,
+        url: &str,
+        lease: &str,
+        extra_toml: &str,
+    ) -> ApiServer {
+        let store = Store::open_migrated(url, chrono_tz::Asia::Shanghai, "test")
             .await
             .unwrap();
         let toml = format!(
@@ -73,6 +85,23 @@ impl ApiServer {
 
     /// Stores `raw` as the ingester would: a new draft, a follow-up, …
     pub async fn ingest_outcome(&self, raw: &[u8]) -> IngestOutcome {
+        self.store
+            .commit_batch(&[self.prepared(raw)], None)
+            .await
+            .unwrap()
+            .remove(0)
+    }
+
+    /// Stores many messages as the ingester would, a hundred per commit.
+    pub async fn ingest_all(&self, raws: &[Vec<u8>]) {
+        for chunk in raws.chunks(100) {
+            let items: Vec<Incoming> = chunk.iter().map(|raw| self.prepared(raw)).collect();
+            self.store.commit_batch(&items, None).await.unwrap();
+        }
+    }
+
+    /// `raw` as fetched from the next UID and parsed.
+    fn prepared(&self, raw: &[u8]) -> Incoming {
         let uid = self
             .next_uid
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -84,22 +113,38 @@ impl ApiServer {
             internal_date: None,
             body: FetchedBody::Full(raw.to_vec()),
         };
-        let item = prepare(
+        prepare(
             "submissions",
             fetched,
             &Settings::default(),
             chrono::Utc::now(),
-        );
-        self.store
-            .commit_batch(&[item], None)
-            .await
-            .unwrap()
-            .remove(0)
+        )
     }
 
     pub async fn add_editor(&self, name: &str, role: Role) -> String {
         self.store
             .add_editor(name, role, chrono::Utc::now())
+            .await
+            .unwrap()
+    }
+
+    /// Posts the login form as a browser does: with the form's own CSRF
+    /// cookie and field from `GET /login` first.
+    pub async fn post_login(&self, http: &reqwest::Client, token: &str) -> reqwest::Response {
+        let form = http.get(self.url("/login")).send().await.unwrap();
+        let cookie = form.headers()["set-cookie"].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_string();
+        let page = form.text().await.unwrap();
+        let field = page
+            .split("name=\"login_csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the login form's CSRF field")
+            .to_string();
+        http.post(self.url("/login"))
+            .header("cookie", cookie)
+            .form(&[("token", token), ("login_csrf", &field)])
+            .send()
             .await
             .unwrap()
     }

@@ -11,6 +11,7 @@ pub mod backend;
 pub mod browser;
 pub mod dns;
 pub mod dovecot;
+pub mod editor_page;
 pub mod message;
 pub mod oauth;
 pub mod outbox_env;

@@ -18,7 +18,7 @@ pub fn thread(lang: Lang, draft: &DraftView) -> String {
         .map(|f| follow_up(lang, &reference, f))
         .collect();
     format!(
-        "<h2 id=\"thread-title\">{}</h2><div id=\"thread\">{items}</div>",
+        "<h2 id=\"thread-title\">{}</h2><div id=\"thread\" data-live>{items}</div>",
         lang.t(Text::Thread)
     )
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Lang, Text};
-use crate::draft::{DraftStatus, EventView, Intent, LetterKind};
+use crate::draft::{EventView, Intent, LetterKind};
 use crate::export::escape;
 
 /// The history table.
@@ -14,7 +14,7 @@ pub fn table(lang: Lang, events: &[EventView]) -> String {
         .iter()
         .map(|e| {
             format!(
-                "<tr class=\"event\" data-kind=\"{kind}\" data-actor=\"{actor}\"><td>{at}</td><td>{actor}</td><td>{what}</td></tr>",
+                "<tr class=\"event\" data-kind=\"{kind}\" data-actor=\"{actor}\"><td>{at}</td><td>{what}</td></tr>",
                 kind = escape(&e.kind),
                 actor = escape(&e.actor),
                 at = e.at.format("%Y-%m-%d %H:%M"),
@@ -23,10 +23,9 @@ pub fn table(lang: Lang, events: &[EventView]) -> String {
         })
         .collect();
     format!(
-        "<h2>{}</h2><table id=\"history\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+        "<h2>{}</h2><table id=\"history\" data-live><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
         lang.t(Text::History),
         lang.t(Text::When),
-        lang.t(Text::Who),
         lang.t(Text::What),
     )
 }
@@ -36,14 +35,15 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
     let zh = lang.is_chinese();
     let d = &event.detail;
     let text = |key: &str| d.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let status = |key: &str| {
-        text(key)
-            .and_then(|s| s.parse::<DraftStatus>().ok())
-            .map(|s| lang.status(s))
-    };
     let mut said = match event.kind.as_str() {
         "ingested" => lang.pick("收稿", "收稿", "received").to_string(),
-        "quarantined" => lang.pick("隔離", "隔离", "quarantined").to_string(),
+        "quarantined" => {
+            let why = text("reason").map_or("", |r| lang.quarantine_reason(r));
+            match lang {
+                Lang::En => format!("quarantined: {why}"),
+                _ => format!("隔離：{why}"),
+            }
+        }
         "seen_again" => lang
             .pick(
                 "再次收到同一封信，未另立稿件",
@@ -62,18 +62,13 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
                 "re-read from the raw message",
             )
             .to_string(),
-        "edited" => lang
-            .pick(
-                "修改標題或編者按",
-                "修改标题或编者按",
-                "title or notes edited",
-            )
-            .to_string(),
         "ack_queued" if text("ack") == Some("pending") => lang
             .pick("回執待寄出", "回执待寄出", "acknowledgement queued")
             .to_string(),
-        "ack_queued" => lang
-            .pick("不寄回執", "不寄回执", "no acknowledgement")
+        "ack_queued" => text("reason")
+            .map_or(lang.pick("不寄回執", "不寄回执", "no acknowledgement"), |r| {
+                lang.ack_reason(r)
+            })
             .to_string(),
         "ack_sent" => lang
             .pick("回執已寄出", "回执已寄出", "acknowledgement sent")
@@ -129,16 +124,16 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
             .pick("已永久刪除", "已永久删除", "deleted for good")
             .to_string(),
         "claimed" | "released" | "sent_for_signoff" | "signed_off" | "returned" | "rejected"
-        | "archived" | "reopened" | "revision_requested" | "withdrawn" => {
-            match (status("from"), status("to")) {
-                (Some(from), Some(to)) => format!("{from} → {to}"),
-                _ => event.kind.clone(),
-            }
-        }
+        | "archived" | "reopened" | "revision_requested" | "withdrawn" | "assigned" | "renewed"
+        | "taken_over" => editor_did(lang, event),
+        // Said whole, with the text itself.
+        "edited" | "commented" => return editor_wrote(lang, event),
         other => other.to_string(),
     };
     let mut more = Vec::new();
-    for key in ["reason", "note", "subject", "error", "title"] {
+    // Reasons and errors are said above in words; a server's own message
+    // stays in the API.
+    for key in ["note", "subject", "title"] {
         if let Some(value) = text(key) {
             more.push(value.to_string());
         }
@@ -179,6 +174,100 @@ pub fn describe(lang: Lang, event: &EventView) -> String {
     said
 }
 
+/// An edit or a comment, with the words written: every version of 編者按
+/// stays readable here.
+fn editor_wrote(lang: Lang, event: &EventView) -> String {
+    let who = &event.actor;
+    let text = |key: &str| event.detail.get(key).and_then(Value::as_str);
+    let mut said = Vec::new();
+    if let Some(title) = text("title") {
+        said.push(match (lang, title.is_empty()) {
+            (Lang::En, true) => format!("{who} restored the submitted title"),
+            (Lang::En, false) => format!("{who} retitled it “{title}”"),
+            (Lang::Zh, true) => format!("{who} 恢復原標題"),
+            (Lang::Hans, true) => format!("{who} 恢复原标题"),
+            (Lang::Zh, false) => format!("{who} 把標題改為「{title}」"),
+            (Lang::Hans, false) => format!("{who} 把标题改为「{title}」"),
+        });
+    }
+    if let Some(notes) = text("notes") {
+        said.push(match lang {
+            Lang::Zh => format!("{who} 更新編者按：{notes}"),
+            Lang::Hans => format!("{who} 更新编者按：{notes}"),
+            Lang::En => format!("{who} updated the notes: {notes}"),
+        });
+    }
+    if let Some(comment) = text("text") {
+        said.push(match lang {
+            Lang::En => format!("{who} commented: {comment}"),
+            _ => format!("{who} 留言：{comment}"),
+        });
+    }
+    if said.is_empty() {
+        said.push(match lang {
+            Lang::Zh => format!("{who} 修改了稿件資料"),
+            Lang::Hans => format!("{who} 修改了稿件资料"),
+            Lang::En => format!("{who} edited it"),
+        });
+    }
+    said.join(if lang.is_chinese() { "；" } else { "; " })
+}
+
+/// What an editor did, as a sentence with their name: "li 認領", "wang
+/// 把此稿交給 zhao".
+fn editor_did(lang: Lang, event: &EventView) -> String {
+    let who = &event.actor;
+    let text = |key: &str| {
+        event
+            .detail
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let from_quarantine = text("from") == Some("quarantined");
+    let (hant, hans, en): (&str, &str, &str) = match event.kind.as_str() {
+        "claimed" => ("認領", "认领", "claimed it"),
+        "released" if from_quarantine => ("解除隔離", "解除隔离", "released it from quarantine"),
+        "released" => ("放回隊列", "放回队列", "put it back in the queue"),
+        "sent_for_signoff" => ("送簽", "送签", "sent it for sign-off"),
+        "signed_off" => ("簽發", "签发", "signed it off"),
+        "returned" => ("退回編輯", "退回编辑", "sent it back to the editor"),
+        "rejected" => ("退稿", "退稿", "rejected it"),
+        "archived" => ("歸檔", "归档", "archived it"),
+        "reopened" => ("重新開啟", "重新打开", "reopened it"),
+        "revision_requested" => (
+            "請作者修改",
+            "请作者修改",
+            "asked the contributor for a revision",
+        ),
+        "withdrawn" => ("確認撤稿", "确认撤稿", "confirmed the withdrawal"),
+        "edited" => (
+            "修改了標題或編者按",
+            "修改了标题或编者按",
+            "edited the title or notes",
+        ),
+        "renewed" => ("延長了認領", "延长了认领", "renewed the claim"),
+        "assigned" => {
+            let to = text("to").unwrap_or("");
+            return match lang {
+                Lang::Zh => format!("{who} 把此稿交給 {to}"),
+                Lang::Hans => format!("{who} 把此稿交给 {to}"),
+                Lang::En => format!("{who} assigned it to {to}"),
+            };
+        }
+        "taken_over" => {
+            let from = text("from").unwrap_or("");
+            return match lang {
+                Lang::Zh => format!("{who} 接手 {from} 已逾時的認領"),
+                Lang::Hans => format!("{who} 接手 {from} 已逾时的认领"),
+                Lang::En => format!("{who} took over {from}'s lapsed claim"),
+            };
+        }
+        other => return other.to_string(),
+    };
+    format!("{who} {}", lang.pick(hant, hans, en))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -205,13 +294,24 @@ mod tests {
         );
         assert_eq!(
             describe(Lang::Zh, &e),
-            "編輯中 → 退稿：篇幅過長；寄退稿通知給作者"
+            "li 退稿：篇幅過長；寄退稿通知給作者"
         );
         let e = event(
             "signed_off",
             json!({ "from": "sent_for_signoff", "to": "signed_off", "letter": "none" }),
         );
-        assert_eq!(describe(Lang::Zh, &e), "送簽 → 簽發：不寄信給作者");
+        assert_eq!(describe(Lang::Zh, &e), "li 簽發：不寄信給作者");
+        let e = event(
+            "assigned",
+            json!({ "from": "li", "to": "zhao", "note": "你熟悉這位作者" }),
+        );
+        assert_eq!(describe(Lang::Zh, &e), "li 把此稿交給 zhao：你熟悉這位作者");
+        let e = event("edited", json!({ "title": null, "notes": "擬刊一月號" }));
+        assert_eq!(describe(Lang::Zh, &e), "li 更新編者按：擬刊一月號");
+        let e = event("commented", json!({ "text": "結尾可再緊湊些" }));
+        assert_eq!(describe(Lang::Hans, &e), "li 留言：結尾可再緊湊些");
+        let e = event("taken_over", json!({ "from": "zhao" }));
+        assert_eq!(describe(Lang::En, &e), "li took over zhao's lapsed claim");
     }
 
     #[test]
@@ -225,7 +325,7 @@ mod tests {
             "ack_queued",
             json!({ "ack": "suppressed", "reason": "auto-reply" }),
         );
-        assert_eq!(describe(Lang::En, &e), "no acknowledgement: auto-reply");
+        assert_eq!(describe(Lang::En, &e), "an auto-reply: not acknowledged");
         let e = event(
             "letter_sent",
             json!({ "letter": "accept", "message_id": "<x@y>" }),
@@ -244,7 +344,7 @@ mod tests {
         );
         assert_eq!(
             describe(Lang::En, &e),
-            "withdrawal requested → withdrawn: withdrawal confirmation to the contributor"
+            "li confirmed the withdrawal: withdrawal confirmation to the contributor"
         );
     }
 }

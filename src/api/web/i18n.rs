@@ -91,7 +91,6 @@ impl Lang {
                 "标题、正文、附件名或附件正文",
                 "subject, body, attachment name or document text",
             ),
-            AnyStatus => self.pick("全部狀態", "全部状态", "any status"),
             Sender => self.pick("來稿人", "来稿人", "Sender"),
             Mailbox => self.pick("信箱", "邮箱", "Mailbox"),
             Since => self.pick("起", "起", "From"),
@@ -111,7 +110,6 @@ impl Lang {
             LeaseUntil => self.pick("認領至", "认领至", "Held until"),
             Reason => self.pick("原因", "原因", "Reason"),
             NoDrafts => self.pick("沒有符合的稿件。", "没有符合的稿件。", "No drafts match."),
-            NextPage => self.pick("下一頁", "下一页", "Next page"),
             Attachments => self.pick("附件", "附件", "Attachments"),
             Forwarded => self.pick("轉寄的原稿", "转寄的原稿", "Forwarded originals"),
             ForwardedBy => self.pick("轉寄編輯", "转寄编辑", "Forwarded by"),
@@ -136,7 +134,6 @@ impl Lang {
             Refused => self.pick("未能執行", "未能执行", "Not done"),
             SubmittedTitle => self.pick("原標題", "原标题", "Submitted title"),
             When => self.pick("時間", "时间", "When"),
-            Who => self.pick("操作人", "操作人", "Who"),
             What => self.pick("事項", "事项", "What"),
             SignedInAs => self.pick("登入身分", "登录身份", "Signed in as"),
             Thread => self.pick("作者來信", "作者来信", "Contributor's mail"),
@@ -287,7 +284,6 @@ pub enum Text {
     Quarantine,
     Search,
     SearchHint,
-    AnyStatus,
     Sender,
     Mailbox,
     Since,
@@ -303,7 +299,6 @@ pub enum Text {
     LeaseUntil,
     Reason,
     NoDrafts,
-    NextPage,
     Attachments,
     Forwarded,
     ForwardedBy,
@@ -324,7 +319,6 @@ pub enum Text {
     Refused,
     SubmittedTitle,
     When,
-    Who,
     What,
     SignedInAs,
     Thread,
@@ -346,6 +340,13 @@ pub enum Text {
     ProposedLetter,
 }
 
+mod desk;
 mod phrases;
+mod queue;
+mod statistics;
+
+pub use desk::DeskText;
+pub use queue::QueueText;
+pub use statistics::StatsText;
 #[cfg(test)]
 mod tests;

@@ -1,15 +1,22 @@
-//! The editors' web page: server-rendered HTML, no JavaScript. A token
+//! The editors' web page: server-rendered HTML that works without
+//! JavaScript; a small same-origin script (`live.js`) only keeps open pages
+//! up to date. A token
 //! logs in once and becomes an HttpOnly, SameSite=Strict session cookie;
 //! every form carries the session's CSRF token; submitted HTML is shown
 //! only after ammonia sanitized it, under the CSP `super` sets.
 
 mod actions;
+mod chart;
 mod contributor;
+mod discussion;
 mod history;
 mod i18n;
 mod pages;
 mod previews;
+mod queue;
 mod render;
+mod session;
+mod statistics;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -27,17 +34,21 @@ pub use i18n::{Lang, Text};
 
 const SESSION_COOKIE: &str = "slushpile_session";
 const LANG_COOKIE: &str = "slushpile_lang";
+/// The login form's own CSRF token (the session's does not exist yet).
+const LOGIN_COOKIE: &str = "slushpile_login";
 
 pub fn routes() -> Router<Api> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/queue") }))
         .route("/static/app.css", get(css))
-        .route("/lang/{code}", get(pages::switch_language))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
+        .route("/static/live.js", get(script))
+        .route("/lang/{code}", get(session::switch_language))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
         .route("/queue", get(pages::queue))
         .route("/queue/claim", post(pages::claim))
         .route("/quarantine", get(pages::quarantine))
+        .route("/statistics", get(pages::statistics))
         .route("/drafts/{key}", get(pages::draft).post(pages::act))
         .route("/drafts/{key}/raw", get(pages::raw))
         .route("/drafts/{key}/attachments/{index}", get(pages::attachment))
@@ -59,6 +70,17 @@ async fn css() -> Response {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("app.css"),
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("live.js"),
     )
         .into_response()
 }
@@ -128,12 +150,14 @@ impl WebUser {
 pub fn page(lang: Lang, title: &str, user: Option<&WebUser>, body: &str) -> Html<String> {
     let nav = match user {
         Some(user) => format!(
-            "<nav><a href=\"/queue\">{queue}</a><a href=\"/quarantine\">{quarantine}</a></nav>\
+            "<nav><a href=\"/queue\">{queue}</a><a href=\"/quarantine\">{quarantine}</a>\
+             <a href=\"/statistics\">{statistics}</a></nav>\
              <span>{signed_in}{colon}{name}{open}{role}{close}</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button class=\"secondary\" type=\"submit\">{logout}</button></form>",
             queue = lang.t(Text::Queue),
             quarantine = lang.t(Text::Quarantine),
+            statistics = lang.stats(i18n::StatsText::Title),
             signed_in = lang.t(Text::SignedInAs),
             name = escape(&user.session.actor.name),
             role = lang.role(user.session.actor.role),
@@ -148,12 +172,18 @@ pub fn page(lang: Lang, title: &str, user: Option<&WebUser>, body: &str) -> Html
     Html(format!(
         "<!doctype html>\n<html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · {app}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>\
+         <title>{title} · {app}</title><link rel=\"stylesheet\" href=\"/static/app.css\">{script}</head>\
          <body><header><span class=\"brand\">{app}</span>{nav}\
          <span class=\"languages\" id=\"switch-language\">{languages}</span></header>\
          <main>{body}</main></body></html>\n",
         html_lang = lang.html_lang(),
         title = escape(title),
+        // Logged-in pages update live (see live.js).
+        script = if user.is_some() {
+            "<script src=\"/static/live.js\" defer></script>"
+        } else {
+            ""
+        },
         app = lang.t(Text::AppName),
         languages = Lang::ALL
             .iter()

@@ -1,156 +1,59 @@
-//! The pages' handlers (HTML in `render`). Reads go through the same store calls as
-//! the API; every change is a POST carrying the CSRF token, answered with
-//! a redirect (or a page saying why it was refused).
+//! The pages' handlers (HTML in `render`; signing in and out in
+//! `session`). Reads go through the same store calls as the API; every
+//! change is a POST carrying the CSRF token, answered with a redirect (or a
+//! page saying why it was refused).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{LANG_COOKIE, Lang, SESSION_COOKIE, Text, WebUser, error_page, page, previews, render};
+use super::{Lang, Text, WebUser, actions, error_page, page, previews, queue, render};
 use crate::api::Api;
 use crate::api::error::ApiError;
-use crate::api::{auth, downloads, v1};
+use crate::api::{downloads, listing};
+use crate::desk::HoldChange;
 use crate::draft::DraftStatus;
 use crate::export::escape;
-use crate::store::{ChangeError, DraftCursor, DraftKey};
+use crate::store::{ChangeError, DraftKey};
 
 type PageResult = Result<Response, Response>;
-
-fn with_cookie(mut response: Response, cookie: String) -> Response {
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
-}
-
-pub async fn switch_language(Path(code): Path<String>) -> Response {
-    let lang = Lang::from_code(&code).unwrap_or(Lang::Zh);
-    with_cookie(
-        Redirect::to("/").into_response(),
-        format!(
-            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            lang.code()
-        ),
-    )
-}
-
-pub async fn login_form(lang: Lang) -> Html<String> {
-    render::login_page(lang, None)
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    token: String,
-}
-
-pub async fn login(
-    State(api): State<Api>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    lang: Lang,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let actor = match auth::authenticate(&api, client.ip(), &form.token).await {
-        Ok(actor) => actor,
-        Err(e) => {
-            let message = match e.code {
-                "unauthorized" => lang.t(Text::LoginFailed).to_string(),
-                "too_many_failures" => lang.t(Text::TooManyFailures).to_string(),
-                _ => e.message.clone(),
-            };
-            return (e.status, render::login_page(lang, Some(&message))).into_response();
-        }
-    };
-    let ttl = api.settings.session_ttl;
-    match api.store.create_session(&actor, ttl, Utc::now()).await {
-        Ok((cookie, _)) => {
-            tracing::info!(editor = %actor.name, "editor logged in");
-            let secure = if api.settings.secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
-            with_cookie(
-                Redirect::to("/queue").into_response(),
-                format!(
-                    "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                    ttl.as_secs()
-                ),
-            )
-        }
-        Err(e) => error_page(lang, None, e.into()),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
-pub async fn logout(
-    State(api): State<Api>,
-    user: WebUser,
-    lang: Lang,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, Some(&user), e);
-    }
-    if let Err(e) = api.store.end_session(&user.cookie).await {
-        return error_page(lang, Some(&user), e.into());
-    }
-    with_cookie(
-        Redirect::to("/login").into_response(),
-        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    )
-}
 
 pub async fn queue(
     State(api): State<Api>,
     user: WebUser,
     lang: Lang,
-    Query(query): Query<HashMap<String, String>>,
+    Query(mut query): Query<HashMap<String, String>>,
 ) -> PageResult {
     let fail = |e: ApiError| error_page(lang, Some(&user), e);
-    let filter = v1::filter_from(&query, &api).map_err(fail)?;
-    let drafts = api
-        .store
-        .list_drafts(&filter)
-        .await
-        .map_err(|e| fail(e.into()))?;
-    let next = match drafts.last() {
-        Some(last) if Some(drafts.len() as u32) == filter.limit => {
-            let mut params = url::form_urlencoded::Serializer::new(String::new());
-            for (key, value) in query.iter().filter(|(k, _)| *k != "cursor") {
-                params.append_pair(key, value);
-            }
-            params.append_pair("cursor", &DraftCursor::after(last).to_string());
-            format!(
-                "<p><a id=\"next\" href=\"/queue?{}\">{}</a></p>",
-                escape(&params.finish()),
-                lang.t(Text::NextPage)
-            )
-        }
-        _ => String::new(),
+    // The page opens on the work to do: people's mail awaiting a decision.
+    for (key, default) in [("status", "open"), ("mail", "people")] {
+        query.entry(key.into()).or_insert_with(|| default.into());
+    }
+    let request = listing::request_from(&query, &api, &user.session.actor.name).map_err(fail)?;
+    let listed = listing::list(&api, &request).await.map_err(fail)?;
+    let view = queue::QueueView {
+        query: &query,
+        request: &request,
+        listed: &listed,
+        overdue_before: api.overdue_before(),
+        now: Utc::now(),
     };
     let body = format!(
         "<h1>{title}</h1>\
          <form method=\"post\" action=\"/queue/claim\" class=\"claim\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label>{count}<input name=\"limit\" type=\"number\" min=\"1\" max=\"100\" value=\"1\" size=\"4\"></label>\
-         <button type=\"submit\" id=\"claim-next\">{claim}</button></form>\
-         {filters}{rows}{next}",
+         <button type=\"submit\" id=\"claim-next\">{claim}</button></form>{view}",
         title = lang.t(Text::Queue),
         csrf = escape(&user.session.csrf),
         count = lang.t(Text::Count),
         claim = lang.t(Text::ClaimNext),
-        filters = render::filter_form(lang, &query),
-        rows = render::draft_rows(lang, &drafts, false, api.overdue_before()),
+        view = view.body(lang),
     );
     Ok(page(lang, lang.t(Text::Queue), Some(&user), &body).into_response())
 }
@@ -172,6 +75,22 @@ pub async fn quarantine(State(api): State<Api>, user: WebUser, lang: Lang) -> Pa
         render::draft_rows(lang, &drafts, true, api.overdue_before())
     );
     Ok(page(lang, lang.t(Text::Quarantine), Some(&user), &body).into_response())
+}
+
+pub async fn statistics(State(api): State<Api>, user: WebUser, lang: Lang) -> PageResult {
+    let stats = api
+        .store
+        .statistics(Utc::now(), api.overdue_before())
+        .await
+        .map_err(|e| error_page(lang, Some(&user), e.into()))?;
+    let body = super::statistics::body(lang, &stats);
+    Ok(page(
+        lang,
+        lang.stats(super::i18n::StatsText::Title),
+        Some(&user),
+        &body,
+    )
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -227,14 +146,27 @@ pub async fn draft(
         .body_html(draft.id)
         .await
         .map_err(|e| fail(e.into()))?;
-    let letters = previews::decision_letters(&api, &draft, &user.session.actor);
+    let colleagues = api
+        .store
+        .list_editors()
+        .await
+        .map_err(|e| fail(e.into()))?
+        .into_iter()
+        .filter(|e| e.revoked_at.is_none())
+        .map(|e| e.name)
+        .collect();
+    let offer = actions::Offer {
+        letters: previews::decision_letters(&api, &draft, &user.session.actor),
+        colleagues,
+        now: Utc::now(),
+    };
     let page_body = render::draft_page(
         lang,
         &user,
         &draft,
         &events,
         html.as_deref(),
-        &letters,
+        &offer,
         api.overdue_before(),
     );
     // The editor has the contributor's mail in front of them now.
@@ -259,6 +191,11 @@ pub struct ActForm {
     letter_body: Option<String>,
     no_letter: Option<String>,
     confirm: Option<String>,
+    /// `hold`: assign, renew or take_over.
+    change: Option<String>,
+    assignee: Option<String>,
+    /// `comment`: its text.
+    text: Option<String>,
 }
 
 pub async fn act(
@@ -280,17 +217,19 @@ pub async fn act(
                 .unwrap_or("")
                 .parse()
                 .map_err(|e: String| fail(ApiError::bad_request(e)))?;
-            // The page's reject form (the one with a letter) asks for a
-            // second click; a browser enforces it, and so does this.
-            if to == DraftStatus::Rejected && form.letter_body.is_some() && form.confirm.is_none() {
+            let note = form.note.as_deref().filter(|n| !n.trim().is_empty());
+            // Rejecting asks for a reason and a second click; a browser
+            // enforces both, and so does this.
+            let rejecting = to == DraftStatus::Rejected;
+            if rejecting && (form.confirm.is_none() || note.is_none()) {
                 return Err(fail(ApiError::bad_request(lang.t(Text::ConfirmReject))));
             }
-            let note = form.note.as_deref().filter(|n| !n.trim().is_empty());
+            // The reason goes into the decline letter's template.
             let plan = api.letter_plan(
                 form.no_letter.is_some(),
                 form.letter_subject.clone(),
                 form.letter_body.clone(),
-                None,
+                rejecting.then(|| note.unwrap_or_default().to_string()),
             );
             api.store
                 .transition(&key, to, actor, note, &plan, api.settings.lease, now)
@@ -307,21 +246,34 @@ pub async fn act(
                 )
                 .await
         }
+        "comment" => {
+            let text = form.text.as_deref().unwrap_or("");
+            if let Err(refused) = api.store.comment(&key, actor, text, now).await {
+                return Err(refusal_page(lang, &user, refused));
+            }
+            return Ok(Redirect::to(&format!("/drafts/{key}#discussion")).into_response());
+        }
+        "hold" => {
+            let change = match form.change.as_deref() {
+                Some("assign") => HoldChange::Assign {
+                    to: form.assignee.clone().unwrap_or_default(),
+                },
+                Some("renew") => HoldChange::Renew,
+                Some("take_over") => HoldChange::TakeOver,
+                _ => return Err(fail(ApiError::bad_request(lang.t(Text::StaleForm)))),
+            };
+            let why = form.note.as_deref();
+            api.store
+                .change_hold(&key, &change, actor, why, api.settings.lease, now)
+                .await
+        }
         other => {
             return Err(fail(ApiError::bad_request(format!(
                 "unknown action `{other}`"
             ))));
         }
     };
-    let draft = changed.map_err(|e| match e {
-        // The workflow's refusal in the page's words.
-        ChangeError::Refused(refusal) => {
-            let mut error: ApiError = ChangeError::Refused(refusal.clone()).into();
-            error.message = lang.refusal(&refusal);
-            fail(error)
-        }
-        other => fail(other.into()),
-    })?;
+    let draft = changed.map_err(|e| refusal_page(lang, &user, e))?;
     Ok(Redirect::to(&format!("/drafts/{}", draft.reference)).into_response())
 }
 
@@ -380,4 +332,16 @@ pub async fn export(
         .parse()
         .map_err(|e: String| fail(ApiError::bad_request(e)))?;
     downloads::export(&api, &key, format).await.map_err(fail)
+}
+
+/// A change refused, as a page: the workflow's refusal in its own words.
+fn refusal_page(lang: Lang, user: &WebUser, e: ChangeError) -> Response {
+    match e {
+        ChangeError::Refused(refusal) => {
+            let mut error: ApiError = ChangeError::Refused(refusal.clone()).into();
+            error.message = lang.refusal(&refusal);
+            error_page(lang, Some(user), error)
+        }
+        other => error_page(lang, Some(user), other.into()),
+    }
 }

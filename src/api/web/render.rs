@@ -1,33 +1,33 @@
 //! The pages' HTML (pure): every value from a submission or an editor is
 //! escaped, and submitted HTML is shown only after sanitizing.
 
-use std::collections::HashMap;
-
 use axum::response::Html;
 
-use super::actions::{self, DecisionLetters};
-use super::{Lang, Text, WebUser, contributor, history, page};
+use super::actions::{self, Offer};
+use super::{Lang, Text, WebUser, contributor, discussion, history, page};
 use crate::draft::{DraftStatus, DraftView, EventView};
 use crate::export::{display_html, escape};
 use crate::message::Forwarded;
 
-pub fn login_page(lang: Lang, error: Option<&str>) -> Html<String> {
+pub fn login_page(lang: Lang, login_csrf: &str, error: Option<&str>) -> Html<String> {
     let error = error.map_or(String::new(), |e| {
         format!("<p class=\"error\" id=\"error\">{}</p>", escape(e))
     });
     let body = format!(
         "<h1>{login}</h1>{error}<form method=\"post\" action=\"/login\" class=\"inline\">\
+         <input type=\"hidden\" name=\"login_csrf\" value=\"{csrf}\">\
          <label>{token}<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" \
          required size=\"60\"></label><button id=\"login\" type=\"submit\">{login}</button></form>\
          <p>{help}</p>",
         login = lang.t(Text::Login),
+        csrf = escape(login_csrf),
         token = lang.t(Text::Token),
         help = lang.t(Text::LoginHelp),
     );
     page(lang, lang.t(Text::Login), None, &body)
 }
 
-fn status_badge(lang: Lang, status: DraftStatus) -> String {
+pub(super) fn status_badge(lang: Lang, status: DraftStatus) -> String {
     format!(
         "<span class=\"status status-{}\">{}</span>",
         status.as_str(),
@@ -41,7 +41,11 @@ fn sender(draft: &DraftView) -> String {
 
 /// Flags beside a draft's status: contributor mail not seen yet, and no
 /// decision by the end of the processing period.
-fn flags(lang: Lang, d: &DraftView, overdue_before: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn flags(
+    lang: Lang,
+    d: &DraftView,
+    overdue_before: chrono::DateTime<chrono::Utc>,
+) -> String {
     let mut flags = String::new();
     if d.unseen_mail {
         flags.push_str(&format!(
@@ -70,7 +74,10 @@ pub fn draft_rows(
     let mut rows = String::new();
     for d in drafts {
         let last = if with_reason {
-            escape(d.quarantine_reason.as_deref().unwrap_or(""))
+            d.quarantine_reason
+                .as_deref()
+                .map_or("", |r| lang.quarantine_reason(r))
+                .to_string()
         } else {
             escape(d.claimed_by.as_deref().unwrap_or(""))
         };
@@ -101,60 +108,6 @@ pub fn draft_rows(
     )
 }
 
-pub fn filter_form(lang: Lang, query: &HashMap<String, String>) -> String {
-    let value = |key: &str| escape(query.get(key).map_or("", String::as_str));
-    let checked = |key: &str| {
-        if query.get(key).is_some_and(|v| v == "true") {
-            " checked"
-        } else {
-            ""
-        }
-    };
-    let selected = query.get("status").map_or("", String::as_str);
-    let mut options = format!("<option value=\"\">{}</option>", lang.t(Text::AnyStatus));
-    for status in DraftStatus::ALL {
-        options.push_str(&format!(
-            "<option value=\"{code}\"{sel}>{label}</option>",
-            code = status.as_str(),
-            sel = if selected == status.as_str() {
-                " selected"
-            } else {
-                ""
-            },
-            label = lang.status(status),
-        ));
-    }
-    format!(
-        "<form method=\"get\" action=\"/queue\" class=\"filters\" id=\"filters\">\
-         <label>{search}<input id=\"q\" name=\"q\" value=\"{q}\" placeholder=\"{hint}\"></label>\
-         <label>{status}<select name=\"status\">{options}</select></label>\
-         <label>{sender}<input name=\"sender\" value=\"{sender_v}\"></label>\
-         <label>{mailbox}<input name=\"mailbox\" value=\"{mailbox_v}\" size=\"10\"></label>\
-         <label>{since}<input name=\"since\" type=\"date\" value=\"{since_v}\"></label>\
-         <label>{until}<input name=\"until\" type=\"date\" value=\"{until_v}\"></label>\
-         <label class=\"check\"><input type=\"checkbox\" name=\"unseen_mail\" value=\"true\" id=\"only-new-mail\"{new_mail_v}>{new_mail}</label>\
-         <label class=\"check\"><input type=\"checkbox\" name=\"overdue\" value=\"true\" id=\"only-overdue\"{overdue_v}>{overdue}</label>\
-         <button type=\"submit\" id=\"filter\">{filter}</button></form>",
-        new_mail = lang.t(Text::OnlyNewMail),
-        new_mail_v = checked("unseen_mail"),
-        overdue = lang.t(Text::OnlyOverdue),
-        overdue_v = checked("overdue"),
-        search = lang.t(Text::Search),
-        q = value("q"),
-        hint = lang.t(Text::SearchHint),
-        status = lang.t(Text::Status),
-        sender = lang.t(Text::Sender),
-        sender_v = value("sender"),
-        mailbox = lang.t(Text::Mailbox),
-        mailbox_v = value("mailbox"),
-        since = lang.t(Text::Since),
-        since_v = value("since"),
-        until = lang.t(Text::Until),
-        until_v = value("until"),
-        filter = lang.t(Text::Filter),
-    )
-}
-
 fn meta_row(label: &str, value: &str) -> String {
     format!("<dt>{label}</dt><dd>{value}</dd>")
 }
@@ -167,7 +120,7 @@ pub fn draft_page(
     draft: &DraftView,
     events: &[EventView],
     html: Option<&str>,
-    letters: &DecisionLetters,
+    offer: &Offer,
     overdue_before: chrono::DateTime<chrono::Utc>,
 ) -> String {
     let reference = escape(&draft.reference);
@@ -182,23 +135,31 @@ pub fn draft_page(
         ),
     ));
     if let Some(reason) = &draft.quarantine_reason {
-        meta.push_str(&meta_row(lang.t(Text::Reason), &escape(reason)));
+        meta.push_str(&meta_row(
+            lang.t(Text::Reason),
+            &format!(
+                "<span data-reason=\"{}\">{}</span>",
+                escape(reason),
+                lang.quarantine_reason(reason)
+            ),
+        ));
     }
+
     meta.push_str(&meta_row(lang.t(Text::Sender), &sender(draft)));
     if let Some(auth) = &draft.sender_auth {
-        let show = |r: &Option<String>| escape(r.as_deref().unwrap_or("none"));
+        let show = |r: &Option<String>| lang.auth_result(r.as_deref());
+        let (open, close) = lang.parentheses();
+        // The provider's own wording stays in the markup, not in the text.
         meta.push_str(&meta_row(
             lang.t(Text::SenderAuth),
             &format!(
-                "DMARC {} · DKIM {} · SPF {} ({}){}",
+                "<span data-detail=\"{detail}\">DMARC {}{sep}DKIM {}{sep}SPF {}{open}{}{close}</span>",
                 show(&auth.dmarc),
                 show(&auth.dkim),
                 show(&auth.spf),
-                escape(&auth.authserv_id),
-                auth.detail
-                    .as_deref()
-                    .map(|d| format!("<br><small class=\"auth-detail\">{}</small>", escape(d)))
-                    .unwrap_or_default()
+                lang.judged_by(&escape(&auth.authserv_id)),
+                detail = escape(auth.detail.as_deref().unwrap_or("")),
+                sep = lang.list_separator(),
             ),
         ));
     }
@@ -229,14 +190,21 @@ pub fn draft_page(
         ));
     }
     if let Some(ack) = &draft.ack {
-        // The state of an uncertain one says all; its error is the server's.
-        let why = match ack.state.as_str() {
-            "uncertain" => "",
-            _ => ack.reason.as_deref().or(ack.error.as_deref()).unwrap_or(""),
+        // The state of an uncertain one says all; the raw reason or the
+        // server's error is the API's, in words here.
+        let why = match (ack.state.as_str(), &ack.reason, &ack.error) {
+            ("uncertain" | "sent", ..) => None,
+            (_, Some(reason), _) => Some(lang.ack_reason(reason)),
+            (state, None, Some(_)) => Some(lang.send_error(state)),
+            _ => None,
         };
+        let why = why.map_or(String::new(), |why| {
+            let (open, close) = lang.parentheses();
+            format!("<span class=\"reason\">{open}{why}{close}</span>")
+        });
         meta.push_str(&meta_row(
             lang.t(Text::Acknowledgement),
-            &escape(&format!("{} {why}", lang.letter_state(&ack.state))),
+            &format!("{}{why}", lang.letter_state(&ack.state)),
         ));
     }
     if !draft.notes.is_empty() {
@@ -315,11 +283,12 @@ pub fn draft_page(
         )
     };
     format!(
-        "<h1 id=\"title\">{title}</h1><dl class=\"meta\">{meta}</dl>{actions}{body}{articles}{forwarded}{downloads}{thread}{letters_sent}{history}",
+        "<h1 id=\"title\">{title}</h1><dl class=\"meta\" id=\"meta\" data-live>{meta}</dl>{actions}{body}{articles}{forwarded}{downloads}{thread}{letters_sent}{discussion}{history}",
         title = escape(&draft.title),
-        actions = actions::actions(lang, draft, user, letters),
+        actions = actions::actions(lang, draft, user, offer),
         thread = contributor::thread(lang, draft),
         letters_sent = contributor::letters(lang, draft),
+        discussion = discussion::discussion(lang, draft, events, user),
         history = history::table(lang, events),
     )
 }

@@ -9,8 +9,8 @@ use super::bind::{CHUNK, params};
 use super::engine::db_time;
 use super::rows::{ACK_COLUMNS, DRAFT_COLUMNS, ack_from_row, attachment_from_row, draft_from_row};
 use super::{Db, Engine};
-use crate::draft::{AckView, AttachmentView, DraftStatus, DraftView, EventView};
-use crate::store::{DraftFilter, DraftKey, MailboxProgress, Result, StoreError};
+use crate::draft::{AckView, AttachmentView, DraftView, EventView};
+use crate::store::{DraftKey, MailboxProgress, Result, StoreError};
 
 /// The statuses awaiting the editors' decision, as an SQL list: what the
 /// processing period runs on (`DraftStatus::awaits_decision`).
@@ -18,42 +18,6 @@ pub(super) const AWAITING_DECISION: &str =
     "'new', 'claimed', 'sent_for_signoff', 'withdrawal_requested'";
 
 impl Engine {
-    pub async fn list_drafts(&self, filter: &DraftFilter) -> Result<Vec<DraftView>> {
-        let (after_at, after_id) = match filter.after {
-            Some(c) => (Some(db_time(c.received_at)), c.id),
-            None => (None, 0),
-        };
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {DRAFT_COLUMNS} FROM drafts
-             WHERE (CAST($1 AS TEXT) IS NULL OR status = $1)
-               AND (CAST($2 AS TEXT) IS NULL OR mailbox = $2)
-               AND (CAST($3 AS TEXT) IS NULL OR LOWER(from_address) LIKE $3 ESCAPE '\\')
-               AND ($4 IS NULL OR received_at >= $4)
-               AND ($5 IS NULL OR received_at < $5)
-               AND (CAST($6 AS TEXT) IS NULL OR search_text LIKE $6 ESCAPE '\\'
-                    OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.draft_id = drafts.id
-                               AND f.search_text LIKE $6 ESCAPE '\\'))
-               AND ($7 IS NULL OR received_at > $7 OR (received_at = $7 AND id > $8))
-               AND ($10 = 0 OR unseen_mail <> 0)
-               AND ($11 IS NULL OR (received_at < $11 AND status IN ({AWAITING_DECISION})))
-             ORDER BY received_at, id LIMIT $9"
-        )))
-        .bind(filter.status.map(DraftStatus::as_str))
-        .bind(&filter.mailbox)
-        .bind(filter.sender.as_deref().map(contains_pattern))
-        .bind(filter.since.map(db_time))
-        .bind(filter.until.map(db_time))
-        .bind(filter.text.as_deref().map(contains_pattern))
-        .bind(after_at)
-        .bind(after_id)
-        .bind(filter.limit.map_or(i64::MAX, i64::from))
-        .bind(i64::from(filter.unseen_mail))
-        .bind(filter.overdue_before.map(db_time))
-        .fetch_all(&self.pool)
-        .await?;
-        self.views(&rows).await
-    }
-
     pub async fn body_html(&self, draft_id: i64) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT body_html FROM drafts WHERE id = $1")
@@ -84,7 +48,10 @@ impl Engine {
 
     /// Draft rows with their attachments and acknowledgement, fetched for
     /// all of them at once rather than per draft.
-    async fn views(&self, rows: &[<Db as sqlx::Database>::Row]) -> Result<Vec<DraftView>> {
+    pub(super) async fn views(
+        &self,
+        rows: &[<Db as sqlx::Database>::Row],
+    ) -> Result<Vec<DraftView>> {
         let ids: Vec<i64> = rows
             .iter()
             .map(|row| row.try_get("id"))
@@ -280,6 +247,15 @@ impl Engine {
         .await?)
     }
 
+    /// The newest event's id: every change to a draft writes one.
+    pub async fn change_marker(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn count_drafts(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM drafts")
             .fetch_one(&self.pool)
@@ -289,7 +265,7 @@ impl Engine {
 
 /// A LIKE pattern matching `text` anywhere, any case (the searched columns
 /// are lower-cased when written), with LIKE's own wildcards taken literally.
-fn contains_pattern(text: &str) -> String {
+pub(super) fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
     for c in text.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {

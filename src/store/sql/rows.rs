@@ -15,7 +15,7 @@ type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
 /// The columns derived from the raw message, in the order [`bind_derived`]
 /// binds them: written on first ingestion and rewritten by `reparse`, so both
 /// produce identical rows.
-pub(super) const DERIVED: [&str; 17] = [
+pub(super) const DERIVED: [&str; 18] = [
     "message_id",
     "from_name",
     "from_address",
@@ -33,6 +33,7 @@ pub(super) const DERIVED: [&str; 17] = [
     "quarantine_reason",
     "search_text",
     "extraction_pending",
+    "length_chars",
 ];
 
 /// New drafts, `rows` of them in one statement: `columns` (bound by the
@@ -66,6 +67,7 @@ pub(super) fn bind_derived<'q>(query: Query<'q>, parsed: &'q Parsed) -> Query<'q
         .bind(&parsed.quarantine)
         .bind(search_text(parsed))
         .bind(i64::from(s.extraction_pending))
+        .bind(s.length_chars() as i64)
 }
 
 /// Rewrites every derived column and the attachment list of a draft (`reparse`).
@@ -166,7 +168,7 @@ pub(super) const DRAFT_COLUMNS: &str =
     subject, COALESCE(edited_title, title) AS title, title AS submitted_title, notes,
     claimed_by, lease_until, status_changed_at,
     received_at, body_text, classification, quarantine_reason, sender_auth,
-    forwarded, forwarded_by, unseen_mail, extraction_pending";
+    forwarded, forwarded_by, unseen_mail, extraction_pending, length_chars";
 
 pub(super) fn draft_from_row(
     row: &<Db as sqlx::Database>::Row,
@@ -184,6 +186,7 @@ pub(super) fn draft_from_row(
     let from_address: Option<String> = row.try_get("from_address")?;
     let unseen_mail: i64 = row.try_get("unseen_mail")?;
     let extraction_pending: i64 = row.try_get("extraction_pending")?;
+    let length_chars: i64 = row.try_get("length_chars")?;
     Ok(DraftView {
         id: row.try_get("id")?,
         reference: row.try_get("reference")?,
@@ -223,6 +226,7 @@ pub(super) fn draft_from_row(
         thread: Vec::new(),
         unseen_mail: unseen_mail != 0,
         extraction_pending: extraction_pending != 0,
+        length_chars: length_chars as u64,
         letters: Vec::new(),
     })
 }

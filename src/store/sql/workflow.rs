@@ -171,7 +171,25 @@ impl Engine {
             },
             actor,
         )?;
-        let title = title.map(str::trim);
+        // Only what changed is written and recorded: a form sends both.
+        let (edited, submitted, current_notes): (Option<String>, String, String) =
+            sqlx::query_as("SELECT edited_title, title, notes FROM drafts WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let shown = edited.clone().unwrap_or(submitted);
+        let title = title.map(str::trim).filter(|t| {
+            if t.is_empty() {
+                edited.is_some()
+            } else {
+                *t != shown
+            }
+        });
+        let notes = notes.filter(|n| *n != current_notes);
+        if title.is_none() && notes.is_none() {
+            tx.commit().await?;
+            return self.existing(id).await;
+        }
         sqlx::query(
             "UPDATE drafts SET
                  edited_title = CASE WHEN $2 THEN $3 ELSE edited_title END,
@@ -184,7 +202,8 @@ impl Engine {
         .bind(notes)
         .execute(&mut *tx)
         .await?;
-        let detail = json!({ "title": title, "notes_changed": notes.is_some() });
+        // Every version of 編者按 stays in the history, with who and when.
+        let detail = json!({ "title": title, "notes": notes });
         insert_event(&mut tx, id, now, "edited", &actor.name, &detail, None).await?;
         tx.commit().await?;
         self.existing(id).await
@@ -243,7 +262,7 @@ impl Engine {
         }
     }
 
-    async fn existing(&self, id: i64) -> Result<DraftView, ChangeError> {
+    pub(super) async fn existing(&self, id: i64) -> Result<DraftView, ChangeError> {
         self.draft(&DraftKey::Id(id))
             .await?
             .ok_or_else(|| ChangeError::NotFound(id.to_string()))
@@ -254,12 +273,12 @@ fn after_chrono(after: Duration) -> chrono::Duration {
     chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX)
 }
 
-fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+pub(super) fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
     db_time(now + after_chrono(lease))
 }
 
 /// Reads and (on PostgreSQL) locks a draft for a decision.
-async fn lock_draft(
+pub(super) async fn lock_draft(
     tx: &mut Transaction<'_>,
     key: &DraftKey,
 ) -> Result<(i64, DraftStatus, Option<String>), ChangeError> {

@@ -125,6 +125,178 @@ impl Lang {
                     "Only a signer can do that.",
                 )
                 .to_string(),
+            NotAssignable { status: code } => {
+                let now = status(code);
+                match self {
+                    Lang::Zh => format!("這份稿件已是「{now}」，只有新稿或編輯中的稿件可以交辦。"),
+                    Lang::Hans => {
+                        format!("这份稿件已是「{now}」，只有新稿或编辑中的稿件可以交办。")
+                    }
+                    Lang::En => {
+                        format!("This draft is {now}: only new or claimed drafts can be assigned.")
+                    }
+                }
+            }
+            StillHeld { holder } => match self {
+                Lang::Zh => format!("{holder} 的認領尚未逾時，不能接手。"),
+                Lang::Hans => format!("{holder} 的认领尚未逾时，不能接手。"),
+                Lang::En => format!("{holder}'s claim has not run out: it cannot be taken over."),
+            },
+            BadComment { max } => match self {
+                Lang::Zh => format!("留言不能空白，也不能超過 {max} 字。"),
+                Lang::Hans => format!("留言不能空白，也不能超过 {max} 字。"),
+                Lang::En => format!("A comment cannot be empty or longer than {max} characters."),
+            },
+            UnknownEditor { name } => match self {
+                Lang::Zh => format!("沒有名為 {name} 的在職編輯。"),
+                Lang::Hans => format!("没有名为 {name} 的在职编辑。"),
+                Lang::En => format!("There is no active editor called {name}."),
+            },
+        }
+    }
+
+    /// Why an acknowledgement was not sent, in words: the policy's reason
+    /// is English and technical (it stays in the API and `drafts show`).
+    pub fn ack_reason(self, reason: &str) -> &'static str {
+        let starts = |prefixes: &[&str]| prefixes.iter().any(|p| reason.starts_with(p));
+        if starts(&["null sender", "automated sender", "bounce"]) {
+            self.pick(
+                "系統寄來的郵件（退信或自動通知），不寄回執",
+                "系统寄来的邮件（退信或自动通知），不寄回执",
+                "sent by a system (a bounce or notice): not acknowledged",
+            )
+        } else if starts(&["Auto-Submitted", "X-Auto", "auto-reply"]) {
+            self.pick(
+                "自動回覆的郵件，不寄回執",
+                "自动回复的邮件，不寄回执",
+                "an auto-reply: not acknowledged",
+            )
+        } else if starts(&["Precedence", "List-", "mailing list"]) {
+            self.pick(
+                "郵件列表或群發郵件，不寄回執",
+                "邮件列表或群发邮件，不寄回执",
+                "list or bulk mail: not acknowledged",
+            )
+        } else if starts(&["sender is on the deny list"]) {
+            self.pick(
+                "寄件人在不回覆名單上",
+                "寄件人在不回复名单上",
+                "the sender is on the do-not-reply list",
+            )
+        } else if starts(&["mail from our own address"]) {
+            self.pick(
+                "本刊自己的地址寄來的郵件",
+                "本刊自己的地址寄来的邮件",
+                "mail from our own address",
+            )
+        } else if starts(&["forwarded by an editor"]) {
+            self.pick(
+                "由編輯轉寄的稿件，不寄回執給原作者",
+                "由编辑转寄的稿件，不寄回执给原作者",
+                "forwarded by an editor: the writer is not acknowledged",
+            )
+        } else if starts(&["quarantined"]) {
+            self.pick(
+                "隔離中的來信，不寄回執",
+                "隔离中的来信，不寄回执",
+                "quarantined mail: not acknowledged",
+            )
+        } else if starts(&["older than"]) {
+            self.pick(
+                "來信日期過舊，不補寄回執",
+                "来信日期过旧，不补寄回执",
+                "too old to acknowledge now",
+            )
+        } else if starts(&["rate limited"]) {
+            self.pick(
+                "短時間內已多次寄回執給這個地址",
+                "短时间内已多次寄回执给这个地址",
+                "this address was acknowledged several times just now",
+            )
+        } else if starts(&["sender authentication failed", "sender not authenticated"]) {
+            self.pick(
+                "寄件人驗證未通過，不寄回執",
+                "寄件人验证未通过，不寄回执",
+                "the sender could not be authenticated: not acknowledged",
+            )
+        } else {
+            self.pick("不寄回執", "不寄回执", "not acknowledged")
+        }
+    }
+
+    /// What a send that did not go through means for the editor; the
+    /// server's own words stay in the API.
+    pub fn send_error(self, state: &str) -> &'static str {
+        match state {
+            "failed" => self.pick(
+                "郵件伺服器拒收，不再重試",
+                "邮件服务器拒收，不再重试",
+                "the mail server refused it; not retried",
+            ),
+            _ => self.pick(
+                "上次寄送未成功，稍後自動重試",
+                "上次寄送未成功，稍后自动重试",
+                "the last attempt did not go through; it will be retried",
+            ),
+        }
+    }
+
+    /// Why a message was quarantined, in words (the parser's reason is
+    /// English and technical; it stays in the API and `drafts show`).
+    pub fn quarantine_reason(self, reason: &str) -> &'static str {
+        let starts = |prefix: &str| reason.starts_with(prefix);
+        if starts("too_big") {
+            self.pick(
+                "郵件超過大小上限，只保留了信頭",
+                "邮件超过大小上限，只保留了信头",
+                "larger than the size limit: only its headers were kept",
+            )
+        } else if starts("hostile") {
+            self.pick(
+                "郵件結構異常（層次過深、分段過多或信頭過長），疑為惡意郵件",
+                "邮件结构异常（层次过深、分段过多或信头过长），疑为恶意邮件",
+                "built to overwhelm a reader (too deep, too many parts or huge headers)",
+            )
+        } else if starts("unparseable") || starts("parser panicked") {
+            self.pick(
+                "無法解析的郵件，請下載原始郵件查看",
+                "无法解析的邮件，请下载原始邮件查看",
+                "the message could not be read: download the raw message",
+            )
+        } else if starts(crate::message::auth_results::QUARANTINE_PREFIX) {
+            self.pick(
+                "寄件人驗證未通過（疑為冒名）",
+                "寄件人验证未通过（疑为冒名）",
+                "the sender could not be authenticated (possibly forged)",
+            )
+        } else {
+            self.pick(
+                "原因不明，請查看原始郵件",
+                "原因不明，请查看原始邮件",
+                "see the raw message",
+            )
+        }
+    }
+
+    /// A DMARC, DKIM or SPF result in words.
+    pub fn auth_result(self, result: Option<&str>) -> &'static str {
+        match result.map(str::to_ascii_lowercase).as_deref() {
+            Some("pass") => self.pick("通過", "通过", "pass"),
+            Some("fail") => self.pick("未通過", "未通过", "fail"),
+            Some("softfail") => self.pick("存疑", "存疑", "soft fail"),
+            Some("neutral") => self.pick("無結論", "无结论", "neutral"),
+            Some("temperror" | "permerror") => self.pick("查驗出錯", "查验出错", "error"),
+            None | Some("none") => self.pick("無", "无", "none"),
+            Some(_) => self.pick("其他", "其他", "other"),
+        }
+    }
+
+    /// "由 mx.example.org 判定": who judged the sender.
+    pub fn judged_by(self, host: &str) -> String {
+        match self {
+            Lang::Zh => format!("由 {host} 判定"),
+            Lang::Hans => format!("由 {host} 判定"),
+            Lang::En => format!("judged by {host}"),
         }
     }
 }

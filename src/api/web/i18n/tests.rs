@@ -37,7 +37,14 @@ fn files_are_named_by_kind_not_by_mime_type() {
 /// Every text of the page in its three versions, as this module and its
 /// phrases write them: `self.pick("繁", "简", "en")`.
 fn every_pick() -> Vec<[String; 3]> {
-    let source = [include_str!("../i18n.rs"), include_str!("phrases.rs")].concat();
+    let source = [
+        include_str!("../i18n.rs"),
+        include_str!("phrases.rs"),
+        include_str!("queue.rs"),
+        include_str!("desk.rs"),
+        include_str!("statistics.rs"),
+    ]
+    .concat();
     let mut found = Vec::new();
     for call in source.split("self.pick(").skip(1) {
         let mut texts = Vec::new();
@@ -76,5 +83,51 @@ fn simplified_pages_have_no_traditional_characters() {
         Lang::from_code("zh"),
         Some(Lang::Zh),
         "an earlier release's cookie"
+    );
+}
+
+#[test]
+fn queue_figures_read_as_each_language_writes_them() {
+    assert_eq!(Lang::Zh.page_summary(120, 2, 3), "共 120 篇，第 2／3 頁");
+    assert_eq!(Lang::Hans.page_summary(120, 2, 3), "共 120 篇，第 2／3 页");
+    assert_eq!(Lang::En.page_summary(1, 1, 1), "1 draft, page 1 of 1");
+    assert_eq!(Lang::Zh.length(1234567), "1,234,567 字");
+    assert_eq!(Lang::En.length(999), "999 chars");
+    assert_eq!(Lang::Zh.waiting(0), "不到 1 天");
+    assert_eq!(Lang::En.waiting(3), "3 days");
+}
+
+#[test]
+fn acknowledgement_reasons_are_said_not_quoted() {
+    for reason in [
+        "Auto-Submitted: auto-replied",
+        "null sender (Return-Path: <>)",
+        "List-Id header present",
+        "rate limited: 3 acknowledgements to this address within 24h",
+        "older than 30d (skip_older_than)",
+        "something new",
+    ] {
+        for lang in [Lang::Zh, Lang::Hans] {
+            let said = lang.ack_reason(reason);
+            assert!(
+                !said.chars().any(|c| c.is_ascii_alphabetic()),
+                "{reason}: {said}"
+            );
+        }
+    }
+    assert_eq!(
+        Lang::Zh.ack_reason("Auto-Submitted: auto-replied"),
+        "自動回覆的郵件，不寄回執"
+    );
+}
+
+#[test]
+fn sender_authentication_is_said_in_words() {
+    assert_eq!(Lang::Zh.auth_result(Some("pass")), "通過");
+    assert_eq!(Lang::Hans.auth_result(Some("FAIL")), "未通过");
+    assert_eq!(Lang::Zh.auth_result(None), "無");
+    assert_eq!(
+        Lang::Zh.judged_by("mx.example.org"),
+        "由 mx.example.org 判定"
     );
 }
