@@ -149,7 +149,7 @@ fn report(name: &str, summary: &Summary, dry_run: bool) -> String {
 
 /// A bar redrawn in place on a terminal; a plain line every few seconds
 /// when stderr is a file or a pipe.
-struct Display {
+pub(super) struct Display {
     name: String,
     terminal: bool,
     started: Instant,
@@ -158,7 +158,7 @@ struct Display {
 }
 
 impl Display {
-    fn new(name: &str) -> Display {
+    pub(super) fn new(name: &str) -> Display {
         Display {
             name: name.to_string(),
             terminal: std::io::stderr().is_terminal(),
@@ -168,7 +168,7 @@ impl Display {
         }
     }
 
-    fn show(&mut self, progress: Progress) {
+    pub(super) fn show(&mut self, progress: Progress) {
         self.latest = progress;
         let every = if self.terminal {
             Duration::from_millis(100)
@@ -193,7 +193,7 @@ impl Display {
         let _ = err.flush();
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         self.draw();
         if self.terminal {
             eprintln!();

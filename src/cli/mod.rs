@@ -7,6 +7,7 @@ mod editors;
 mod import;
 mod ingest;
 mod process;
+mod store_ops;
 mod workflow;
 
 use std::path::PathBuf;
@@ -80,6 +81,15 @@ enum Command {
     /// Manage the store itself.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Write a consistent backup of an SQLite store and its packs into a
+    /// new directory (ingestion goes on meanwhile).
+    Backup { dir: PathBuf },
+    /// Put a backup where the configured SQLite store lives (which must
+    /// not exist yet), then verify every raw message.
+    Restore { dir: PathBuf },
+    /// Read every stored raw message back and re-hash it against its
+    /// address; exits 1 when one is damaged or missing.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,7 +169,7 @@ async fn dispatch(cli: Cli) -> u8 {
     }
     if let Command::Store(StoreCommand::Copy { from, to }) = &cli.command {
         // Both ends are named on the command line: no config file needed.
-        return match store_copy(from, to).await {
+        return match store_ops::copy(from, to).await {
             Ok(()) => exit::OK,
             Err(e) => {
                 eprintln!("slushpile: error: {e:#}");
@@ -214,6 +224,9 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::Queue(command) => workflow::queue(&config, command).await,
         Command::Import(command) => return import::run(&config, command).await,
         Command::Editors(command) => editors::run(&config, command).await,
+        Command::Backup { dir } => store_ops::backup(&config, &dir).await,
+        Command::Restore { dir } => store_ops::restore(&config, &dir).await,
+        Command::Verify => store_ops::verify(&config).await,
         Command::Ingest { .. } | Command::Store(_) => unreachable!("handled above"),
     };
     match result {
@@ -253,41 +266,6 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
     println!(
         "store {} is up to date",
         crate::store::redact(&config.store.url)
-    );
-    Ok(())
-}
-
-async fn store_copy(from: &str, to: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let tz = chrono_tz::Asia::Shanghai;
-    if let Some(path) = from.strip_prefix("sqlite://")
-        && !std::path::Path::new(path.split('?').next().unwrap_or(path)).exists()
-    {
-        anyhow::bail!("source store {path} does not exist");
-    }
-    // The source is only read: never created, never migrated.
-    let source = crate::store::Store::open(from, tz, "store-copy")
-        .await
-        .context("source store")?;
-    let pending = source.pending_migrations().await?;
-    if pending > 0 {
-        anyhow::bail!(
-            "the source store has {pending} pending migration(s): run `slushpile migrate` on it first"
-        );
-    }
-    let target = crate::store::Store::open(to, tz, "store-copy")
-        .await
-        .context("target store")?;
-    let report = crate::store::copy::copy(&source, &target).await;
-    source.close().await;
-    target.close().await;
-    let report = report?;
-    for (table, rows) in &report.tables {
-        println!("{table:<20} {rows:>8} rows");
-    }
-    println!(
-        "checked: row counts equal, {} raw message hashes verified",
-        report.hashes_checked
     );
     Ok(())
 }

@@ -26,6 +26,11 @@ pub struct TableSpec {
 
 use ColumnType::{Bytes, Int, Text, Time};
 
+/// Columns of `raw_messages` the copy leaves to the target: where its own
+/// storage put the bytes (a pack and offset beside SQLite, none in
+/// PostgreSQL).
+pub const PLACED_BY_TARGET: &[&str] = &["pack", "pack_offset"];
+
 pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "raw_messages",

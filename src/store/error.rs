@@ -14,13 +14,21 @@ pub enum StoreError {
     Invalid(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// Committed, but a step after the commit must be tried again.
+    #[error("{0}")]
+    Unfinished(String),
+    #[error("pack file {path}: {source}")]
+    Pack {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
     /// Busy / locked / unreachable: worth retrying later, as an MTA would.
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Open { .. } => true,
+            StoreError::Open { .. } | StoreError::Unfinished(_) => true,
             StoreError::Query(e) => {
                 matches!(
                     e,
@@ -31,6 +39,14 @@ impl StoreError {
                         || d.is_unique_violation()
                 })
             }
+            // A full or failing disk may recover; a pack cut short or
+            // gone is damage, not a reason to retry.
+            StoreError::Pack { source, .. } => !matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::InvalidData
+            ),
             _ => false,
         }
     }

@@ -5,9 +5,11 @@
 
 // sql/ is compiled once per backend on purpose: one SQL source, two typed engines.
 mod ack_plan;
+pub mod backup;
 pub mod copy;
 mod error;
 mod listing;
+pub mod packs;
 #[allow(clippy::duplicate_mod)]
 mod postgres;
 #[allow(clippy::duplicate_mod)]
@@ -124,7 +126,10 @@ impl Store {
         let mut attempt = 0;
         loop {
             match store.migrate().await {
-                Ok(()) => return Ok(store),
+                Ok(()) => {
+                    dispatch!(store, e => e.prepare_packs().await)?;
+                    return Ok(store);
+                }
                 Err(e) if attempt >= 20 => return Err(e),
                 Err(_) => {
                     attempt += 1;
@@ -143,6 +148,24 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         dispatch!(self, e => e.migrate().await)
+    }
+
+    /// Re-hashes every raw message against its address (`slushpile verify`);
+    /// `progress` hears (messages, bytes, total bytes).
+    pub async fn verify(
+        &self,
+        progress: &mut (dyn FnMut(u64, u64, u64) + Send),
+    ) -> Result<backup::VerifyReport> {
+        dispatch!(self, e => e.verify(progress).await)
+    }
+
+    async fn snapshot_into(&self, path: &std::path::Path) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(e) => e.snapshot_into(path).await,
+            Backend::Postgres(_) => Err(StoreError::Invalid(
+                "a PostgreSQL store is backed up with pg_dump".into(),
+            )),
+        }
     }
 
     pub async fn close(&self) {

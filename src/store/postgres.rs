@@ -62,6 +62,8 @@ mod letters;
 mod listing;
 #[path = "sql/outbox.rs"]
 mod outbox;
+#[path = "sql/packs.rs"]
+mod packs;
 #[path = "sql/query.rs"]
 mod query;
 #[path = "sql/raw.rs"]
@@ -74,6 +76,8 @@ mod rows;
 mod statistics;
 #[path = "sql/thread.rs"]
 mod thread;
+#[path = "sql/verify.rs"]
+mod verify;
 #[path = "sql/workflow.rs"]
 mod workflow;
 
@@ -97,7 +101,7 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
             url: redact(url),
             source,
         })?;
-    Ok(Engine::new(pool, tz, actor))
+    Ok(Engine::new(pool, tz, actor, None))
 }
 
 impl Engine {
@@ -112,6 +116,22 @@ impl Engine {
                 .execute(&self.pool)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// After a purge (`erase_freed`): a deleted row stays in its table's files as a dead
+    /// tuple, and a plain VACUUM only marks its space free. VACUUM FULL
+    /// rewrites each table that held the submission (TOAST and indexes
+    /// included) into new files and deletes the old ones. It locks each
+    /// table while it runs, which on a large store is seconds to minutes.
+    /// PostgreSQL's own WAL and archives keep the rows until they are
+    /// recycled: deploy/README.md says what that means for backups.
+    pub(super) async fn erase_dead_rows(&self) -> Result<()> {
+        sqlx::query(
+            "VACUUM FULL raw_messages, drafts, attachments, events, follow_ups, letters, acks",
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

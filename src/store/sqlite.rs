@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::packs::PackDir;
 use super::{Result, StoreError};
 
 pub(super) type Db = sqlx::Sqlite;
@@ -74,6 +75,8 @@ mod letters;
 mod listing;
 #[path = "sql/outbox.rs"]
 mod outbox;
+#[path = "sql/packs.rs"]
+mod packs;
 #[path = "sql/query.rs"]
 mod query;
 #[path = "sql/raw.rs"]
@@ -86,6 +89,8 @@ mod rows;
 mod statistics;
 #[path = "sql/thread.rs"]
 mod thread;
+#[path = "sql/verify.rs"]
+mod verify;
 #[path = "sql/workflow.rs"]
 mod workflow;
 
@@ -111,14 +116,17 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
         .page_size(16 * 1024)
         // Room for every shape of a batch's statements (`bind::shaped_chunks`).
         .statement_cache_capacity(256)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        // A purged submission's text must not stay in freed pages.
+        .pragma("secure_delete", "on");
     let path = options.get_filename();
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
     }
-    if path != Path::new(":memory:") {
+    let packs = (path != Path::new(":memory:")).then(|| PackDir::beside(path));
+    if packs.is_some() {
         create_private(path).map_err(|e| open_error(sqlx::Error::Io(e)))?;
     }
     let pool = SqlitePoolOptions::new()
@@ -129,7 +137,7 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
         .connect_with(options)
         .await
         .map_err(open_error)?;
-    Ok(Engine::new(pool, tz, actor))
+    Ok(Engine::new(pool, tz, actor, packs))
 }
 
 /// A new database holds raw submissions and session tokens: it is created
@@ -162,5 +170,36 @@ impl Engine {
     /// AUTOINCREMENT counters: nothing to do.
     pub async fn after_import(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// A consistent copy of the database in a new file (one read
+    /// transaction, so ingestion goes on meanwhile).
+    pub async fn snapshot_into(&self, path: &Path) -> Result<()> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// After a purge (`erase_freed`): the rows' old text, already zeroed in
+    /// the database's pages (secure_delete), is still in earlier WAL frames
+    /// until a checkpoint copies the WAL back and truncates it, which waits
+    /// for readers to finish.
+    pub(super) async fn erase_dead_rows(&self) -> Result<()> {
+        for attempt in 1..=50 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+        }
+        Err(StoreError::Unfinished(
+            "the purge is committed, but readers kept the WAL from being truncated: \
+             its old frames are erased at the next purge"
+                .into(),
+        ))
     }
 }

@@ -48,7 +48,7 @@ impl Engine {
             later: Later::default(),
             thread_key,
         };
-        insert_raws(&mut tx, &batch.known, items, now).await?;
+        insert_raws(&mut tx, self.packs.as_ref(), &batch.known, items, now).await?;
         let mut outcomes = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let left = items.len() - i;

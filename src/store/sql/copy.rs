@@ -3,9 +3,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Db, Engine};
-use crate::store::Result;
+use super::packs::place;
+use super::{BEGIN_WRITE, Db, Engine};
 use crate::store::copy::{ColumnType, TableSpec, Value};
+use crate::store::packs::PackDir;
+use crate::store::{Result, StoreError};
 
 type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
 
@@ -83,11 +85,28 @@ impl Engine {
                 query.bind(limit).fetch_all(&self.pool).await?
             }
         };
-        rows.iter().map(|row| decode(row, table)).collect()
+        let mut rows = rows
+            .iter()
+            .map(|row| decode(row, table))
+            .collect::<Result<Vec<_>>>()?;
+        if table.name == "raw_messages" {
+            // The bytes from wherever they live (a pack's row holds none).
+            for row in &mut rows {
+                if let Value::Text(sha) = &row[0] {
+                    let bytes = self.stored_raw(sha).await?;
+                    row[2] = Value::Bytes(bytes);
+                }
+            }
+        }
+        Ok(rows)
     }
 
-    /// Inserts rows as they are, ids included, in one transaction.
+    /// Inserts rows as they are, ids included, in one transaction; raw
+    /// messages go where this store keeps them (`import_raws`).
     pub async fn import_rows(&self, table: &TableSpec, rows: &[Vec<Value>]) -> Result<()> {
+        if let (Some(packs), "raw_messages") = (&self.packs, table.name) {
+            return self.import_packed(packs, rows).await;
+        }
         let sql = table.insert();
         let mut tx = self.pool.begin().await?;
         for row in rows {
@@ -96,6 +115,38 @@ impl Engine {
                 query = bind(query, *column, value);
             }
             query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// Raw messages into this store's packs: the bytes appended, the rows
+    /// (sha256, size, stored_at as copied) pointing at them.
+    async fn import_packed(&self, packs: &PackDir, rows: &[Vec<Value>]) -> Result<()> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let blobs = rows
+            .iter()
+            .map(|row| match &row[2] {
+                Value::Bytes(bytes) => Ok(bytes.as_slice()),
+                _ => Err(StoreError::Corrupt("raw_messages row without bytes".into())),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let placed = place(&mut tx, packs, &blobs, None).await?;
+        for (row, (pack, offset)) in rows.iter().zip(placed) {
+            let mut query = sqlx::query(
+                "INSERT INTO raw_messages (sha256, size, bytes, stored_at, pack, pack_offset)
+                 VALUES ($1, $2, X'', $3, $4, $5)",
+            );
+            for (i, column) in [
+                (0, ColumnType::Text),
+                (1, ColumnType::Int),
+                (3, ColumnType::Time),
+            ] {
+                query = bind(query, column, &row[i]);
+            }
+            query.bind(pack).bind(offset).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

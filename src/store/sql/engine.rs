@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 
 use super::{Db, MIGRATOR};
 use crate::store::Result;
+use crate::store::packs::PackDir;
 
 #[derive(Clone)]
 pub struct Engine {
@@ -14,15 +15,24 @@ pub struct Engine {
     pub(super) actor: String,
     /// The key of our Message-IDs' tags (`thread::thread_key`), read once.
     pub(super) thread_key: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// Where new raw messages go: pack files beside an SQLite database, or
+    /// (None) the `raw_messages.bytes` column.
+    pub(super) packs: Option<PackDir>,
 }
 
 impl Engine {
-    pub(super) fn new(pool: sqlx::Pool<Db>, tz: Tz, actor: String) -> Engine {
+    pub(super) fn new(
+        pool: sqlx::Pool<Db>,
+        tz: Tz,
+        actor: String,
+        packs: Option<PackDir>,
+    ) -> Engine {
         Engine {
             pool,
             tz,
             actor,
             thread_key: Default::default(),
+            packs,
         }
     }
 

@@ -14,26 +14,27 @@ impl Engine {
     /// One at a time: a pending message may be as large as any, and its
     /// documents take seconds to read anyway.
     pub async fn next_pending_extraction(&self) -> Result<Option<PendingExtraction>> {
-        let row: Option<(String, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT kind, id, bytes FROM (
-                 SELECT 'draft' AS kind, d.id, r.bytes FROM drafts d
-                 JOIN raw_messages r ON r.sha256 = d.raw_sha256
-                 WHERE d.extraction_pending = 1
+        let row: Option<(String, i64, String)> = sqlx::query_as(
+            "SELECT kind, id, raw_sha256 FROM (
+                 SELECT 'draft' AS kind, id, raw_sha256 FROM drafts
+                 WHERE extraction_pending = 1 AND raw_sha256 IS NOT NULL
                  UNION ALL
-                 SELECT 'follow_up' AS kind, f.id, r.bytes FROM follow_ups f
-                 JOIN raw_messages r ON r.sha256 = f.raw_sha256
-                 WHERE f.extraction_pending = 1
+                 SELECT 'follow_up' AS kind, id, raw_sha256 FROM follow_ups
+                 WHERE extraction_pending = 1
              ) pending ORDER BY kind, id LIMIT 1",
         )
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(kind, id, raw)| PendingExtraction {
+        let Some((kind, id, sha)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(PendingExtraction {
             of: if kind == "draft" {
                 ExtractionOf::Draft(id)
             } else {
                 ExtractionOf::FollowUp(id)
             },
-            raw,
+            raw: self.stored_raw(&sha).await?,
         }))
     }
 

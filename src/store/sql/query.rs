@@ -138,17 +138,16 @@ impl Engine {
     /// The exact bytes as received; for a message too big to download, the
     /// header section (the one record without its full raw message).
     pub async fn raw(&self, draft_id: i64) -> Result<Option<Vec<u8>>> {
-        let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
-            "SELECT COALESCE(r.bytes, d.raw_headers) FROM drafts d
-             LEFT JOIN raw_messages r ON r.sha256 = d.raw_sha256 WHERE d.id = $1",
-        )
-        .bind(draft_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<(Option<String>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT raw_sha256, raw_headers FROM drafts WHERE id = $1")
+                .bind(draft_id)
+                .fetch_optional(&self.pool)
+                .await?;
         match row {
             None => Ok(None),
-            Some((Some(bytes),)) => Ok(Some(bytes)),
-            Some((None,)) => Err(StoreError::Corrupt(format!(
+            Some((Some(sha), _)) => self.stored_raw(&sha).await.map(Some),
+            Some((None, Some(headers))) => Ok(Some(headers)),
+            Some((None, None)) => Err(StoreError::Corrupt(format!(
                 "draft {draft_id} has no raw message"
             ))),
         }

@@ -12,8 +12,8 @@ use crate::message::auth_results::QUARANTINE_PREFIX;
 use crate::message::{self, ParseOptions};
 use crate::store::{ReparseReport, Result};
 
-/// Id, status, quarantine reason and raw bytes (None: only headers kept).
-type StoredDraft = (i64, String, Option<String>, Option<Vec<u8>>);
+/// Id, status, quarantine reason and raw hash (None: only headers kept).
+type StoredDraft = (i64, String, Option<String>, Option<String>);
 
 impl Engine {
     /// Re-parses every stored message. Status, editors' work, events and
@@ -24,9 +24,8 @@ impl Engine {
         let mut after = 0_i64;
         loop {
             let rows: Vec<StoredDraft> = sqlx::query_as(
-                "SELECT d.id, d.status, d.quarantine_reason, r.bytes FROM drafts d
-                 LEFT JOIN raw_messages r ON r.sha256 = d.raw_sha256
-                 WHERE d.id > $1 ORDER BY d.id LIMIT 100",
+                "SELECT id, status, quarantine_reason, raw_sha256 FROM drafts
+                 WHERE id > $1 ORDER BY id LIMIT 100",
             )
             .bind(after)
             .fetch_all(&self.pool)
@@ -35,11 +34,12 @@ impl Engine {
             after = last.0;
             let now = db_time(Utc::now());
             let mut tx = self.pool.begin().await?;
-            for (id, status, reason, bytes) in rows {
-                let Some(bytes) = bytes else {
+            for (id, status, reason, sha) in rows {
+                let Some(sha) = sha else {
                     report.skipped += 1;
                     continue;
                 };
+                let bytes = self.stored_raw(&sha).await?;
                 let mut parsed = message::parse(&bytes, options);
                 // A sender who failed DMARC at ingestion stays held: that
                 // verdict came from DNS then, not from the bytes.
@@ -76,9 +76,8 @@ impl Engine {
         let mut after = 0_i64;
         let mut done = 0;
         loop {
-            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-                "SELECT f.id, r.bytes FROM follow_ups f JOIN raw_messages r ON r.sha256 = f.raw_sha256
-                 WHERE f.id > $1 ORDER BY f.id LIMIT 100",
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT id, raw_sha256 FROM follow_ups WHERE id > $1 ORDER BY id LIMIT 100",
             )
             .bind(after)
             .fetch_all(&self.pool)
@@ -88,7 +87,8 @@ impl Engine {
             };
             after = last.0;
             let mut tx = self.pool.begin().await?;
-            for (id, bytes) in rows {
+            for (id, sha) in rows {
+                let bytes = self.stored_raw(&sha).await?;
                 let parsed = crate::message::parse(&bytes, options);
                 rewrite_follow_up(&mut tx, id, &parsed).await?;
                 done += 1;

@@ -315,14 +315,17 @@ impl Engine {
     /// The raw bytes of a draft's follow-up `number` (1-based, as shown).
     pub async fn follow_up_raw(&self, draft_id: i64, number: u32) -> Result<Option<Vec<u8>>> {
         let offset = i64::from(number.max(1) - 1);
-        Ok(sqlx::query_scalar(
-            "SELECT r.bytes FROM follow_ups f JOIN raw_messages r ON r.sha256 = f.raw_sha256
-             WHERE f.draft_id = $1 ORDER BY f.id LIMIT 1 OFFSET $2",
+        let sha: Option<String> = sqlx::query_scalar(
+            "SELECT raw_sha256 FROM follow_ups WHERE draft_id = $1 ORDER BY id LIMIT 1 OFFSET $2",
         )
         .bind(draft_id)
         .bind(offset)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        match sha {
+            Some(sha) => self.stored_raw(&sha).await.map(Some),
+            None => Ok(None),
+        }
     }
 }
 

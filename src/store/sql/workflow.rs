@@ -225,6 +225,7 @@ impl Engine {
         workflow::may_purge(status, actor)?;
         purge_in(&mut tx, id, &actor.name, now).await?;
         tx.commit().await?;
+        self.erase_freed().await?;
         Ok(())
     }
 
@@ -251,6 +252,9 @@ impl Engine {
             .fetch_all(&self.pool)
             .await?;
             if ids.is_empty() {
+                if purged > 0 {
+                    self.erase_freed().await?;
+                }
                 return Ok(purged);
             }
             let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
