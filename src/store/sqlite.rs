@@ -110,9 +110,10 @@ pub(super) async fn open(url: &str, tz: Tz, actor: String) -> Result<Engine> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        // Raw messages fill overflow pages: 16 KiB pages take a quarter of
-        // the write calls of the 4 KiB default (a new store only; an existing
-        // one keeps its page size).
+        // Bodies, HTML and search text fill overflow pages (raw messages
+        // live in packs): 16 KiB pages take a quarter of the write calls of
+        // the 4 KiB default (a new store only; an existing one keeps its
+        // page size).
         .page_size(16 * 1024)
         // Room for every shape of a batch's statements (`bind::shaped_chunks`).
         .statement_cache_capacity(256)

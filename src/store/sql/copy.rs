@@ -102,7 +102,7 @@ impl Engine {
     }
 
     /// Inserts rows as they are, ids included, in one transaction; raw
-    /// messages go where this store keeps them (`import_raws`).
+    /// messages go where this store keeps them (`import_packed`).
     pub async fn import_rows(&self, table: &TableSpec, rows: &[Vec<Value>]) -> Result<()> {
         if let (Some(packs), "raw_messages") = (&self.packs, table.name) {
             return self.import_packed(packs, rows).await;
