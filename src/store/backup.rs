@@ -77,10 +77,15 @@ fn private_dir(dir: &Path) -> io::Result<()> {
 /// Copies the packs a database at `db` names, up to their committed
 /// lengths, from `from` into the packs beside `db`.
 pub(super) async fn copy_packs(db: &Path, from: &PackDir) -> Result<(u64, u64)> {
-    let url = format!("sqlite://{}?mode=ro", db.display());
-    let pool = sqlx::SqlitePool::connect(&url)
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .read_only(true);
+    let pool = sqlx::SqlitePool::connect_with(options)
         .await
-        .map_err(|source| StoreError::Open { url, source })?;
+        .map_err(|source| StoreError::Open {
+            url: db.display().to_string(),
+            source,
+        })?;
     let packs: Vec<(i64, i64)> = sqlx::query_as("SELECT id, length FROM packs ORDER BY id")
         .fetch_all(&pool)
         .await?;

@@ -90,11 +90,12 @@ impl Engine {
             .map(|row| decode(row, table))
             .collect::<Result<Vec<_>>>()?;
         if table.name == "raw_messages" {
-            // The bytes from wherever they live (a pack's row holds none).
+            // A row in a pack holds no bytes: read them from the pack.
             for row in &mut rows {
-                if let Value::Text(sha) = &row[0] {
-                    let bytes = self.stored_raw(sha).await?;
-                    row[2] = Value::Bytes(bytes);
+                if let (Value::Text(sha), Value::Bytes(bytes)) = (&row[0], &row[2])
+                    && bytes.is_empty()
+                {
+                    row[2] = Value::Bytes(self.stored_raw(sha).await?);
                 }
             }
         }
